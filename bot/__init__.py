@@ -1,0 +1,1 @@
+"""The running Casebot app: settings, wiring, Bolt app, Socket Mode runner, jobs and CLI."""

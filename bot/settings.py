@@ -1,0 +1,114 @@
+"""Typed configuration from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as the one line an operator needs to read."""
+
+
+class Settings(BaseSettings):
+    """Every variable of the configuration contract in DESIGN.md, with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    support_slack_channel: str | None = None
+    alerting_slack_channel: str | None = None
+    logging_slack_channel: str | None = None
+    intake_slack_channels: CommaList = Field(default_factory=list)
+    agent_user_ids: CommaList = Field(default_factory=list)
+    agent_usergroup: str | None = None
+
+    database_url: str = "sqlite+aiosqlite:///./casebot.db"
+
+    escalation_inactivity_hours: float = Field(default=48.0, gt=0)
+    escalation_followups: int = Field(default=3, ge=1)
+    urgent_keywords: CommaList = Field(default_factory=lambda: list(DEFAULT_URGENT_KEYWORDS))
+    reminder_hours: float = Field(default=24.0, gt=0)
+    reopen_window_hours: float = Field(default=72.0, ge=0)
+    escalation_check_interval: float = Field(default=300.0, gt=0)
+    email_poll_interval: float = Field(default=30.0, gt=0)
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("intake_slack_channels", "agent_user_ids", "urgent_keywords", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def rules(self) -> RulesConfig:
+        """The thresholds the case service applies."""
+        return RulesConfig(
+            inactivity_hours=self.escalation_inactivity_hours,
+            followups=self.escalation_followups,
+            urgent_keywords=tuple(self.urgent_keywords),
+            reopen_window_hours=self.reopen_window_hours,
+        )
+
+    def require_slack(self) -> None:
+        """Refuse to start without what a Slack connection needs, naming the variables."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_APP_TOKEN", self.slack_app_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} not set: create the Slack app from manifest.yml "
+                "(api.slack.com/apps > Create New App > From a manifest), install it, then set "
+                "SLACK_BOT_TOKEN (xoxb-…), SLACK_APP_TOKEN (xapp-…) and SUPPORT_SLACK_CHANNEL "
+                "in the environment or .env (see .env.example)"
+            )
+        if not str(self.slack_bot_token).startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if not str(self.slack_app_token).startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if not self.support_slack_channel:
+            raise ConfigError(
+                "SUPPORT_SLACK_CHANNEL not set: the channel id or name for case cards"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        message = re.sub(r"^Value error, ", "", error["msg"])
+        raise ConfigError(f"{variable}: {message} (got {error.get('input')!r})") from None

@@ -1,0 +1,373 @@
+"""The case service: every change to a case, in one transaction with its audit and outbox rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import customers
+from services.audit import audit
+from services.errors import CaseNotFound, NotAllowed
+from services.escalation import automatic_reasons, escalate
+from services.outbox import OutboxKind, enqueue
+from services.rules import EscalationReason, RulesConfig, can_reopen, is_closure, split_note
+from services.transitions import Action, next_status
+from services.types import Actor, InboundMessage, IngestResult, ReplyResult
+from storage import queries
+from storage.engine import SessionFactory
+from storage.models import Case, CaseStatus, Direction, Message, utcnow
+
+SUBJECT_CHARS = 120
+
+
+def subject_of(body: str, subject: str | None) -> str:
+    """The card's title: the given subject, else the first non-empty line of the message."""
+    text = (subject or "").strip() or next(
+        (ln.strip() for ln in body.splitlines() if ln.strip()), ""
+    )
+    text = text or "(no text)"
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
+
+
+class CaseService:
+    """Opens, continues and changes cases; speaks only in domain types."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        rules: RulesConfig,
+        clock: Callable[[], datetime] = utcnow,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._rules = rules
+        self._clock = clock
+        self._notify = notify  # wakes the outbox dispatcher after a commit
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+        self._notify()
+
+    # --- customers -----------------------------------------------------------------------
+
+    async def ingest(self, inbound: InboundMessage) -> IngestResult:
+        """Open a case or continue the customer's live one; a redelivered message is a no-op."""
+        try:
+            return await self._ingest(inbound)
+        except IntegrityError:
+            # Another process stored the same message (or customer) first: report the duplicate.
+            async with self._sessions() as session:
+                stored = await queries.message_by_external_id(
+                    session, inbound.source, inbound.external_id
+                )
+                if stored is None:
+                    raise
+                case = await queries.get_case(session, stored.case_id)
+                assert case is not None
+                return IngestResult(case=case, created=False, duplicate=True)
+
+    async def _ingest(self, inbound: InboundMessage) -> IngestResult:
+        now = self._clock()
+        async with self._transaction() as session:
+            stored = await queries.message_by_external_id(
+                session, inbound.source, inbound.external_id
+            )
+            if stored is not None:
+                case = await queries.get_case(session, stored.case_id)
+                assert case is not None
+                return IngestResult(case=case, created=False, duplicate=True)
+
+            customer = await customers.get_or_create(session, inbound.customer)
+            assert customer.id is not None
+            case = await queries.latest_live_case(session, customer.id, lock=True)
+            created = reopened = False
+            if case is not None and case.status == CaseStatus.RESOLVED:
+                if can_reopen(case.resolved_at, now, self._rules.reopen_window_hours):
+                    case.status = next_status(
+                        case.number,
+                        case.status,
+                        Action.CUSTOMER_MESSAGE,
+                        assigned=bool(case.assignee),
+                    )
+                    case.resolved_at = None
+                    reopened = True
+                    audit(
+                        session,
+                        case.number,
+                        "case.reopened",
+                        customer.name or "customer",
+                        by="customer",
+                    )
+                else:
+                    case = None
+            if case is None:
+                case = await self._open(session, inbound, customer.id, now)
+                created = True
+
+            session.add(
+                Message(
+                    case_id=case.number,
+                    direction=Direction.INBOUND,
+                    author=inbound.customer.name or "customer",
+                    body=inbound.body,
+                    source=inbound.source,
+                    external_id=inbound.external_id,
+                    created_at=now,
+                )
+            )
+            case.last_customer_message_at = now
+            case.consecutive_customer_messages += 1
+            case.updated_at = now
+            if not created:
+                audit(session, case.number, "message.received", inbound.customer.name or "customer")
+            enqueue(
+                session,
+                case,
+                OutboxKind.CASE_THREAD,
+                text=inbound.body,
+                author=inbound.customer.name,
+            )
+            enqueue(session, case, OutboxKind.CASE_CARD)
+            escalated = escalate(
+                session,
+                case,
+                automatic_reasons(case, now, self._rules, inbound.body),
+                actor=Actor(id="rules", name="rules"),
+                now=now,
+                summary=inbound.body,
+            )
+            return IngestResult(
+                case=case, created=created, reopened=reopened, escalated=tuple(escalated)
+            )
+
+    async def _open(
+        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+    ) -> Case:
+        case = Case(
+            customer_id=customer_id,
+            subject=subject_of(inbound.body, inbound.subject),
+            source=inbound.source,
+            origin_channel=inbound.origin_channel,
+            origin_thread_ts=inbound.origin_thread_ts,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        await session.flush()
+        audit(
+            session,
+            case.number,
+            "case.opened",
+            inbound.customer.name or "customer",
+            source=inbound.source,
+        )
+        enqueue(session, case, OutboxKind.CUSTOMER_ACK)
+        return case
+
+    # --- agents --------------------------------------------------------------------------
+
+    async def agent_message(
+        self, case_id: int, actor: Actor, text: str, *, source: str, external_id: str
+    ) -> ReplyResult:
+        """An agent's message on a case: an internal note (`note:`) or a reply to the customer.
+
+        A reply containing the closure phrase also closes the case.
+        """
+        internal, body = split_note(text)
+        action = Action.NOTE if internal else Action.AGENT_REPLY
+        await self._require_agent(actor, action, case_id)
+        now = self._clock()
+        async with self._transaction() as session:
+            case = await self._load(session, case_id)
+            if await queries.message_by_external_id(session, source, external_id) is not None:
+                return ReplyResult(case=case, internal=internal, duplicate=True)
+            case.status = next_status(
+                case.number, case.status, action, assigned=bool(case.assignee)
+            )
+            session.add(
+                Message(
+                    case_id=case.number,
+                    direction=Direction.INTERNAL if internal else Direction.OUTBOUND,
+                    author=actor.label,
+                    is_agent=True,
+                    body=body,
+                    source=source,
+                    external_id=external_id,
+                    created_at=now,
+                )
+            )
+            case.updated_at = now
+            if internal:
+                audit(session, case.number, "note.added", actor.label)
+                return ReplyResult(case=case, internal=True)
+            case.last_agent_message_at = now
+            case.consecutive_customer_messages = 0
+            audit(session, case.number, "reply.sent", actor.label)
+            enqueue(session, case, OutboxKind.CUSTOMER_REPLY, text=body, author=actor.label)
+            closed = is_closure(body)
+            if closed:
+                self._close(session, case, actor, now)
+            enqueue(session, case, OutboxKind.CASE_CARD)
+            return ReplyResult(case=case, internal=False, closed=closed)
+
+    async def claim(self, case_id: int, actor: Actor) -> Case:
+        """The agent takes the case."""
+        return await self.assign(case_id, actor, assignee=actor.id, action=Action.CLAIM)
+
+    async def assign(
+        self, case_id: int, actor: Actor, *, assignee: str, action: Action = Action.ASSIGN
+    ) -> Case:
+        """Give the case to `assignee` (a Slack user id)."""
+        await self._require_agent(actor, action, case_id)
+        async with self._transaction() as session:
+            case = await self._change(session, case_id, action, actor)
+            case.assignee = assignee
+            audit(session, case.number, f"case.{action.value}ed", actor.label, assignee=assignee)
+            return case
+
+    async def claim_next(self, actor: Actor) -> Case | None:
+        """Claim the highest-priority unassigned case, or None when there is none."""
+        await self._require_agent(actor, Action.CLAIM, None)
+        async with self._transaction() as session:
+            top = await queries.queue(session, limit=1, unassigned_only=True, lock=True)
+            if not top:
+                return None
+            case = await self._change(session, top[0].number, Action.CLAIM, actor)
+            case.assignee = actor.id
+            audit(
+                session,
+                case.number,
+                "case.claimed",
+                actor.label,
+                assignee=actor.id,
+                via="queue next",
+            )
+            return case
+
+    async def resolve(self, case_id: int, actor: Actor) -> Case:
+        """Mark the case resolved and tell the customer."""
+        await self._require_agent(actor, Action.RESOLVE, case_id)
+        async with self._transaction() as session:
+            case = await self._change(session, case_id, Action.RESOLVE, actor)
+            case.resolved_at = case.updated_at
+            audit(session, case.number, "case.resolved", actor.label)
+            enqueue(session, case, OutboxKind.CUSTOMER_RESOLVED, by=actor.label)
+            return case
+
+    async def reopen(self, case_id: int, actor: Actor) -> Case:
+        """Bring a resolved case back to the queue."""
+        await self._require_agent(actor, Action.REOPEN, case_id)
+        async with self._transaction() as session:
+            case = await self._change(session, case_id, Action.REOPEN, actor)
+            case.resolved_at = None
+            audit(session, case.number, "case.reopened", actor.label)
+            return case
+
+    async def escalate(self, case_id: int, actor: Actor) -> Case:
+        """A manual escalation: alerts the leads once."""
+        await self._require_agent(actor, Action.ESCALATE, case_id)
+        async with self._transaction() as session:
+            case = await self._change(session, case_id, Action.ESCALATE, actor)
+            escalate(
+                session,
+                case,
+                [EscalationReason.MANUAL.value],
+                actor=actor,
+                now=case.updated_at,
+                summary=case.subject,
+            )
+            return case
+
+    async def close(self, case_id: int, actor: Actor) -> Case:
+        """Close for good: the log channel gets the closure line."""
+        await self._require_agent(actor, Action.CLOSE, case_id)
+        async with self._transaction() as session:
+            case = await self._load(session, case_id)
+            self._close(session, case, actor, self._clock())
+            enqueue(session, case, OutboxKind.CASE_CARD)
+            return case
+
+    def _close(self, session: AsyncSession, case: Case, actor: Actor, now: datetime) -> None:
+        case.status = next_status(
+            case.number, case.status, Action.CLOSE, assigned=bool(case.assignee)
+        )
+        case.closed_at = case.updated_at = now
+        case.closed_by = actor.id
+        audit(session, case.number, "case.closed", actor.label)
+        enqueue(
+            session, case, OutboxKind.CLOSURE_LOG, closed_at=now.isoformat(), closed_by=actor.id
+        )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get(self, case_id: int) -> Case:
+        """One case, or CaseNotFound."""
+        async with self._sessions() as session:
+            return await self._load(session, case_id)
+
+    async def messages(self, case_id: int) -> Sequence[Message]:
+        """A case's messages in order."""
+        async with self._sessions() as session:
+            return await queries.messages_of(session, case_id)
+
+    async def find(self, text: str, *, limit: int = 10) -> Sequence[Case]:
+        """Cases mentioning `text`."""
+        async with self._sessions() as session:
+            return await queries.find_cases(session, text, limit=limit)
+
+    async def queue(self, *, limit: int = 15) -> Sequence[Case]:
+        """Active cases by priority."""
+        async with self._sessions() as session:
+            return await queries.queue(session, limit=limit)
+
+    async def case_for_card(self, channel: str, ts: str) -> Case | None:
+        """The case whose card is this Slack message."""
+        async with self._sessions() as session:
+            return await queries.case_by_card(session, channel, ts)
+
+    async def case_for_origin(self, channel: str, thread_ts: str) -> Case | None:
+        """The case opened by this customer message."""
+        async with self._sessions() as session:
+            return await queries.case_by_origin(session, channel, thread_ts)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _load(self, session: AsyncSession, case_id: int) -> Case:
+        case = await queries.get_case(session, case_id, lock=True)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    async def _change(
+        self, session: AsyncSession, case_id: int, action: Action, actor: Actor
+    ) -> Case:
+        """Apply one transition (or raise InvalidTransition) and queue the card update."""
+        case = await self._load(session, case_id)
+        case.status = next_status(case.number, case.status, action, assigned=bool(case.assignee))
+        case.updated_at = self._clock()
+        enqueue(session, case, OutboxKind.CASE_CARD)
+        return case
+
+    async def _require_agent(self, actor: Actor, action: Action, case_id: int | None) -> None:
+        """Refuse non-agents, keeping a record of the attempt."""
+        if actor.is_agent:
+            return
+        async with self._transaction() as session:
+            exists = case_id is not None and await queries.get_case(session, case_id) is not None
+            audit(
+                session,
+                case_id if exists else None,
+                "refused",
+                actor.label,
+                action=action.value,
+                user_id=actor.id,
+                case=case_id,
+            )
+        raise NotAllowed(action.value)

@@ -1,0 +1,43 @@
+"""Customers: found by any of their channel identities, created on first contact."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.types import CustomerIdentity
+from storage.models import Customer
+from storage.queries import customer_by_identity
+
+
+async def get_or_create(session: AsyncSession, identity: CustomerIdentity) -> Customer:
+    """The customer with this identity; a concurrent first contact resolves to one row."""
+    if not (identity.slack_user_id or identity.email or identity.phone):
+        raise ValueError("a customer needs a Slack user id, an email address or a phone number")
+    found = await _find(session, identity)
+    if found is not None:
+        if identity.name and not found.name:
+            found.name = identity.name
+        return found
+    customer = Customer(
+        name=identity.name,
+        slack_user_id=identity.slack_user_id,
+        email=identity.email.lower() if identity.email else None,
+        phone=identity.phone,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(customer)
+            await session.flush()
+    except IntegrityError:
+        found = await _find(session, identity)
+        if found is None:
+            raise
+        return found
+    return customer
+
+
+async def _find(session: AsyncSession, identity: CustomerIdentity) -> Customer | None:
+    return await customer_by_identity(
+        session, slack_user_id=identity.slack_user_id, email=identity.email, phone=identity.phone
+    )

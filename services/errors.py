@@ -1,0 +1,41 @@
+"""Domain errors: each carries a sentence fit to show the person who caused it."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses; `str(error)` is safe to show to the user."""
+
+
+class CaseNotFound(DomainError):
+    def __init__(self, case_id: int) -> None:
+        super().__init__(f"There is no case #{case_id}.")
+        self.case_id = case_id
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, case_id: int, status: str, action: str) -> None:
+        super().__init__(f"Case #{case_id} is {status}: it cannot be {_past(action)}.")
+        self.case_id = case_id
+        self.status = status
+        self.action = action
+
+
+class NotAllowed(DomainError):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only support agents may {action.replace('_', ' ')} cases.")
+        self.action = action
+
+
+def _past(action: str) -> str:
+    return {
+        "customer_message": "continued by a customer message",
+        "agent_reply": "answered",
+        "note": "annotated",
+        "claim": "claimed",
+        "assign": "assigned",
+        "resolve": "resolved",
+        "reopen": "reopened",
+        "escalate": "escalated",
+        "close": "closed",
+    }.get(action, action)

@@ -1,0 +1,102 @@
+"""Escalation: new reasons alert once each; the sweep finds cases that waited too long."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.audit import audit
+from services.outbox import OutboxKind, enqueue
+from services.rules import CaseFacts, EscalationReason, RulesConfig, escalation_reasons, new_reasons
+from services.types import SYSTEM, Actor
+from storage.engine import SessionFactory
+from storage.models import Case
+from storage.queries import due_for_inactivity
+
+SUMMARY_CHARS = 300
+
+
+def escalate(
+    session: AsyncSession,
+    case: Case,
+    reasons: list[str],
+    *,
+    actor: Actor,
+    now: datetime,
+    summary: str,
+) -> list[str]:
+    """Add the reasons not alerted yet to `case`, audit them and queue one alert each."""
+    fresh = new_reasons(reasons, case.escalation_reasons)
+    if not fresh:
+        return []
+    case.escalation_reasons = [*case.escalation_reasons, *fresh]
+    case.escalation_level += len(fresh)
+    case.updated_at = now
+    if EscalationReason.INACTIVITY in fresh:
+        case.inactivity_alerted_at = now
+    for reason in fresh:
+        audit(session, case.number, "case.escalated", actor.label, reason=reason)
+        enqueue(
+            session,
+            case,
+            OutboxKind.ESCALATION_ALERT,
+            reason=reason,
+            summary=summary[:SUMMARY_CHARS],
+            by=actor.id,
+        )
+    enqueue(session, case, OutboxKind.CASE_CARD)
+    return fresh
+
+
+def automatic_reasons(case: Case, now: datetime, rules: RulesConfig, text: str = "") -> list[str]:
+    """The rule-based reasons that hold for `case` now."""
+    facts = CaseFacts(
+        consecutive_customer_messages=case.consecutive_customer_messages,
+        last_customer_at=case.last_customer_message_at,
+        last_agent_at=case.last_agent_message_at,
+        text=text,
+    )
+    return sorted(str(r) for r in escalation_reasons(facts, now, rules))
+
+
+class EscalationSweep:
+    """The periodic check: customers waiting longer than the inactivity threshold."""
+
+    BATCH = 500
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        rules: RulesConfig,
+        clock: Callable[[], datetime],
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._rules = rules
+        self._clock = clock
+        self._notify = notify
+
+    async def run(self) -> int:
+        """Escalate every due case once; returns how many alerts were queued."""
+        now = self._clock()
+        cutoff = now - timedelta(hours=self._rules.inactivity_hours)
+        alerted = 0
+        async with self._sessions() as session, session.begin():
+            for case in await due_for_inactivity(session, cutoff, limit=self.BATCH):
+                alerted += len(
+                    escalate(
+                        session,
+                        case,
+                        [EscalationReason.INACTIVITY.value],
+                        actor=SYSTEM,
+                        now=now,
+                        summary=f"{case.subject} (waiting since "
+                        f"{case.last_customer_message_at:%Y-%m-%d %H:%M} UTC)",
+                    )
+                )
+        if alerted:
+            self._notify()
+        return alerted

@@ -1,0 +1,126 @@
+"""The business rules as pure functions: escalation, closure phrase, notes, reopening."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+DEFAULT_URGENT_KEYWORDS = ("urgent", "immediately", "emergency", "critical")
+NOTE_PREFIX = "note:"
+
+_APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
+_CLOSURE = re.compile(rf"\bi[{_APOSTROPHES}]m\s+closing\s+this\s+case\.", re.IGNORECASE)
+
+
+class EscalationReason(StrEnum):
+    FOLLOWUPS = "followups"
+    KEYWORD = "keyword"
+    INACTIVITY = "inactivity"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The configurable thresholds (DESIGN.md, business rules)."""
+
+    inactivity_hours: float = 48.0
+    followups: int = 3
+    urgent_keywords: tuple[str, ...] = field(default=DEFAULT_URGENT_KEYWORDS)
+    reopen_window_hours: float = 72.0
+
+
+@lru_cache(maxsize=32)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = [k.strip() for k in keywords if k.strip()]
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    # Lookarounds instead of \b so that keywords that end in punctuation still match whole.
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def urgent_keywords_in(text: str, keywords: Iterable[str]) -> list[str]:
+    """The configured keywords that occur in `text` as whole words, in any case."""
+    pattern = _keyword_pattern(tuple(keywords))
+    if pattern is None:
+        return []
+    found: dict[str, None] = {}
+    for match in pattern.finditer(text):
+        found[match.group(0).casefold()] = None
+    return list(found)
+
+
+def too_many_followups(consecutive_customer_messages: int, threshold: int) -> bool:
+    """At least `threshold` customer messages in a row without an agent's reply."""
+    return consecutive_customer_messages >= threshold
+
+
+def waiting_since(
+    last_customer_at: datetime | None, last_agent_at: datetime | None
+) -> datetime | None:
+    """When the customer's unanswered wait began, or None if nobody is waiting."""
+    if last_customer_at is None:
+        return None
+    if last_agent_at is not None and last_agent_at >= last_customer_at:
+        return None
+    return last_customer_at
+
+
+def waited_too_long(
+    last_customer_at: datetime | None, last_agent_at: datetime | None, now: datetime, hours: float
+) -> bool:
+    """The customer has waited at least `hours` since their last message with no agent reply."""
+    since = waiting_since(last_customer_at, last_agent_at)
+    return since is not None and now - since >= timedelta(hours=hours)
+
+
+def is_closure(text: str) -> bool:
+    """An agent's message that closes the case: "I'm closing this case." in any case."""
+    return _CLOSURE.search(text) is not None
+
+
+def split_note(text: str) -> tuple[bool, str]:
+    """(True, rest) when an agent's thread reply is an internal note (`note:` prefix)."""
+    stripped = text.lstrip()
+    if stripped[: len(NOTE_PREFIX)].casefold() == NOTE_PREFIX:
+        return True, stripped[len(NOTE_PREFIX) :].strip()
+    return False, text
+
+
+def can_reopen(resolved_at: datetime | None, now: datetime, window_hours: float) -> bool:
+    """A resolved case is reopened by the customer within the window; after it, a new case opens."""
+    return resolved_at is not None and now - resolved_at <= timedelta(hours=window_hours)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the escalation rules look at, detached from storage."""
+
+    consecutive_customer_messages: int
+    last_customer_at: datetime | None
+    last_agent_at: datetime | None
+    text: str = ""
+
+
+def escalation_reasons(
+    facts: CaseFacts, now: datetime, config: RulesConfig
+) -> set[EscalationReason]:
+    """Every automatic reason that holds now."""
+    reasons: set[EscalationReason] = set()
+    if too_many_followups(facts.consecutive_customer_messages, config.followups):
+        reasons.add(EscalationReason.FOLLOWUPS)
+    if facts.text and urgent_keywords_in(facts.text, config.urgent_keywords):
+        reasons.add(EscalationReason.KEYWORD)
+    if waited_too_long(facts.last_customer_at, facts.last_agent_at, now, config.inactivity_hours):
+        reasons.add(EscalationReason.INACTIVITY)
+    return reasons
+
+
+def new_reasons(found: Iterable[str], already: Iterable[str]) -> list[str]:
+    """Reasons not alerted yet, in a stable order: each reason alerts once."""
+    seen = set(already)
+    return sorted({str(r) for r in found} - seen)

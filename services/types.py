@@ -1,0 +1,63 @@
+"""Plain domain types that edges build and services take: no storage or library types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.models import Case
+
+
+@dataclass(frozen=True)
+class CustomerIdentity:
+    """Who wrote, as the channel knows them (one identity per channel)."""
+
+    name: str = ""
+    slack_user_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer's message from any channel; `(source, external_id)` identifies it."""
+
+    source: str
+    external_id: str
+    body: str
+    customer: CustomerIdentity
+    origin_channel: str | None = None
+    origin_thread_ts: str | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever asks for a change; `is_agent` is decided by the edge from configuration."""
+
+    id: str
+    name: str = ""
+    is_agent: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+SYSTEM = Actor(id="casebot", name="Casebot", is_agent=True)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    case: Case
+    created: bool
+    duplicate: bool = False
+    reopened: bool = False
+    escalated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    case: Case
+    internal: bool
+    closed: bool = False
+    duplicate: bool = False

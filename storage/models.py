@@ -1,0 +1,165 @@
+"""The tables. Times are timezone-aware UTC; enums are stored as their string values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, for column defaults."""
+    return datetime.now(UTC)
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"  # from the customer
+    OUTBOUND = "outbound"  # from an agent, relayed to the customer
+    INTERNAL = "internal"  # an agent's note, never relayed
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"  # gave up after the maximum attempts; kept for an operator to see
+
+
+class Customer(SQLModel, table=True):
+    """A person who asks for help; one identity per channel, each unique."""
+
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=200)
+    slack_user_id: str | None = Field(default=None, max_length=32, unique=True)
+    email: str | None = Field(default=None, max_length=320, unique=True)
+    phone: str | None = Field(default=None, max_length=32, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Case(SQLModel, table=True):
+    """A customer's request; `id` is the human case number shown as `#N`."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_customer_status", "customer_id", "status"),
+        Index("ix_cases_status_last_customer", "status", "last_customer_message_at"),
+        Index("ix_cases_card", "card_channel", "card_ts"),
+        Index("ix_cases_origin", "origin_channel", "origin_thread_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id")
+    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=String(16))
+    subject: str = Field(default="", max_length=200)
+    source: str = Field(default="slack", max_length=16)
+    category: str | None = Field(default=None, max_length=100)
+    urgency: float = 0.0
+    assignee: str | None = Field(default=None, max_length=32)
+    # Where the customer wrote, so that agent replies go back there.
+    origin_channel: str | None = Field(default=None, max_length=32)
+    origin_thread_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_customer_message_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_agent_message_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_customer_messages: int = 0
+    escalation_level: int = 0
+    escalation_reasons: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # Set with the inactivity alert so the sweep's indexed query skips the case from then on.
+    inactivity_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminder_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=64)
+    card_channel: str | None = Field(default=None, max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+
+    @property
+    def number(self) -> int:
+        """The case number humans see (`#N`)."""
+        assert self.id is not None, "case not flushed yet"
+        return self.id
+
+    @property
+    def is_active(self) -> bool:
+        """Open or assigned: the customer is still being helped."""
+        return self.status in (CaseStatus.OPEN, CaseStatus.ASSIGNED)
+
+
+class Message(SQLModel, table=True):
+    """One message of a case; `(source, external_id)` makes a redelivered message a no-op."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_messages_source_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    direction: Direction = Field(sa_type=String(16))
+    author: str = Field(max_length=200)
+    is_agent: bool = False
+    body: str
+    source: str = Field(max_length=16)
+    external_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Every state change, refusal and notification, with who did it."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    action: str = Field(max_length=64)
+    actor: str = Field(max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxItem(SQLModel, table=True):
+    """A pending delivery to the outside world, written in the same transaction as its cause.
+
+    Items with the same `ordering_key` (one per case) are delivered strictly in id order.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    ordering_key: str = Field(max_length=64, index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already handled, so that a redelivered event has one effect."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,153 @@
+"""Reads and small writes shared by the services and the delivery layer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Case, CaseStatus, Customer, Message
+
+ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
+
+
+async def message_by_external_id(
+    session: AsyncSession, source: str, external_id: str
+) -> Message | None:
+    """The stored message with this id from this source, if any (idempotency)."""
+    stmt = select(Message).where(Message.source == source, Message.external_id == external_id)
+    return (await session.exec(stmt)).first()
+
+
+async def customer_by_identity(
+    session: AsyncSession, *, slack_user_id: str | None, email: str | None, phone: str | None
+) -> Customer | None:
+    """The customer known by any of these identities."""
+    conditions: list[ColumnElement[bool]] = []
+    if slack_user_id:
+        conditions.append(col(Customer.slack_user_id) == slack_user_id)
+    if email:
+        conditions.append(func.lower(Customer.email) == email.lower())
+    if phone:
+        conditions.append(col(Customer.phone) == phone)
+    if not conditions:
+        return None
+    return (await session.exec(select(Customer).where(or_(*conditions)).limit(1))).first()
+
+
+async def latest_live_case(
+    session: AsyncSession, customer_id: int, *, lock: bool = False
+) -> Case | None:
+    """The customer's newest case that is not closed."""
+    stmt = (
+        select(Case)
+        .where(Case.customer_id == customer_id, col(Case.status) != CaseStatus.CLOSED)
+        .order_by(col(Case.id).desc())
+        .limit(1)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def get_case(session: AsyncSession, case_id: int, *, lock: bool = False) -> Case | None:
+    """One case by number, optionally locked for update (PostgreSQL)."""
+    stmt = select(Case).where(Case.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def case_by_card(session: AsyncSession, channel: str, ts: str) -> Case | None:
+    """The case whose card is the message `ts` in `channel`."""
+    stmt = select(Case).where(Case.card_channel == channel, Case.card_ts == ts)
+    return (await session.exec(stmt)).first()
+
+
+async def case_by_origin(session: AsyncSession, channel: str, thread_ts: str) -> Case | None:
+    """The case opened by the customer's message `thread_ts` in `channel`."""
+    stmt = (
+        select(Case)
+        .where(Case.origin_channel == channel, Case.origin_thread_ts == thread_ts)
+        .order_by(col(Case.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
+def queue_order() -> tuple[object, ...]:
+    """Escalated first, then urgency, then age (oldest first)."""
+    escalated = sql_case((col(Case.escalation_level) > 0, 0), else_=1)
+    return (escalated, col(Case.urgency).desc(), col(Case.created_at).asc(), col(Case.id).asc())
+
+
+async def queue(
+    session: AsyncSession, *, limit: int, unassigned_only: bool = False, lock: bool = False
+) -> Sequence[Case]:
+    """Active cases by priority; `lock` claims rows (skipping ones held elsewhere) on PostgreSQL."""
+    stmt = select(Case).where(col(Case.status).in_(ACTIVE))
+    if unassigned_only:
+        stmt = stmt.where(col(Case.assignee).is_(None))
+    stmt = stmt.order_by(*queue_order()).limit(limit)  # type: ignore[arg-type]
+    if lock and _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.exec(stmt)).all()
+
+
+async def find_cases(session: AsyncSession, text: str, *, limit: int) -> Sequence[Case]:
+    """Cases whose subject or any message contains `text` (case-insensitive), newest first."""
+    pattern = f"%{_escape_like(text.lower())}%"
+    in_messages = select(Message.case_id).where(func.lower(Message.body).like(pattern, escape="\\"))
+    stmt = (
+        select(Case)
+        .where(
+            or_(
+                func.lower(Case.subject).like(pattern, escape="\\"),
+                col(Case.id).in_(in_messages),
+            )
+        )
+        .order_by(col(Case.id).desc())
+        .limit(limit)
+    )
+    return (await session.exec(stmt)).all()
+
+
+async def due_for_inactivity(
+    session: AsyncSession, cutoff: datetime, *, limit: int
+) -> Sequence[Case]:
+    """Active cases whose customer has waited since before `cutoff` without an agent reply."""
+    stmt = (
+        select(Case)
+        .where(
+            col(Case.status).in_(ACTIVE),
+            col(Case.inactivity_alerted_at).is_(None),
+            col(Case.last_customer_message_at) <= cutoff,
+            or_(
+                col(Case.last_agent_message_at).is_(None),
+                col(Case.last_agent_message_at) < col(Case.last_customer_message_at),
+            ),
+        )
+        .order_by(col(Case.last_customer_message_at))
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.exec(stmt)).all()
+
+
+async def messages_of(session: AsyncSession, case_id: int) -> Sequence[Message]:
+    """A case's messages in order."""
+    stmt = select(Message).where(Message.case_id == case_id).order_by(col(Message.id))
+    return (await session.exec(stmt)).all()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"

@@ -1,0 +1,123 @@
+"""Customer messages open or continue cases (business rule 1)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from services.cases import CaseService
+from services.outbox import OutboxKind
+from services.types import Actor, CustomerIdentity, InboundMessage
+from storage.engine import SessionFactory
+from storage.models import CaseStatus, Customer, Message, OutboxItem
+from tests.conftest import Clock
+
+AGENT = Actor(id="UAGENT", name="agnes", is_agent=True)
+_counter = iter(range(1, 1_000_000))
+
+
+def slack_message(text: str, user: str = "UCUST", *, ts: str | None = None) -> InboundMessage:
+    ts = ts or f"1700000000.{next(_counter):06d}"
+    return InboundMessage(
+        source="slack",
+        external_id=f"CINTAKE:{ts}",
+        body=text,
+        customer=CustomerIdentity(name="carol", slack_user_id=user),
+        origin_channel="CINTAKE",
+        origin_thread_ts=ts,
+    )
+
+
+async def outbox_kinds(sessions: SessionFactory, case_id: int) -> list[str]:
+    async with sessions() as session:
+        rows = await session.exec(
+            select(OutboxItem).where(OutboxItem.case_id == case_id).order_by(col(OutboxItem.id))
+        )
+        return [row.kind for row in rows]
+
+
+async def test_first_message_opens_case_one_with_card_and_ack(
+    service: CaseService, sessions: SessionFactory
+) -> None:
+    result = await service.ingest(slack_message("My card was charged twice"))
+
+    assert result.created and result.case.number == 1
+    assert result.case.status == CaseStatus.OPEN
+    assert result.case.subject == "My card was charged twice"
+    assert result.case.consecutive_customer_messages == 1
+    assert await outbox_kinds(sessions, 1) == [
+        OutboxKind.CUSTOMER_ACK,
+        OutboxKind.CASE_THREAD,
+        OutboxKind.CASE_CARD,
+    ]
+
+
+async def test_second_message_continues_the_open_case(service: CaseService) -> None:
+    first = await service.ingest(slack_message("hello"))
+    second = await service.ingest(slack_message("anyone there?"))
+
+    assert not second.created
+    assert second.case.number == first.case.number
+    assert second.case.consecutive_customer_messages == 2
+
+
+async def test_redelivered_message_has_one_effect(
+    service: CaseService, sessions: SessionFactory
+) -> None:
+    message = slack_message("hello", ts="1700000001.000001")
+    await service.ingest(message)
+    again = await service.ingest(message)
+
+    assert again.duplicate
+    async with sessions() as session:
+        assert len((await session.exec(select(Message))).all()) == 1
+        assert len((await session.exec(select(Customer))).all()) == 1
+    assert await outbox_kinds(sessions, 1) == [
+        OutboxKind.CUSTOMER_ACK,
+        OutboxKind.CASE_THREAD,
+        OutboxKind.CASE_CARD,
+    ]
+
+
+async def test_closed_case_is_never_reopened_by_a_new_message(service: CaseService) -> None:
+    first = await service.ingest(slack_message("hello"))
+    await service.close(first.case.number, AGENT)
+
+    after = await service.ingest(slack_message("one more thing"))
+
+    assert after.created and after.case.number == 2
+    assert (await service.get(1)).status == CaseStatus.CLOSED
+
+
+async def test_resolved_case_reopens_within_window_and_not_after(
+    service: CaseService, clock: Clock
+) -> None:
+    first = await service.ingest(slack_message("hello"))
+    await service.resolve(first.case.number, AGENT)
+
+    clock.advance(hours=1)
+    reopened = await service.ingest(slack_message("still broken"))
+    assert reopened.reopened and reopened.case.number == 1
+    assert reopened.case.status == CaseStatus.OPEN
+
+    await service.resolve(1, AGENT)
+    clock.advance(hours=73)
+    later = await service.ingest(slack_message("new problem"))
+    assert later.created and later.case.number == 2
+
+
+async def test_third_consecutive_message_escalates_once(service: CaseService) -> None:
+    results = [await service.ingest(slack_message(f"ping {i}")) for i in range(5)]
+
+    assert [r.escalated for r in results] == [(), (), ("followups",), (), ()]
+    case = await service.get(1)
+    assert case.escalation_reasons == ["followups"] and case.escalation_level == 1
+
+
+async def test_urgent_keyword_escalates_on_ingest(service: CaseService) -> None:
+    result = await service.ingest(slack_message("This is URGENT, please"))
+    assert result.escalated == ("keyword",)
+
+
+async def test_keyword_inside_a_word_does_not_escalate(service: CaseService) -> None:
+    result = await service.ingest(slack_message("not urgently needed, nonurgent"))
+    assert result.escalated == ()
