@@ -16,10 +16,10 @@ from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, RulesConfig, can_reopen, is_closure, split_note
 from services.transitions import Action, next_status
-from services.types import Actor, InboundMessage, IngestResult, ReplyResult
+from services.types import Actor, CaseView, InboundMessage, IngestResult, ReplyResult
 from storage import queries
 from storage.engine import SessionFactory
-from storage.models import Case, CaseStatus, Direction, Message, utcnow
+from storage.models import Case, CaseStatus, Customer, Direction, Message, utcnow
 
 SUBJECT_CHARS = 120
 
@@ -311,6 +311,24 @@ class CaseService:
         """One case, or CaseNotFound."""
         async with self._sessions() as session:
             return await self._load(session, case_id)
+
+    async def view(self, case_id: int) -> CaseView:
+        """A case with its customer and latest customer message, for rendering."""
+        async with self._sessions() as session:
+            case = await self._load(session, case_id)
+            customer = await session.get(Customer, case.customer_id)
+            assert customer is not None
+            last = await queries.last_customer_message(session, case_id)
+            return CaseView(
+                case=case, customer=customer, last_customer_message=last.body if last else ""
+            )
+
+    async def record_card(self, case_id: int, *, channel: str, ts: str) -> None:
+        """Remember where the case's card was posted, so later changes update it in place."""
+        async with self._sessions() as session, session.begin():
+            case = await self._load(session, case_id)
+            case.card_channel, case.card_ts = channel, ts
+            audit(session, case.number, "card.posted", "casebot", channel=channel, ts=ts)
 
     async def messages(self, case_id: int) -> Sequence[Message]:
         """A case's messages in order."""

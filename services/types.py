@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.models import Case
+from storage.models import Case, Customer
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,12 @@ class ReplyResult:
     internal: bool
     closed: bool = False
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What a card or a listing shows about one case."""
+
+    case: Case
+    customer: Customer
+    last_customer_message: str

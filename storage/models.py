@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, str_enum
 
 
 def utcnow() -> datetime:
@@ -62,7 +62,7 @@ class Case(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id")
-    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=String(16))
+    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=str_enum(CaseStatus))
     subject: str = Field(default="", max_length=200)
     source: str = Field(default="slack", max_length=16)
     category: str | None = Field(default=None, max_length=100)
@@ -111,7 +111,7 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
-    direction: Direction = Field(sa_type=String(16))
+    direction: Direction = Field(sa_type=str_enum(Direction))
     author: str = Field(max_length=200)
     is_agent: bool = False
     body: str
@@ -147,7 +147,7 @@ class OutboxItem(SQLModel, table=True):
     ordering_key: str = Field(max_length=64, index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=str_enum(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

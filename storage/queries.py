@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import case as sql_case
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseStatus, Customer, Message
+from storage.models import Case, CaseStatus, Customer, Direction, Message
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
 
@@ -137,6 +137,17 @@ async def due_for_inactivity(
     if _is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return (await session.exec(stmt)).all()
+
+
+async def last_customer_message(session: AsyncSession, case_id: int) -> Message | None:
+    """The newest inbound message of a case."""
+    stmt = (
+        select(Message)
+        .where(Message.case_id == case_id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
 
 
 async def messages_of(session: AsyncSession, case_id: int) -> Sequence[Message]:

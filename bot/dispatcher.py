@@ -1,0 +1,183 @@
+"""The outbox dispatcher: delivers pending rows with retries and backoff, in order per case.
+
+A row is leased before delivery and marked done right after, so a crash delays a delivery
+(at least once) and never loses it. Rows of one ordering key go strictly in id order: a
+failed row holds back the rows written after it until it succeeds or is given up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select, update
+
+from services.audit import audit
+from services.outbox import OutboxKind
+from storage.engine import SessionFactory
+from storage.models import OutboxItem, OutboxStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[OutboxItem, bool], Awaitable[None]]
+# Kinds whose delivery renders current state, so only the newest pending one matters.
+COALESCING_KINDS = frozenset({OutboxKind.CASE_CARD.value})
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … capped at 5 minutes, with jitter so that retries do not stampede."""
+    base = min(2.0 ** max(attempts - 1, 0), 300.0)
+    return timedelta(seconds=base * random.uniform(1.0, 1.25))
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        deliver: Deliver,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 200,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 12,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._deliver = deliver
+        self._clock = clock
+        self._batch = batch
+        self._lease = lease
+        self._max_attempts = max_attempts
+        self._idle_poll = idle_poll_seconds
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was committed to the outbox: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        while True:
+            self._wakeup.clear()
+            try:
+                delivered = await self.drain_once()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+                delivered = 0
+            if delivered == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
+
+    async def drain_once(self) -> int:
+        """One pass: claim due rows, deliver each key's rows in order. Returns rows attempted."""
+        groups = await self._claim()
+        await asyncio.gather(*(self._deliver_group(group) for group in groups))
+        return sum(len(group) for group in groups)
+
+    async def pending(self) -> int:
+        """Rows not delivered yet (for shutdown and tests)."""
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.PENDING)
+            )
+            return len(rows.all())
+
+    async def _claim(self) -> list[list[OutboxItem]]:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            stmt = (
+                select(OutboxItem)
+                .where(OutboxItem.status == OutboxStatus.PENDING)
+                .order_by(col(OutboxItem.id))
+                .limit(self._batch)
+            )
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            groups: dict[str, list[OutboxItem]] = {}
+            blocked: set[str] = set()
+            for item in (await session.exec(stmt)).all():
+                key = item.ordering_key
+                if key in blocked:
+                    continue
+                leased = item.claimed_until is not None and item.claimed_until > now
+                if leased or item.next_attempt_at > now:
+                    blocked.add(key)  # an earlier row of this key is not due: keep the order
+                    continue
+                groups.setdefault(key, []).append(item)
+            claimed = [item.id for group in groups.values() for item in group]
+            if claimed:
+                await session.exec(
+                    update(OutboxItem)
+                    .where(col(OutboxItem.id).in_(claimed))
+                    .values(claimed_until=now + self._lease)
+                )
+        return list(groups.values())
+
+    async def _deliver_group(self, group: list[OutboxItem]) -> None:
+        for index, item in enumerate(group):
+            later = group[index + 1 :]
+            superseded = item.kind in COALESCING_KINDS and any(x.kind == item.kind for x in later)
+            try:
+                await asyncio.wait_for(
+                    self._deliver(item, superseded), timeout=self._lease.total_seconds() * 0.8
+                )
+            except Exception as exc:  # any failure is retried; none may kill the dispatcher
+                await self._failed(item, exc, release=later)
+                return
+            await self._done(item)
+
+    async def _done(self, item: OutboxItem) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.exec(
+                update(OutboxItem)
+                .where(col(OutboxItem.id) == item.id)
+                .values(status=OutboxStatus.DONE, delivered_at=self._clock(), claimed_until=None)
+            )
+
+    async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
+        attempts = item.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        dead = attempts >= self._max_attempts
+        values = {
+            "attempts": attempts,
+            "last_error": error,
+            "claimed_until": None,
+            "next_attempt_at": self._clock() + backoff(attempts),
+            "status": OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+        }
+        async with self._sessions() as session, session.begin():
+            await session.exec(
+                update(OutboxItem).where(col(OutboxItem.id) == item.id).values(**values)
+            )
+            if release:
+                await session.exec(
+                    update(OutboxItem)
+                    .where(col(OutboxItem.id).in_([x.id for x in release]))
+                    .values(claimed_until=None)
+                )
+            if dead:
+                audit(
+                    session,
+                    item.case_id,
+                    "delivery.dead",
+                    "casebot",
+                    outbox_id=item.id,
+                    kind=item.kind,
+                    error=error,
+                )
+        if dead:
+            log.error(
+                "gave up on outbox item %s (%s) after %s attempts: %s",
+                item.id,
+                item.kind,
+                attempts,
+                error,
+            )
+        else:
+            log.warning(
+                "outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, attempts, error
+            )

@@ -1,0 +1,10 @@
+"""Local Slack emulator (Web API + Socket Mode) for end-to-end tests and sandbox mode.
+
+The real slack_bolt AsyncApp + AsyncSocketModeHandler connect to it exactly
+as to Slack, so the product is exercised without a network or a workspace.
+"""
+
+from bot.emulator.models import Ack, ApiCall, Channel, CommandResult, User, Usergroup
+from bot.emulator.server import SlackEmulator
+
+__all__ = ["Ack", "ApiCall", "Channel", "CommandResult", "SlackEmulator", "User", "Usergroup"]

@@ -1,0 +1,120 @@
+"""Plain data records shared by the emulator modules.
+
+Kept free of behaviour so tests and the sandbox can import them without
+pulling in aiohttp, and so every module agrees on one shape per concept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API request as the emulator saw it (token stripped from args)."""
+
+    method: str
+    args: JSONDict
+    ok: bool
+    error: str | None
+    at: float  # time.monotonic() when the request was answered
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A Socket Mode acknowledgement; payload is set only when ack() had content."""
+
+    envelope_id: str
+    payload: JSONDict | None
+
+
+@dataclass
+class CommandResult:
+    """Outcome of a slash command or click.
+
+    `responses` is live: it keeps filling as the app POSTs to the response_url,
+    so tests can `wait_for(lambda: res.responses)`.
+    """
+
+    ack_payload: JSONDict | None
+    responses: list[JSONDict]
+    envelope_id: str = ""
+    url_id: str = ""
+
+
+@dataclass
+class User:
+    """A workspace member (human or bot)."""
+
+    id: str
+    name: str
+    is_bot: bool = False
+    real_name: str = ""
+
+    def to_api(self, team_id: str) -> JSONDict:
+        """Render like users.info does."""
+        real_name = self.real_name or self.name
+        return {
+            "id": self.id,
+            "team_id": team_id,
+            "name": self.name,
+            "real_name": real_name,
+            "deleted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "profile": {"display_name": self.name, "real_name": real_name},
+        }
+
+
+@dataclass
+class Channel:
+    """A conversation: public/private channel or a DM between the bot and `user`."""
+
+    id: str
+    name: str
+    is_im: bool = False
+    is_private: bool = False
+    user: str | None = None  # the other party, for DMs
+    is_member: bool = True  # whether the bot is in the channel
+    created: int = 0
+
+    def to_api(self) -> JSONDict:
+        """Render like conversations.info / conversations.list do."""
+        data: JSONDict = {
+            "id": self.id,
+            "created": self.created,
+            "is_channel": not self.is_im and not self.is_private,
+            "is_group": self.is_private,
+            "is_im": self.is_im,
+            "is_mpim": False,
+            "is_private": self.is_private or self.is_im,
+            "is_archived": False,
+            "is_member": self.is_member,
+        }
+        if self.is_im:
+            data["user"] = self.user
+        else:
+            data["name"] = self.name
+        return data
+
+
+@dataclass
+class Usergroup:
+    """A user group (handle like @support-agents) and its members."""
+
+    id: str
+    handle: str
+    users: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure for the next call of a Web API method."""
+
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    drop: bool = False

@@ -1,0 +1,187 @@
+"""Builders for the payloads real Slack sends over Socket Mode.
+
+Field names and nesting follow captured Slack traffic so Bolt's parsing
+(context extraction, self-event filtering, ack routing) runs for real.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from bot.emulator.models import JSONDict
+from bot.emulator.state import Workspace
+
+
+def new_id(prefix: str, length: int = 10) -> str:
+    return prefix + uuid.uuid4().hex[:length].upper()
+
+
+def envelope(kind: str, payload: JSONDict, *, accepts_response_payload: bool) -> JSONDict:
+    """Wrap a payload the way Socket Mode does."""
+    data: JSONDict = {
+        "envelope_id": str(uuid.uuid4()),
+        "type": kind,
+        "accepts_response_payload": accepts_response_payload,
+        "payload": payload,
+    }
+    if kind == "events_api":
+        data["retry_attempt"] = 0
+        data["retry_reason"] = ""
+    return data
+
+
+def event_callback(ws: Workspace, event: JSONDict, event_id: str) -> JSONDict:
+    """An Events API outer payload around `event`."""
+    return {
+        "token": "x",
+        "team_id": ws.team_id,
+        "api_app_id": ws.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": ws.team_id,
+                "user_id": ws.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": new_id("4-", 24),
+    }
+
+
+def message_event(channel_id: str, channel_type: str, message: JSONDict) -> JSONDict:
+    """A `message` event for a stored message (user or bot)."""
+    event: JSONDict = {
+        key: value
+        for key, value in message.items()
+        if key
+        not in (
+            "event_id",
+            "channel_type",
+            "reply_count",
+            "reply_users",
+            "reply_users_count",
+            "latest_reply",
+            "reactions",
+        )
+    }
+    event.update(
+        {
+            "type": "message",
+            "channel": channel_id,
+            "event_ts": message["ts"],
+            "channel_type": channel_type,
+        }
+    )
+    return event
+
+
+def _user_name(ws: Workspace, user_id: str) -> str:
+    user = ws.users.get(user_id)
+    return user.name if user is not None else user_id.lower()
+
+
+def _channel_name(ws: Workspace, channel_id: str) -> str:
+    channel = ws.channels.get(channel_id)
+    if (channel is not None and channel.is_im) or channel_id.startswith("D"):
+        return "directmessage"
+    return channel.name if channel is not None else channel_id.lower()
+
+
+def slash_command(
+    ws: Workspace, user_id: str, command: str, text: str, channel_id: str, response_url: str
+) -> JSONDict:
+    return {
+        "token": "x",
+        "team_id": ws.team_id,
+        "team_domain": ws.team_domain,
+        "channel_id": channel_id,
+        "channel_name": _channel_name(ws, channel_id),
+        "user_id": user_id,
+        "user_name": _user_name(ws, user_id),
+        "command": command,
+        "text": text,
+        "api_app_id": ws.app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": new_trigger_id(),
+    }
+
+
+def new_trigger_id() -> str:
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+
+
+def _find_element(message: JSONDict | None, action_id: str) -> tuple[str | None, JSONDict]:
+    """The block_id and element of `action_id` inside a message's blocks, if present."""
+    blocks: Any = (message or {}).get("blocks") or []
+    for block in blocks if isinstance(blocks, list) else []:
+        elements: list[Any] = list(block.get("elements") or [])
+        accessory = block.get("accessory")
+        if accessory:
+            elements.append(accessory)
+        for element in elements:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return block.get("block_id"), element
+    return None, {}
+
+
+def block_actions(
+    ws: Workspace,
+    *,
+    user_id: str,
+    channel_id: str,
+    message_ts: str,
+    message: JSONDict | None,
+    action_id: str,
+    value: str | None,
+    block_id: str | None,
+    response_url: str,
+) -> JSONDict:
+    """A block_actions payload for a button click."""
+    found_block_id, element = _find_element(message, action_id)
+    label = element.get("text") or {"type": "plain_text", "text": value or action_id}
+    action: JSONDict = {
+        "action_id": action_id,
+        "block_id": block_id or found_block_id or new_id("", 5).lower(),
+        "text": label,
+        "type": element.get("type", "button"),
+        "action_ts": f"{time.time():.6f}",
+    }
+    if value is not None or "value" in element:
+        action["value"] = value if value is not None else element["value"]
+    payload: JSONDict = {
+        "type": "block_actions",
+        "user": {
+            "id": user_id,
+            "username": _user_name(ws, user_id),
+            "name": _user_name(ws, user_id),
+            "team_id": ws.team_id,
+        },
+        "api_app_id": ws.app_id,
+        "token": "x",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": message is None,
+        },
+        "trigger_id": new_trigger_id(),
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel_id, "name": _channel_name(ws, channel_id)},
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [action],
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload

@@ -1,0 +1,126 @@
+"""The composition root: settings → database → services → Bolt app → Socket Mode, and back down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import handlers.slack
+from bot.dedup import RecentIds, event_dedup_middleware
+from bot.dispatcher import OutboxDispatcher
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.slack_client import build_client
+from handlers.slack.channels import resolve_channels
+from handlers.slack.deps import SlackDeps
+from handlers.slack.notifier import SlackNotifier
+from handlers.slack.people import People
+from services.cases import CaseService
+from services.escalation import EscalationSweep
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Everything `casebot run` builds, started and stopped in order."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        settings.require_slack()
+        self.settings = settings
+        self.clock = clock
+        self._engine: AsyncEngine | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._handler: AsyncSocketModeHandler | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self.cases: CaseService
+        self.dispatcher: OutboxDispatcher
+        self.sweep: EscalationSweep
+        self.app: AsyncApp
+
+    async def start(self, *, connect_timeout: float = 30.0) -> None:
+        """Migrate, wire, connect to Slack, then start the dispatcher and the scheduler."""
+        s = self.settings
+        await upgrade(s.database_url)
+        self._engine = create_engine(s.database_url)
+        sessions = create_session_factory(self._engine)
+        self._http = aiohttp.ClientSession()
+        client = build_client(str(s.slack_bot_token), s.slack_api_url, self._http)
+
+        channels = await resolve_channels(
+            client,
+            support=str(s.support_slack_channel),
+            alerts=s.alerting_slack_channel,
+            log=s.logging_slack_channel,
+            intake=s.intake_slack_channels,
+        )
+        self.dispatcher = OutboxDispatcher(
+            sessions,
+            lambda item, superseded: notifier.deliver(item, superseded=superseded),
+            clock=self.clock,
+        )
+        self.cases = CaseService(
+            sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
+        )
+        notifier = SlackNotifier(client, self.cases, channels)
+        self.sweep = EscalationSweep(
+            sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
+        )
+        people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
+
+        self.app = AsyncApp(client=client, request_verification_enabled=False)
+        self.app.middleware(event_dedup_middleware(RecentIds()))
+        handlers.slack.register(
+            self.app, SlackDeps(cases=self.cases, people=people, channels=channels)
+        )
+
+        self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="outbox-dispatcher")
+        self._scheduler = build_scheduler(
+            escalation_sweep=self.sweep.run, interval_seconds=s.escalation_check_interval
+        )
+        self._scheduler.start()
+        self._handler = AsyncSocketModeHandler(self.app, str(s.slack_app_token))
+        await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
+        log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
+
+    async def stop(self) -> None:
+        """Stop taking envelopes, then stop the jobs, then close connections."""
+        if self._handler is not None:
+            with contextlib.suppress(Exception):
+                await self._handler.close_async()  # type: ignore[no-untyped-call]
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._dispatch_task is not None:
+            self._dispatch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatch_task
+        if self._http is not None:
+            await self._http.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    async def serve_forever(self) -> None:
+        """Run until SIGINT or SIGTERM."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await self.stop()

@@ -1,0 +1,1 @@
+"""The edges: Slack listeners and renderers (and later email and webhooks)."""

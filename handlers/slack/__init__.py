@@ -1,0 +1,16 @@
+"""Slack listeners (events, commands, actions), Block Kit views and the outbox notifier."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.slack import actions, commands, errors, events
+from handlers.slack.deps import SlackDeps
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """Attach every listener to `app`."""
+    events.register(app, deps)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    errors.register(app)

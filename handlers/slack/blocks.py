@@ -1,0 +1,149 @@
+"""Block Kit views, pure functions of domain data (validated by slack_sdk's models)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from handlers.slack.ids import ActionId
+from services.rules import EscalationReason
+from services.transitions import Action, allowed
+from services.types import CaseView
+from storage.models import Case, CaseStatus, Customer
+
+PREVIEW_CHARS = 600
+STATUS_LABEL = {
+    CaseStatus.OPEN: ":large_green_circle: Open",
+    CaseStatus.ASSIGNED: ":large_blue_circle: Assigned",
+    CaseStatus.RESOLVED: ":white_check_mark: Resolved",
+    CaseStatus.CLOSED: ":black_circle: Closed",
+}
+REASON_LABEL = {
+    EscalationReason.FOLLOWUPS.value: "follow-ups without a reply",
+    EscalationReason.KEYWORD.value: "urgent wording",
+    EscalationReason.INACTIVITY.value: "customer waiting too long",
+    EscalationReason.MANUAL.value: "escalated by an agent",
+}
+BUTTONS: tuple[tuple[ActionId, Action, str, str | None], ...] = (
+    (ActionId.CLAIM, Action.CLAIM, "Claim", None),
+    (ActionId.RESOLVE, Action.RESOLVE, "Resolve", "primary"),
+    (ActionId.ESCALATE, Action.ESCALATE, "Escalate", "danger"),
+    (ActionId.CLOSE, Action.CLOSE, "Close", None),
+    (ActionId.REOPEN, Action.REOPEN, "Reopen", None),
+)
+_SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)[^>]*>")
+
+
+def defuse(text: str) -> str:
+    """Customer text shown to agents must not ping the channel (`<!channel>` → `@channel`)."""
+    return _SPECIAL_MENTION.sub(r"@\1", text)
+
+
+def slack_date(when: datetime) -> str:
+    """A date Slack shows in the reader's time zone, with a UTC fallback."""
+    epoch = int(when.timestamp())
+    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def iso_utc(when: datetime) -> str:
+    """ISO-8601 UTC with a Z, for lines people grep."""
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def who(customer: Customer) -> str:
+    if customer.slack_user_id:
+        return f"<@{customer.slack_user_id}>"
+    return customer.email or customer.phone or customer.name or "unknown"
+
+
+def reasons_text(case: Case) -> str:
+    if not case.escalation_reasons:
+        return "none"
+    labels = ", ".join(REASON_LABEL.get(r, r) for r in case.escalation_reasons)
+    return f"level {case.escalation_level}: {labels}"
+
+
+def card_text(case: Case) -> str:
+    """The notification fallback text of a card."""
+    return f"Case #{case.number} ({case.status.value}): {case.subject}"
+
+
+def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
+    """The case card: what it is, who asked, where it stands, and the buttons that apply."""
+    case = view.case
+    header = _clip(f"Case #{case.number} · {case.subject}", 150)
+    fields = [
+        MarkdownTextObject(text=f"*Status*\n{STATUS_LABEL[case.status]}"),
+        MarkdownTextObject(text=f"*Customer*\n{who(view.customer)} via {case.source}"),
+        MarkdownTextObject(text=f"*Assignee*\n{f'<@{case.assignee}>' if case.assignee else '—'}"),
+        MarkdownTextObject(text=f"*Escalation*\n{reasons_text(case)}"),
+        MarkdownTextObject(text=f"*Urgency*\n{case.urgency:.2f}"),
+        MarkdownTextObject(text=f"*Category*\n{case.category or '—'}"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=header),
+        SectionBlock(fields=fields),
+    ]
+    if view.last_customer_message:
+        quoted = "\n".join(f"> {line}" for line in defuse(view.last_customer_message).splitlines())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(quoted, PREVIEW_CHARS))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timeline(case))]))
+    buttons = [
+        ButtonElement(text=label, action_id=action_id.value, value=str(case.number), style=style)
+        for action_id, action, label, style in BUTTONS
+        if allowed(case.status, action) and _button_applies(case, action)
+    ]
+    if with_actions and buttons:
+        blocks.append(ActionsBlock(block_id=f"case_actions_{case.number}", elements=buttons))
+    return blocks
+
+
+def queue_line(case: Case) -> str:
+    """One line of `/queue` or `/case find`."""
+    flags = " :rotating_light:" if case.escalation_level else ""
+    assignee = f" · <@{case.assignee}>" if case.assignee else " · unassigned"
+    return (
+        f"*#{case.number}*{flags} {_clip(case.subject, 80)} · {case.status.value}{assignee}"
+        f" · opened {slack_date(case.created_at)}"
+    )
+
+
+def listing(title: str, cases: Sequence[Case], empty: str) -> list[Block]:
+    """A titled list of cases (at most 40 lines, well within Block Kit's limits)."""
+    if not cases:
+        return [SectionBlock(text=MarkdownTextObject(text=empty))]
+    lines = "\n".join(queue_line(c) for c in cases[:40])
+    return [SectionBlock(text=MarkdownTextObject(text=_clip(f"*{title}*\n{lines}", 3000)))]
+
+
+def _button_applies(case: Case, action: Action) -> bool:
+    if action == Action.ESCALATE:
+        return EscalationReason.MANUAL.value not in case.escalation_reasons
+    return True
+
+
+def _timeline(case: Case) -> str:
+    parts = [f"Opened {slack_date(case.created_at)}"]
+    if case.last_customer_message_at:
+        parts.append(f"customer wrote {slack_date(case.last_customer_message_at)}")
+    if case.last_agent_message_at:
+        parts.append(f"agent replied {slack_date(case.last_agent_message_at)}")
+    if case.closed_at:
+        parts.append(f"closed {slack_date(case.closed_at)} by <@{case.closed_by}>")
+    return " · ".join(parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,100 @@
+"""`/case` and `/queue`: look up, search and claim cases without leaving Slack."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from handlers.slack import blocks
+from handlers.slack.deps import SlackDeps
+from handlers.slack.ids import Command
+
+CASE_HELP = (
+    "*/case* — look up support cases\n"
+    "• `/case 42` or `/case #42` — show case #42\n"
+    "• `/case find <words>` — search subjects and messages\n"
+    "• `/case help` — this help\n"
+    "*/queue* — open cases by priority (escalated, urgency, age)\n"
+    "• `/queue next` — claim the top unassigned case"
+)
+_CASE_NUMBER = re.compile(r"#?(\d{1,9})")
+MAX_QUERY = 200
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.command(Command.CASE.value)
+    async def case_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await respond(**await case_answer(deps, command["user_id"], command.get("text") or ""))
+
+    @app.command(Command.QUEUE.value)
+    async def queue_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await respond(**await queue_answer(deps, command["user_id"], command.get("text") or ""))
+
+
+def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"response_type": "ephemeral", "text": text}
+    if blocks_:
+        answer["blocks"] = [b.to_dict() for b in blocks_]
+    return answer
+
+
+async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any]:
+    """The reply to `/case <text>`."""
+    words = text.strip()
+    if words.lower() in ("", "help", "?"):
+        return ephemeral(CASE_HELP)
+    if not await deps.people.is_agent(user_id):
+        return ephemeral(
+            "Only support agents can use /case. "
+            "To ask for help, write in the support intake channel or send me a direct message."
+        )
+    if number := _CASE_NUMBER.fullmatch(words):
+        view = await deps.cases.view(int(number.group(1)))
+        return ephemeral(blocks.card_text(view.case), blocks.case_card(view))
+    verb, _, rest = words.partition(" ")
+    if verb.lower() == "find":
+        query = rest.strip()
+        if not query:
+            return ephemeral("Tell me what to look for: `/case find refund`.")
+        if len(query) > MAX_QUERY:
+            return ephemeral(f"That search is too long; keep it under {MAX_QUERY} characters.")
+        found = await deps.cases.find(query)
+        return ephemeral(
+            f"{len(found)} case(s) match",
+            blocks.listing(f"Cases matching “{query}”", found, f"No case mentions “{query}”."),
+        )
+    return ephemeral(f"I don't understand `{_clip(words)}`.\n{CASE_HELP}")
+
+
+async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any]:
+    """The reply to `/queue [next]`."""
+    words = text.strip().lower()
+    if words in ("help", "?"):
+        return ephemeral(CASE_HELP)
+    if not await deps.people.is_agent(user_id):
+        return ephemeral("Only support agents can see the queue.")
+    if words == "":
+        cases = await deps.cases.queue(limit=15)
+        return ephemeral(
+            f"{len(cases)} open case(s)",
+            blocks.listing("Open cases by priority", cases, "The queue is empty. :tada:"),
+        )
+    if words == "next":
+        actor = await deps.people.actor(user_id)
+        claimed = await deps.cases.claim_next(actor)
+        if claimed is None:
+            return ephemeral("No unassigned case is waiting. :tada:")
+        view = await deps.cases.view(claimed.number)
+        return ephemeral(f"You claimed case #{claimed.number}.", blocks.case_card(view))
+    return ephemeral(
+        f"I don't understand `/queue {_clip(text.strip())}`. Try `/queue` or `/queue next`."
+    )
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,79 @@
+"""Message events: customers writing (intake, DMs) and agents replying under case cards."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.deps import SlackDeps
+from handlers.slack.routing import Route, route_message
+from services.errors import DomainError
+from services.types import CustomerIdentity, InboundMessage
+
+log = logging.getLogger(__name__)
+SOURCE = "slack"
+
+
+def external_id(event: dict[str, Any]) -> str:
+    """A Slack message is identified by its channel and ts; redeliveries carry the same pair."""
+    return f"{event['channel']}:{event['ts']}"
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.event("message")
+    async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+        route = route_message(event, deps.channels)
+        if route is Route.CUSTOMER:
+            await _customer_message(event, deps)
+        elif route is Route.CARD_THREAD:
+            await _card_thread_reply(event, client, deps)
+
+
+async def _customer_message(event: dict[str, Any], deps: SlackDeps) -> None:
+    user = event["user"]
+    if event.get("channel_type") != "im" and await deps.people.is_agent(user):
+        return  # agents chatting in an intake channel are not customers
+    name = await deps.people.name(user)
+    result = await deps.cases.ingest(
+        InboundMessage(
+            source=SOURCE,
+            external_id=external_id(event),
+            body=event.get("text") or "",
+            customer=CustomerIdentity(name=name, slack_user_id=user),
+            origin_channel=event["channel"],
+            origin_thread_ts=event.get("thread_ts") or event["ts"],
+        )
+    )
+    log.info(
+        "case #%s %s from %s",
+        result.case.number,
+        "duplicate ignored" if result.duplicate else "opened" if result.created else "continued",
+        user,
+    )
+
+
+async def _card_thread_reply(
+    event: dict[str, Any], client: AsyncWebClient, deps: SlackDeps
+) -> None:
+    case = await deps.cases.case_for_card(event["channel"], event["thread_ts"])
+    if case is None:
+        return  # a thread that is not a case card
+    actor = await deps.people.actor(event["user"])
+    try:
+        await deps.cases.agent_message(
+            case.number,
+            actor,
+            event.get("text") or "",
+            source=SOURCE,
+            external_id=external_id(event),
+        )
+    except DomainError as error:
+        await client.chat_postEphemeral(
+            channel=event["channel"],
+            user=event["user"],
+            thread_ts=event["thread_ts"],
+            text=f"{error} Your message was not sent to the customer.",
+        )

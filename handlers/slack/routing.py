@@ -1,0 +1,43 @@
+"""Which kind of message a Slack message event is, decided from the event and the config alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+# Subtypes that are still a person writing; everything else (edits, joins, bot posts) is ignored.
+PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
+class Route(Enum):
+    IGNORE = "ignore"
+    CUSTOMER = "customer"  # intake top-level message, intake thread reply, or DM to the bot
+    CARD_THREAD = "card_thread"  # a reply in the support channel, maybe under a case card
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Resolved channel ids."""
+
+    support: str
+    alerts: str
+    log: str
+    intake: frozenset[str]
+
+
+def route_message(event: Mapping[str, Any], channels: Channels) -> Route:
+    """Classify a `message` event; agents' intake messages are filtered later (needs Slack)."""
+    if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
+        return Route.IGNORE
+    channel = event.get("channel", "")
+    thread_ts = event.get("thread_ts")
+    is_reply = thread_ts is not None and thread_ts != event.get("ts")
+    if event.get("channel_type") == "im":
+        return Route.CUSTOMER
+    if channel in channels.intake:
+        return Route.CUSTOMER
+    if channel == channels.support and is_reply:
+        return Route.CARD_THREAD
+    return Route.IGNORE
