@@ -27,7 +27,7 @@ from handlers.slack.notifier import SlackNotifier
 from handlers.slack.people import People
 from services.cases import CaseService
 from services.escalation import EscalationSweep
-from storage.engine import create_engine, create_session_factory
+from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import utcnow
 
@@ -46,6 +46,7 @@ class Runtime:
         self._handler: AsyncSocketModeHandler | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self.sessions: SessionFactory
         self.cases: CaseService
         self.dispatcher: OutboxDispatcher
         self.sweep: EscalationSweep
@@ -56,7 +57,7 @@ class Runtime:
         s = self.settings
         await upgrade(s.database_url)
         self._engine = create_engine(s.database_url)
-        sessions = create_session_factory(self._engine)
+        self.sessions = sessions = create_session_factory(self._engine)
         self._http = aiohttp.ClientSession()
         client = build_client(str(s.slack_bot_token), s.slack_api_url, self._http)
 

@@ -127,6 +127,8 @@ class CaseService:
             case.updated_at = now
             if not created:
                 audit(session, case.number, "message.received", inbound.customer.name or "customer")
+            # The card first: the thread mirror is posted under it.
+            enqueue(session, case, OutboxKind.CASE_CARD)
             enqueue(
                 session,
                 case,
@@ -134,7 +136,6 @@ class CaseService:
                 text=inbound.body,
                 author=inbound.customer.name,
             )
-            enqueue(session, case, OutboxKind.CASE_CARD)
             escalated = escalate(
                 session,
                 case,

@@ -46,8 +46,8 @@ async def test_first_message_opens_case_one_with_card_and_ack(
     assert result.case.consecutive_customer_messages == 1
     assert await outbox_kinds(sessions, 1) == [
         OutboxKind.CUSTOMER_ACK,
-        OutboxKind.CASE_THREAD,
         OutboxKind.CASE_CARD,
+        OutboxKind.CASE_THREAD,
     ]
 
 
@@ -73,8 +73,8 @@ async def test_redelivered_message_has_one_effect(
         assert len((await session.exec(select(Customer))).all()) == 1
     assert await outbox_kinds(sessions, 1) == [
         OutboxKind.CUSTOMER_ACK,
-        OutboxKind.CASE_THREAD,
         OutboxKind.CASE_CARD,
+        OutboxKind.CASE_THREAD,
     ]
 
 

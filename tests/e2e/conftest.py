@@ -1,0 +1,144 @@
+"""End-to-end fixtures: the local Slack emulator and the real bot (Bolt over Socket Mode)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+CUSTOMER, OTHER_CUSTOMER, AGENT, GROUP_AGENT, STRANGER = (
+    "UCUST",
+    "UCUST2",
+    "UAGENT",
+    "UGROUP",
+    "USTRANGE",
+)
+INTAKE, SUPPORT, ALERTS, LOG, RANDOM = "CINTAKE1", "CSUPPORT", "CALERTS1", "CLOGLOG1", "CRANDOM1"
+
+JSON = dict[str, Any]
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    emulator = SlackEmulator(bot_token="xoxb-test", app_token="xapp-test")
+    await emulator.start()
+    for user_id, name in [
+        (CUSTOMER, "carol"),
+        (OTHER_CUSTOMER, "dave"),
+        (AGENT, "agnes"),
+        (GROUP_AGENT, "gus"),
+        (STRANGER, "sam"),
+    ]:
+        emulator.add_user(user_id, name)
+    for channel_id, name in [
+        (INTAKE, "help"),
+        (SUPPORT, "support"),
+        (ALERTS, "support-alerts"),
+        (LOG, "support-log"),
+        (RANDOM, "random"),
+    ]:
+        emulator.add_channel(channel_id, name)
+    emulator.add_usergroup("SAGENTS", "support-agents", [GROUP_AGENT])
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+@pytest.fixture
+def make_settings(slack: SlackEmulator, db_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "slack_bot_token": "xoxb-test",
+            "slack_app_token": "xapp-test",
+            "slack_api_url": slack.api_url,
+            "support_slack_channel": "#support",  # by name: resolved at start
+            "alerting_slack_channel": ALERTS,
+            "logging_slack_channel": "support-log",
+            "intake_slack_channels": [INTAKE],
+            "agent_user_ids": [AGENT],
+            "agent_usergroup": "SAGENTS",
+            "database_url": db_url,
+            "escalation_inactivity_hours": 48.0,
+            "escalation_followups": 3,
+            "escalation_check_interval": 3600.0,
+            "reopen_window_hours": 72.0,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+async def start_bot(
+    slack: SlackEmulator, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Callable[..., Any]]:
+    runtimes: list[Runtime] = []
+
+    async def start(**overrides: Any) -> Runtime:
+        runtime = Runtime(make_settings(**overrides))
+        runtimes.append(runtime)
+        await runtime.start(connect_timeout=5.0)
+        await slack.wait_connected()
+        return runtime
+
+    try:
+        yield start
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any]) -> Runtime:
+    runtime: Runtime = await start_bot()
+    return runtime
+
+
+# --- reading what the bot did ----------------------------------------------------------------
+
+
+def cards(slack: SlackEmulator) -> list[JSON]:
+    """Case cards posted in the support channel, in order."""
+    return [m for m in slack.messages(SUPPORT) if re.match(r"Case #\d+ \(", m.get("text", ""))]
+
+
+async def card(
+    slack: SlackEmulator,
+    number: int,
+    *,
+    status: str | None = None,
+    where: Callable[[JSON], bool] = lambda _: True,
+) -> JSON:
+    """Wait for case #number's card (in `status`, satisfying `where`) and return it."""
+    prefix = f"Case #{number} ({status}" if status else f"Case #{number} ("
+
+    def find() -> JSON | None:
+        return next((m for m in cards(slack) if m["text"].startswith(prefix) and where(m)), None)
+
+    return await slack.wait_for(find, timeout=10)
+
+
+def texts(messages: list[JSON]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def buttons(message: JSON) -> dict[str, str]:
+    """action_id → value of the buttons on a card."""
+    found: dict[str, str] = {}
+    for block in message.get("blocks") or []:
+        if block.get("type") == "actions":
+            for element in block["elements"]:
+                found[element["action_id"]] = element.get("value", "")
+    return found
+
+
+def ephemerals_for(slack: SlackEmulator, user: str) -> list[str]:
+    return [e.get("text", "") for e in slack.ephemerals if e.get("user") == user]

@@ -1,0 +1,179 @@
+"""Agents answer in the card thread, keep notes, close by phrase, and use the card's buttons."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import select
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from storage.models import AuditEvent, CaseStatus
+from tests.e2e.conftest import (
+    AGENT,
+    ALERTS,
+    CUSTOMER,
+    GROUP_AGENT,
+    INTAKE,
+    LOG,
+    STRANGER,
+    SUPPORT,
+    buttons,
+    card,
+    cards,
+    ephemerals_for,
+)
+
+CLOSURE_LINE = r"^Case #(\d+) closed at (\S+) by <@(\w+)>$"
+
+
+async def open_case(slack: SlackEmulator, text: str = "My card is blocked") -> tuple[dict, dict]:
+    message = await slack.user_message(CUSTOMER, INTAKE, text)
+    posted = await card(slack, 1)
+    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))  # the mirror is there
+    return message, posted
+
+
+def bot_replies(slack: SlackEmulator, channel: str, ts: str) -> list[str]:
+    return [m["text"] for m in slack.replies(channel, ts) if m.get("bot_id")]
+
+
+async def test_agent_reply_in_the_card_thread_reaches_the_customer(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    message, posted = await open_case(slack)
+
+    await slack.user_message(
+        AGENT, SUPPORT, "We unblocked it, try again please", thread_ts=posted["ts"]
+    )
+
+    relayed = await slack.wait_for(
+        lambda: [t for t in bot_replies(slack, INTAKE, message["ts"]) if "unblocked" in t]
+    )
+    assert relayed == ["*agnes:* We unblocked it, try again please"]
+    case = await bot.cases.get(1)
+    assert case.consecutive_customer_messages == 0 and case.last_agent_message_at is not None
+
+
+async def test_note_stays_internal(slack: SlackEmulator, bot: Runtime) -> None:
+    message, posted = await open_case(slack)
+
+    await slack.user_message(AGENT, SUPPORT, "note: fraud team is checking", thread_ts=posted["ts"])
+    await slack.user_message(AGENT, SUPPORT, "Hi Carol, looking into it", thread_ts=posted["ts"])
+
+    await slack.wait_for(
+        lambda: any("looking into it" in t for t in bot_replies(slack, INTAKE, message["ts"]))
+    )
+    assert not any("fraud team" in t for t in bot_replies(slack, INTAKE, message["ts"]))
+    notes = [m for m in await bot.cases.messages(1) if m.direction == "internal"]
+    assert [n.body for n in notes] == ["fraud team is checking"]
+
+
+async def test_closure_phrase_logs_closes_and_the_next_message_opens_a_new_case(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    message, posted = await open_case(slack)
+
+    await slack.user_message(
+        AGENT, SUPPORT, "All sorted. I\u2019m closing this case.", thread_ts=posted["ts"]
+    )
+
+    log_line = (await slack.wait_for(lambda: slack.messages(LOG)))[0]["text"]
+    match = re.match(CLOSURE_LINE, log_line)
+    assert match, log_line
+    assert match.group(1) == "1" and match.group(3) == AGENT
+    closed_at = datetime.fromisoformat(match.group(2))
+    assert closed_at.utcoffset() is not None and closed_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    closed_card = await card(slack, 1, status="closed")
+    assert buttons(closed_card) == {}
+    await slack.wait_for(
+        lambda: any("All sorted" in t for t in bot_replies(slack, INTAKE, message["ts"]))
+    )
+
+    await slack.user_message(CUSTOMER, INTAKE, "Actually, one more question")
+    await card(slack, 2, status="open")
+    assert len(cards(slack)) == 2
+    assert (await bot.cases.get(1)).status == CaseStatus.CLOSED
+
+
+async def test_non_agent_reply_in_a_card_thread_is_refused(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    message, posted = await open_case(slack)
+
+    await slack.user_message(STRANGER, SUPPORT, "I'm closing this case.", thread_ts=posted["ts"])
+
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, STRANGER))
+    assert "Only support agents" in refusal[0]
+    assert (await bot.cases.get(1)).status == CaseStatus.OPEN
+    assert bot_replies(slack, INTAKE, message["ts"]) == [
+        bot_replies(slack, INTAKE, message["ts"])[0]
+    ]
+
+
+async def test_buttons_as_an_agent(slack: SlackEmulator, bot: Runtime) -> None:
+    message, posted = await open_case(slack)
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_claim", "1")
+    await card(slack, 1, status="assigned", where=lambda m: f"<@{AGENT}>" in str(m["blocks"]))
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_escalate", "1")
+    alert = (await slack.wait_for(lambda: slack.messages(ALERTS)))[0]["text"]
+    assert "Case #1" in alert and f"escalated by <@{AGENT}>" in alert
+    await card(slack, 1, where=lambda m: "case_escalate" not in buttons(m))
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_resolve", "1")
+    resolved = await card(slack, 1, status="resolved")
+    assert set(buttons(resolved)) == {"case_reopen", "case_close"}, "only what applies is offered"
+    await slack.wait_for(
+        lambda: any("resolved" in t for t in bot_replies(slack, INTAKE, message["ts"]))
+    )
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_reopen", "1")
+    await card(slack, 1, status="assigned")
+
+    await slack.click(GROUP_AGENT, SUPPORT, posted["ts"], "case_close", "1")  # agent by user group
+    await card(slack, 1, status="closed")
+    log_line = (await slack.wait_for(lambda: slack.messages(LOG)))[0]["text"]
+    assert log_line.startswith("Case #1 closed at ") and log_line.endswith(f"by <@{GROUP_AGENT}>")
+    assert len(cards(slack)) == 1
+
+
+async def test_buttons_as_a_non_agent_change_nothing(slack: SlackEmulator, bot: Runtime) -> None:
+    _, posted = await open_case(slack)
+    before = await bot.cases.get(1)
+
+    for action in ("case_claim", "case_resolve", "case_escalate", "case_close"):
+        await slack.click(STRANGER, SUPPORT, posted["ts"], action, "1")
+
+    refusals = await slack.wait_for(
+        lambda: len(ephemerals_for(slack, STRANGER)) == 4 and ephemerals_for(slack, STRANGER)
+    )
+    assert all("Only support agents" in text for text in refusals)
+    after = await bot.cases.get(1)
+    assert (after.status, after.assignee, after.escalation_reasons) == (
+        before.status,
+        before.assignee,
+        before.escalation_reasons,
+    )
+    assert slack.messages(ALERTS) == [] and slack.messages(LOG) == []
+    async with bot.sessions() as session:
+        refused = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "refused"))
+        ).all()
+    assert sorted(r.data["action"] for r in refused) == ["claim", "close", "escalate", "resolve"]
+    assert {r.actor for r in refused} == {"sam"}
+
+
+async def test_a_click_on_an_invalid_transition_explains_itself(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    _, posted = await open_case(slack)
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_close", "1")
+    await card(slack, 1, status="closed")
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_resolve", "1")  # a stale card
+
+    answer = await slack.wait_for(lambda: ephemerals_for(slack, AGENT))
+    assert answer == ["Case #1 is closed: it cannot be resolved."]

@@ -1,0 +1,115 @@
+"""Customers write in the intake channel or by DM: one case, one card, one acknowledgement."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from tests.e2e.conftest import (
+    AGENT,
+    ALERTS,
+    CUSTOMER,
+    INTAKE,
+    OTHER_CUSTOMER,
+    RANDOM,
+    SUPPORT,
+    buttons,
+    card,
+    cards,
+    texts,
+)
+
+
+async def test_intake_message_opens_a_case_with_card_and_acknowledgement(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    message = await slack.user_message(CUSTOMER, INTAKE, "I was charged twice for order 1234")
+
+    posted = await card(slack, 1, status="open")
+    assert set(buttons(posted)) == {"case_claim", "case_resolve", "case_escalate", "case_close"}
+    assert all(value == "1" for value in buttons(posted).values())
+    ack = await slack.wait_for(lambda: slack.replies(INTAKE, message["ts"]))
+    assert "case #1" in ack[0]["text"]
+    mirror = await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))
+    assert "I was charged twice for order 1234" in mirror[0]["text"]
+    assert len(cards(slack)) == 1
+
+
+async def test_dm_to_the_bot_opens_a_case_and_is_answered_in_the_dm(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    dm = slack.open_dm(OTHER_CUSTOMER)
+    await slack.user_message(OTHER_CUSTOMER, dm, "Can't log in")
+
+    await card(slack, 1)
+    ack = await slack.wait_for(
+        lambda: [m for m in slack.messages(dm) if m.get("bot_id") and "case #1" in m["text"]]
+    )
+    assert len(ack) == 1
+
+
+async def test_follow_ups_update_one_card_and_alert_once(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    first = await slack.user_message(CUSTOMER, INTAKE, "hello")
+    posted = await card(slack, 1)
+    for text in ("anyone?", "hello??", "still waiting"):
+        await slack.user_message(CUSTOMER, INTAKE, text)
+
+    await slack.wait_for(lambda: len(slack.replies(SUPPORT, posted["ts"])) == 4)
+    alerts = await slack.wait_for(lambda: slack.messages(ALERTS))
+    await card(slack, 1, where=lambda m: "follow-ups" in str(m["blocks"]))
+    await bot.dispatcher.drain_once()
+    assert len(slack.messages(ALERTS)) == 1 and "Case #1" in alerts[0]["text"]
+    assert "followups" in alerts[0]["text"]
+    assert len(cards(slack)) == 1, "the card is updated in place, never re-posted"
+    assert slack.calls_to("chat.update"), "changes reach the card through chat.update"
+    acks = [m for m in slack.replies(INTAKE, first["ts"]) if m.get("bot_id")]
+    assert len(acks) == 1, "only the first message is acknowledged"
+
+
+async def test_urgent_keyword_alerts(slack: SlackEmulator, bot: Runtime) -> None:
+    await slack.user_message(CUSTOMER, INTAKE, "My account is locked, this is an EMERGENCY")
+
+    alerts = await slack.wait_for(lambda: slack.messages(ALERTS))
+    assert "Case #1" in alerts[0]["text"] and "keyword" in alerts[0]["text"]
+
+
+async def test_agents_and_other_channels_are_not_intake(slack: SlackEmulator, bot: Runtime) -> None:
+    await slack.user_message(AGENT, INTAKE, "Reminder: standup at 10")
+    await slack.user_message(CUSTOMER, RANDOM, "lunch?")
+    await slack.user_message(CUSTOMER, INTAKE, "real question")
+
+    await card(slack, 1)
+    assert len(cards(slack)) == 1
+    assert "real question" in str((await card(slack, 1))["blocks"])
+
+
+async def test_redelivered_envelope_and_event_have_one_effect(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    message = await slack.user_message(CUSTOMER, INTAKE, "duplicate me")
+    original = copy.deepcopy(slack.last_envelope)
+    assert original is not None
+    await card(slack, 1)
+
+    again = copy.deepcopy(original)
+    again["envelope_id"] = str(uuid.uuid4())  # Slack's retry: same event, new envelope
+    await slack.send_envelope(again)
+    other_event = copy.deepcopy(original)
+    other_event["envelope_id"] = str(uuid.uuid4())
+    other_event["payload"]["event_id"] = "Ev" + uuid.uuid4().hex[:10].upper()  # same message ts
+    await slack.send_envelope(other_event)
+    await slack.user_message(CUSTOMER, INTAKE, "a real second message")
+    posted = await card(slack, 1)
+    await slack.wait_for(lambda: len(slack.replies(SUPPORT, posted["ts"])) == 2)
+    await bot.dispatcher.drain_once()
+
+    assert texts(slack.replies(SUPPORT, posted["ts"]))[0].endswith("duplicate me")
+    assert len(slack.replies(SUPPORT, posted["ts"])) == 2
+    assert len([m for m in slack.replies(INTAKE, message["ts"]) if m.get("bot_id")]) == 1
+    assert len(cards(slack)) == 1
+    case = await bot.cases.get(1)
+    assert case.consecutive_customer_messages == 2
