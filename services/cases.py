@@ -311,12 +311,12 @@ class CaseService:
     async def get(self, case_id: int) -> Case:
         """One case, or CaseNotFound."""
         async with self._sessions() as session:
-            return await self._load(session, case_id)
+            return await self._load(session, case_id, lock=False)
 
     async def view(self, case_id: int) -> CaseView:
         """A case with its customer and latest customer message, for rendering."""
         async with self._sessions() as session:
-            case = await self._load(session, case_id)
+            case = await self._load(session, case_id, lock=False)
             customer = await session.get(Customer, case.customer_id)
             assert customer is not None
             last = await queries.last_customer_message(session, case_id)
@@ -358,8 +358,9 @@ class CaseService:
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def _load(self, session: AsyncSession, case_id: int) -> Case:
-        case = await queries.get_case(session, case_id, lock=True)
+    async def _load(self, session: AsyncSession, case_id: int, *, lock: bool = True) -> Case:
+        """The case, locked for the rest of the transaction unless this is a plain read."""
+        case = await queries.get_case(session, case_id, lock=lock)
         if case is None:
             raise CaseNotFound(case_id)
         return case

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -142,3 +143,11 @@ def buttons(message: JSON) -> dict[str, str]:
 
 def ephemerals_for(slack: SlackEmulator, user: str) -> list[str]:
     return [e.get("text", "") for e in slack.ephemerals if e.get("user") == user]
+
+
+async def outbox_settled(bot: Runtime, within: float = 20.0) -> None:
+    """Wait until every outbox row is delivered (the dispatcher keeps running meanwhile)."""
+    async with asyncio.timeout(within):
+        while await bot.dispatcher.pending():
+            bot.dispatcher.wake()
+            await asyncio.sleep(0.05)

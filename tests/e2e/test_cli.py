@@ -1,0 +1,81 @@
+"""The `casebot` command as an operator runs it, in a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.emulator import SlackEmulator
+from tests.e2e.conftest import CUSTOMER, INTAKE, card
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+
+
+async def casebot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_run_without_tokens_says_what_to_set_in_one_line(tmp_path: Path) -> None:
+    process = await casebot("run", env=CLEAN_ENV, cwd=tmp_path)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "SLACK_BOT_TOKEN" in lines[0] and "SLACK_APP_TOKEN" in lines[0]
+    assert "manifest.yml" in lines[0]
+
+
+async def test_bad_configuration_names_the_variable(tmp_path: Path) -> None:
+    env = {**CLEAN_ENV, "ESCALATION_FOLLOWUPS": "three"}
+    process = await casebot("db", "upgrade", env=env, cwd=tmp_path)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 2
+    assert stderr.decode().startswith("casebot: ESCALATION_FOLLOWUPS:")
+
+
+async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    env = {**CLEAN_ENV, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    process = await casebot("db", "upgrade", env=env, cwd=tmp_path)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert process.returncode == 0, stderr.decode()
+    assert "database at revision 0001" in stdout.decode()
+    assert (tmp_path / "x.db").exists()
+
+
+async def test_run_serves_slack_and_stops_cleanly_on_sigterm(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    env = {
+        **CLEAN_ENV,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_API_URL": slack.api_url,
+        "SUPPORT_SLACK_CHANNEL": "support",
+        "INTAKE_SLACK_CHANNELS": INTAKE,
+        "AGENT_USER_IDS": "UAGENT",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
+    }
+    process = await casebot("run", env=env, cwd=tmp_path)
+    try:
+        await slack.wait_connected(timeout=60)
+        await slack.user_message(CUSTOMER, INTAKE, "Hello from a real process")
+        await card(slack, 1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0, stderr.decode()[-2000:]
