@@ -26,7 +26,9 @@ def _fail(message: str) -> NoReturn:
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    quiet = max(logging.WARNING, logging.getLevelName(level))
+    for chatty in ("slack_bolt", "apscheduler"):  # a line per envelope / per job run otherwise
+        logging.getLogger(chatty).setLevel(quiet)
 
 
 @click.group()

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
+from handlers.slack.ordering import KeyedLocks
 from handlers.slack.routing import Route, route_message
 from services.errors import DomainError
 from services.types import CustomerIdentity, InboundMessage
@@ -23,13 +24,20 @@ def external_id(event: dict[str, Any]) -> str:
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
+    # Envelopes are handled concurrently; one author's messages must still be stored (and
+    # mirrored, and relayed) in the order they arrived. The lock is the first await.
+    in_order = KeyedLocks()
+
     @app.event("message")
     async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
         route = route_message(event, deps.channels)
-        if route is Route.CUSTOMER:
-            await _customer_message(event, deps)
-        elif route is Route.CARD_THREAD:
-            await _card_thread_reply(event, client, deps)
+        if route is Route.IGNORE:
+            return
+        async with in_order.hold(event["user"]):
+            if route is Route.CUSTOMER:
+                await _customer_message(event, deps)
+            else:
+                await _card_thread_reply(event, client, deps)
 
 
 async def _customer_message(event: dict[str, Any], deps: SlackDeps) -> None:

@@ -113,3 +113,22 @@ async def test_redelivered_envelope_and_event_have_one_effect(
     assert len(cards(slack)) == 1
     case = await bot.cases.get(1)
     assert case.consecutive_customer_messages == 2
+
+
+async def test_a_burst_of_messages_is_mirrored_in_the_order_written(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    sent = [f"part {i}" for i in range(8)]
+    for text in sent:  # each is acked at once; the bot handles them concurrently
+        await slack.user_message(CUSTOMER, INTAKE, text)
+
+    posted = await card(slack, 1)
+    mirrored = await slack.wait_for(
+        lambda: (
+            len(slack.replies(SUPPORT, posted["ts"])) == len(sent)
+            and slack.replies(SUPPORT, posted["ts"])
+        ),
+        timeout=15,
+    )
+    assert [m["text"].splitlines()[-1] for m in mirrored] == sent
+    assert len(cards(slack)) == 1
