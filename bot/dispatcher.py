@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[OutboxItem, bool], Awaitable[None]]
 # Kinds whose delivery renders current state, so only the newest pending one matters.
 COALESCING_KINDS = frozenset({OutboxKind.CASE_CARD.value})
+# Notifications to people are audited when sent; card renders and mirrors are not worth a row.
+AUDITED_KINDS = frozenset(
+    k.value for k in OutboxKind if k not in (OutboxKind.CASE_CARD, OutboxKind.CASE_THREAD)
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -104,7 +108,8 @@ class OutboxDispatcher:
                 if key in blocked:
                     continue
                 leased = item.claimed_until is not None and item.claimed_until > now
-                if leased or item.next_attempt_at > now:
+                backing_off = item.next_attempt_at is not None and item.next_attempt_at > now
+                if leased or backing_off:
                     blocked.add(key)  # an earlier row of this key is not due: keep the order
                     continue
                 groups.setdefault(key, []).append(item)
@@ -137,6 +142,15 @@ class OutboxDispatcher:
                 .where(col(OutboxItem.id) == item.id)
                 .values(status=OutboxStatus.DONE, delivered_at=self._clock(), claimed_until=None)
             )
+            if item.kind in AUDITED_KINDS:
+                audit(
+                    session,
+                    item.case_id,
+                    "notification.sent",
+                    "casebot",
+                    kind=item.kind,
+                    outbox_id=item.id,
+                )
 
     async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
         attempts = item.attempts + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -10,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from handlers.slack import blocks
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Command
+from services.errors import DomainError
 
 CASE_HELP = (
     "*/case* — look up support cases\n"
@@ -27,12 +29,28 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.command(Command.CASE.value)
     async def case_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await respond(**await case_answer(deps, command["user_id"], command.get("text") or ""))
+        await respond(
+            **await answered(case_answer(deps, command["user_id"], command.get("text") or ""))
+        )
 
     @app.command(Command.QUEUE.value)
     async def queue_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await respond(**await queue_answer(deps, command["user_id"], command.get("text") or ""))
+        await respond(
+            **await answered(queue_answer(deps, command["user_id"], command.get("text") or ""))
+        )
+
+
+async def answered(answer: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The answer, or the domain's refusal as the answer.
+
+    Domain errors must not escape a listener: Bolt (1.30) can lose the envelope's ack when a
+    listener raises within its 10 ms ack poll, and a refusal is an answer, not a failure.
+    """
+    try:
+        return await answer
+    except DomainError as error:
+        return ephemeral(str(error))
 
 
 def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:

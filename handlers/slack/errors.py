@@ -1,4 +1,8 @@
-"""The one place where an unexpected listener error is logged and told to the user."""
+"""The one place where an unexpected listener error is logged and told to the user.
+
+Listeners answer domain errors themselves (see `commands.answered`); what reaches this
+handler is a bug or an outage, logged with an id the user can quote.
+"""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", storage.types.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", storage.types.UTCDateTime(), nullable=True),
         sa.Column("claimed_until", storage.types.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),

@@ -1,0 +1,131 @@
+"""The outbox dispatcher on a real database, with a recording delivery function."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.dispatcher import OutboxDispatcher
+from services.cases import CaseService
+from storage.engine import SessionFactory
+from storage.models import AuditEvent, OutboxItem, OutboxStatus
+from tests.conftest import Clock
+from tests.services.test_ingest import AGENT, slack_message
+
+
+class Recorder:
+    """Delivers by remembering; fails the kinds it is told to, a given number of times."""
+
+    def __init__(self, failures: dict[str, int] | None = None) -> None:
+        self.delivered: list[tuple[int | None, str, bool]] = []
+        self.failures = dict(failures or {})
+
+    async def __call__(self, item: OutboxItem, superseded: bool) -> None:
+        if self.failures.get(item.kind, 0) > 0:
+            self.failures[item.kind] -= 1
+            raise ConnectionError(f"{item.kind} is down")
+        self.delivered.append((item.case_id, item.kind, superseded))
+
+
+async def rows(sessions: SessionFactory) -> list[OutboxItem]:
+    async with sessions() as session:
+        return list((await session.exec(select(OutboxItem).order_by(col(OutboxItem.id)))).all())
+
+
+async def test_delivers_in_order_and_skips_superseded_card_renders(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("one"))
+    await service.ingest(slack_message("two"))
+    recorder = Recorder()
+    dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
+
+    assert await dispatcher.drain_once() == 5
+    assert recorder.delivered == [
+        (1, "customer.ack", False),
+        (1, "case.card", True),  # a later card render follows in the same batch
+        (1, "case.thread", False),
+        (1, "case.card", False),
+        (1, "case.thread", False),
+    ]
+    assert all(r.status == OutboxStatus.DONE for r in await rows(sessions))
+    assert await dispatcher.drain_once() == 0
+
+
+async def test_a_failure_holds_back_its_case_but_not_others(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("first customer", user="U1"))
+    await service.ingest(slack_message("second customer", user="U2"))
+    recorder = Recorder(failures={"customer.ack": 1})
+    dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
+
+    await dispatcher.drain_once()
+    # Case 1's acknowledgement fails once; its later rows wait, case 2 goes through.
+    assert [d[0] for d in recorder.delivered] == [2, 2, 2]
+    assert await dispatcher.drain_once() == 0, "the failed row is backing off"
+
+    clock.advance(seconds=2)
+    await dispatcher.drain_once()
+    assert [d[:2] for d in recorder.delivered[3:]] == [
+        (1, "customer.ack"),
+        (1, "case.card"),
+        (1, "case.thread"),
+    ]
+    ack = (await rows(sessions))[0]
+    assert (
+        ack.attempts == 1 and ack.status == OutboxStatus.DONE and "down" in (ack.last_error or "")
+    )
+
+
+async def test_gives_up_after_max_attempts_and_audits_it(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("hello"))
+    recorder = Recorder(failures={"customer.ack": 99})
+    dispatcher = OutboxDispatcher(sessions, recorder, clock=clock, max_attempts=3)
+
+    for _ in range(3):
+        await dispatcher.drain_once()
+        clock.advance(minutes=10)
+    await dispatcher.drain_once()
+
+    ack = (await rows(sessions))[0]
+    assert ack.status == OutboxStatus.DEAD and ack.attempts == 3
+    assert [d[1] for d in recorder.delivered] == ["case.card", "case.thread"], "the rest goes on"
+    async with sessions() as session:
+        dead = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "delivery.dead"))
+        ).all()
+    assert len(dead) == 1 and dead[0].data["kind"] == "customer.ack"
+
+
+async def test_a_lease_keeps_rows_from_a_second_claimer_until_it_expires(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("hello"))
+    first = OutboxDispatcher(sessions, Recorder(), clock=clock, lease=timedelta(seconds=60))
+    claimed = await first._claim()
+    assert sum(len(g) for g in claimed) == 3
+
+    second_recorder = Recorder()
+    second = OutboxDispatcher(sessions, second_recorder, clock=clock)
+    assert await second.drain_once() == 0
+    clock.advance(seconds=61)
+    assert await second.drain_once() == 3
+    assert len(second_recorder.delivered) == 3
+
+
+async def test_notifications_are_audited_when_sent(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("hello"))
+    await service.close(1, AGENT)
+    await OutboxDispatcher(sessions, Recorder(), clock=clock).drain_once()
+
+    async with sessions() as session:
+        sent = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "notification.sent"))
+        ).all()
+    assert sorted(e.data["kind"] for e in sent) == ["customer.ack", "log.closure"]
