@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATABASE_URL=sqlite+aiosqlite:////data/casebot.db
 
-RUN useradd --create-home --uid 10001 casebot \
+RUN groupadd --gid 10001 casebot \
+    && useradd --create-home --uid 10001 --gid 10001 casebot \
     && mkdir /data \
     && chown casebot:casebot /data
 
@@ -21,7 +22,7 @@ COPY storage ./storage
 RUN python -m venv /app/.venv \
     && /app/.venv/bin/python -m pip install .
 
-USER casebot
+USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000
 CMD ["/app/.venv/bin/casebot", "run"]

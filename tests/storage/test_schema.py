@@ -51,6 +51,18 @@ async def test_naive_times_are_refused(sessions: SessionFactory) -> None:
             session.add(Customer(name="c", phone="+1555", created_at=datetime(2026, 1, 1)))
 
 
+def inbound(case_id: int, source: str) -> Message:
+    return Message(
+        case_id=case_id,
+        direction=Direction.INBOUND,
+        author="c",
+        body="x",
+        source=source,
+        external_id="same",
+        created_at=datetime.now(UTC),
+    )
+
+
 async def test_external_id_is_unique_per_source(sessions: SessionFactory) -> None:
     async with sessions() as session, session.begin():
         customer = Customer(slack_user_id="U1")
@@ -59,27 +71,7 @@ async def test_external_id_is_unique_per_source(sessions: SessionFactory) -> Non
         case = Case(customer_id=customer.id)  # type: ignore[arg-type]
         session.add(case)
         await session.flush()
-        for source in ("slack", "email"):
-            session.add(
-                Message(
-                    case_id=case.number,
-                    direction=Direction.INBOUND,
-                    author="c",
-                    body="x",
-                    source=source,
-                    external_id="same",
-                )
-            )
+        session.add_all([inbound(case.number, "slack"), inbound(case.number, "email")])
     with pytest.raises(IntegrityError):
         async with sessions() as session, session.begin():
-            session.add(
-                Message(
-                    case_id=case.number,
-                    direction=Direction.INBOUND,
-                    author="c",
-                    body="x",
-                    source="slack",
-                    external_id="same",
-                    created_at=datetime.now(UTC),
-                )
-            )
+            session.add(inbound(case.number, "slack"))
