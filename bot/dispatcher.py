@@ -14,6 +14,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, select, update
 
 from services.audit import audit
@@ -85,10 +86,8 @@ class OutboxDispatcher:
     async def pending(self) -> int:
         """Rows not delivered yet (for shutdown and tests)."""
         async with self._sessions() as session:
-            rows = await session.exec(
-                select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.PENDING)
-            )
-            return len(rows.all())
+            stmt = select(func.count()).where(OutboxItem.status == OutboxStatus.PENDING)
+            return int((await session.exec(stmt)).one())
 
     async def _claim(self) -> list[list[OutboxItem]]:
         now = self._clock()
