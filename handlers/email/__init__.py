@@ -1,0 +1,1 @@
+"""Inbound customer email: turn raw RFC 5322 bytes into a plain, typed result."""

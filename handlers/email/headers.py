@@ -1,0 +1,93 @@
+"""Header decoding done by hand, so broken or exotic headers degrade instead of raising."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from email.utils import getaddresses
+
+from handlers.email.charsets import clean_text, decode_bytes
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_MSG_ID = re.compile(r"<([^<>\s]+)>")
+_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+$")
+
+
+def unfold(raw: str) -> str:
+    """Join folded lines and turn raw 8-bit bytes (kept as surrogates) back into text."""
+    value = re.sub(r"\r?\n[ \t]*", " ", raw).replace("\r", " ").replace("\n", " ")
+    return clean_text(value)
+
+
+def _word_bytes(encoding: str, payload: str) -> bytes | None:
+    """Bytes of one encoded word, or None when the payload is not valid."""
+    try:
+        if encoding in "bB":
+            padded = payload + "=" * (-len(payload) % 4)
+            return base64.b64decode(padded.encode("ascii"))
+        return binascii.a2b_qp(payload.encode("ascii"), header=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words; adjacent words in one charset are joined before decoding."""
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset = ""
+    prev_word = False
+    pos = 0
+
+    def flush() -> None:
+        if pending:
+            out.append(decode_bytes(b"".join(pending), pending_charset or None)[0])
+            pending.clear()
+
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[pos : match.start()]
+        pos = match.end()
+        data = _word_bytes(match.group(2), match.group(3))
+        if data is None:
+            flush()
+            out.append(between + match.group(0))
+            prev_word = False
+            continue
+        charset = match.group(1).split("*", 1)[0].lower()
+        if not (prev_word and not between.strip()):
+            flush()
+            out.append(between)
+        elif charset != pending_charset:
+            flush()
+        pending.append(data)
+        pending_charset = charset
+        prev_word = True
+    flush()
+    out.append(value[pos:])
+    return clean_text("".join(out))
+
+
+def collapse(text: str) -> str:
+    """Collapse runs of whitespace to one space."""
+    return " ".join(text.split())
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """All "<...>" message ids in a header value, in order."""
+    return tuple(f"<{m}>" for m in _MSG_ID.findall(value))
+
+
+def addresses(value: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased addr-spec) pairs; the addr-spec is "" when unusable."""
+    try:
+        pairs = getaddresses([value])
+    except Exception:
+        return []
+    result: list[tuple[str, str]] = []
+    for name, addr in pairs:
+        addr = addr.strip().lower()
+        if not _ADDR_SPEC.match(addr):
+            addr = ""
+        if name or addr:
+            result.append((collapse(decode_words(name)), addr))
+    return result
