@@ -15,6 +15,7 @@ from services.errors import CaseNotFound, NotAllowed
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, RulesConfig, can_reopen, is_closure, split_note
+from services.threading import continued_case
 from services.transitions import Action, next_status
 from services.types import Actor, CaseView, InboundMessage, IngestResult, ReplyResult
 from storage import queries
@@ -86,7 +87,7 @@ class CaseService:
 
             customer = await customers.get_or_create(session, inbound.customer)
             assert customer.id is not None
-            case = await queries.latest_live_case(session, customer.id, lock=True)
+            case = await continued_case(session, inbound, customer.id)
             created = reopened = False
             if case is not None and case.status == CaseStatus.RESOLVED:
                 if can_reopen(case.resolved_at, now, self._rules.reopen_window_hours):

@@ -28,6 +28,9 @@ class InboundMessage:
     origin_channel: str | None = None
     origin_thread_ts: str | None = None
     subject: str | None = None
+    # Threading hints from email: a `[Case #N]` tag, and the Message-IDs it answers.
+    case_number: int | None = None
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

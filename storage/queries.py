@@ -23,6 +23,19 @@ async def message_by_external_id(
     return (await session.exec(stmt)).first()
 
 
+async def case_of_messages(
+    session: AsyncSession, source: str, external_ids: Sequence[str]
+) -> int | None:
+    """The case of the newest stored message among `external_ids` from `source`."""
+    stmt = (
+        select(Message.case_id)
+        .where(Message.source == source, col(Message.external_id).in_(list(external_ids)[:100]))
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
 async def customer_by_identity(
     session: AsyncSession, *, slack_user_id: str | None, email: str | None, phone: str | None
 ) -> Customer | None:

@@ -1,0 +1,36 @@
+"""A parsed email, as the case service takes it: the same intake as Slack and webhooks."""
+
+from __future__ import annotations
+
+from handlers.email.parsing import ParsedEmail
+from services.types import CustomerIdentity, InboundMessage
+
+SOURCE = "email"
+
+
+class NoSender(ValueError):
+    """Mail without a usable From address cannot belong to a customer (it is quarantined)."""
+
+
+def to_inbound(parsed: ParsedEmail) -> InboundMessage:
+    """The customer's message: the new text, with what was cut or attached noted under it."""
+    if not parsed.from_address:
+        raise NoSender(f"{parsed.message_id}: no usable From address")
+    footer = [f"[{note}]" for note in parsed.notes]
+    footer += [
+        f"[attachment: {a.filename or 'unnamed'} ({a.content_type}, {a.size:,} bytes)]"
+        for a in parsed.attachments
+    ]
+    body = parsed.text if not footer else f"{parsed.text}\n\n" + "\n".join(footer)
+    references = tuple(
+        dict.fromkeys([*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references])
+    )
+    return InboundMessage(
+        source=SOURCE,
+        external_id=parsed.message_id,
+        body=body.strip(),
+        customer=CustomerIdentity(name=parsed.from_name, email=parsed.from_address),
+        subject=parsed.subject or None,
+        case_number=parsed.case_number,
+        references=references,
+    )
