@@ -170,7 +170,10 @@ class CaseService:
             inbound.customer.name or "customer",
             source=inbound.source,
         )
-        enqueue(session, case, OutboxKind.CUSTOMER_ACK)
+        if inbound.allow_auto_reply:
+            enqueue(session, case, OutboxKind.CUSTOMER_ACK)
+        else:
+            audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case
 
     # --- agents --------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class InboundMessage:
     # Threading hints from email: a `[Case #N]` tag, and the Message-IDs it answers.
     case_number: int | None = None
     references: tuple[str, ...] = ()
+    # False for auto-replies, bounces and list mail: never answer a robot (mail loops).
+    allow_auto_reply: bool = True
 
 
 @dataclass(frozen=True)

@@ -33,4 +33,5 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         subject=parsed.subject or None,
         case_number=parsed.case_number,
         references=references,
+        allow_auto_reply=parsed.auto_reply_reason is None,
     )

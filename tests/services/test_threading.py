@@ -7,7 +7,9 @@ import pytest
 from handlers.email.inbound import NoSender, to_inbound
 from handlers.email.parsing import parse_email
 from services.cases import CaseService
-from tests.services.test_ingest import AGENT
+from services.outbox import OutboxKind
+from storage.engine import SessionFactory
+from tests.services.test_ingest import AGENT, outbox_kinds
 
 _ids = iter(range(1, 1_000_000))
 
@@ -97,3 +99,15 @@ def test_notes_and_attachments_are_shown_with_the_text() -> None:
 def test_mail_without_a_sender_is_refused_for_quarantine() -> None:
     with pytest.raises(NoSender):
         to_inbound(parse_email(b"Subject: hi\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n"))
+
+
+async def test_an_auto_reply_opens_a_case_but_gets_no_acknowledgement(
+    service: CaseService, sessions: SessionFactory
+) -> None:
+    raw = mail(subject="Out of office").replace(
+        b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1
+    )
+    await ingest(service, raw)
+    assert OutboxKind.CUSTOMER_ACK not in await outbox_kinds(sessions, 1)
+    await ingest(service, mail(sender="dave@example.org"))
+    assert OutboxKind.CUSTOMER_ACK in await outbox_kinds(sessions, 2)
