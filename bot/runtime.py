@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
 from bot.dedup import RecentIds, event_dedup_middleware
+from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.scheduler import build_scheduler
-from bot.settings import Settings
+from bot.settings import Settings, smtp_config
 from bot.slack_client import build_client
+from handlers.email.notifier import EmailNotifier
+from handlers.email.smtp_sender import SmtpSender
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notifier import SlackNotifier
@@ -39,6 +42,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
         settings.require_slack()
+        self._smtp = smtp_config(settings)  # validated now, so a bad config fails in one line
         self.settings = settings
         self.clock = clock
         self._engine: AsyncEngine | None = None
@@ -70,13 +74,26 @@ class Runtime:
         )
         self.dispatcher = OutboxDispatcher(
             sessions,
-            lambda item, superseded: notifier.deliver(item, superseded=superseded),
+            lambda item, superseded: delivery(item, superseded),
             clock=self.clock,
         )
         self.cases = CaseService(
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )
         notifier = SlackNotifier(client, self.cases, channels)
+        smtp = self._smtp
+        mailer = (
+            EmailNotifier(
+                SmtpSender(smtp),
+                self.cases,
+                support_email=str(s.support_email),
+                reopen_window_hours=s.reopen_window_hours,
+                clock=self.clock,
+            )
+            if smtp
+            else None
+        )
+        delivery = Delivery(self.cases, notifier, mailer)
         self.sweep = EscalationSweep(
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )

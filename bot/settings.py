@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from handlers.email.smtp_sender import SmtpConfig
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 
 CommaList = Annotated[list[str], NoDecode]
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     agent_usergroup: str | None = None
 
     database_url: str = "sqlite+aiosqlite:///./casebot.db"
+
+    smtp_server: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    support_email: str | None = None
 
     escalation_inactivity_hours: float = Field(default=48.0, gt=0)
     escalation_followups: int = Field(default=3, ge=1)
@@ -101,6 +109,21 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "SUPPORT_SLACK_CHANNEL not set: the channel id or name for case cards"
             )
+
+
+def smtp_config(settings: Settings) -> SmtpConfig | None:
+    """Outbound email, when configured; SUPPORT_EMAIL is then required."""
+    if not settings.smtp_server:
+        return None
+    if not settings.support_email or "@" not in settings.support_email:
+        raise ConfigError("SUPPORT_EMAIL: required (an address) when SMTP_SERVER is set")
+    return SmtpConfig(
+        host=settings.smtp_server,
+        port=settings.smtp_port,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

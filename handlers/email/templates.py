@@ -1,0 +1,27 @@
+"""The words email customers read; plain text (compose.py adds the escaped HTML part)."""
+
+from __future__ import annotations
+
+
+def acknowledgement(number: int, name: str, subject: str) -> str:
+    return (
+        f"Hello {name or 'there'},\n\n"
+        f"thanks for contacting us. We have opened case #{number} for your request:\n\n"
+        f"    {subject}\n\n"
+        "An agent will answer by email. To add details, simply reply to this message "
+        f"(please keep [Case #{number}] in the subject).\n\n"
+        "Support"
+    )
+
+
+def agent_reply(text: str, author: str) -> str:
+    return f"{text.strip()}\n\n{author}\nSupport"
+
+
+def resolution(number: int, reopen_days: float) -> str:
+    return (
+        "Hello,\n\n"
+        f"case #{number} has been resolved. If something is still not right, reply to this "
+        f"email within {reopen_days:g} days and we will pick it up again.\n\n"
+        "Support"
+    )

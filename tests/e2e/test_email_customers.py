@@ -1,0 +1,117 @@
+"""Email customers get the same service without seeing Slack: ack, agent replies, threading."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from bot.emulator import SlackEmulator
+from handlers.email.inbound import to_inbound
+from handlers.email.parsing import parse_email
+from tests.e2e.conftest import AGENT, SUPPORT, card, outbox_settled
+from tests.smtp_server import Inbox, smtp_server
+
+SUPPORT_EMAIL = "support@example.com"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    with smtp_server() as server:
+        yield server
+
+
+async def mails(inbox: Inbox, count: int, within: float = 15.0) -> list[EmailMessage]:
+    """Wait until the SMTP server holds `count` messages (it runs in its own thread)."""
+    async with asyncio.timeout(within):
+        while len(inbox.messages) < count:  # noqa: ASYNC110 - the server lives in another thread
+            await asyncio.sleep(0.05)
+    return inbox.messages
+
+
+def customer_mail(
+    subject: str, body: str, message_id: str, in_reply_to: str | None = None
+) -> bytes:
+    headers = [
+        "From: Carol Jones <carol@example.org>",
+        f"To: {SUPPORT_EMAIL}",
+        f"Subject: {subject}",
+        f"Message-ID: {message_id}",
+    ]
+    if in_reply_to:
+        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
+    return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_an_email_customer_is_acknowledged_answered_and_threaded(
+    slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    bot = await start_bot(
+        smtp_server="127.0.0.1", smtp_port=port, smtp_starttls=False, support_email=SUPPORT_EMAIL
+    )
+
+    first = customer_mail(
+        "Charged twice", "My card was charged twice for order 77.", "<c1@example.org>"
+    )
+    await bot.cases.ingest(to_inbound(parse_email(first)))
+
+    posted = await card(slack, 1)
+    assert "My card was charged twice" in str(posted["blocks"]) and "via email" in str(
+        posted["blocks"]
+    )
+    ack = (await mails(inbox, 1))[0]
+    assert inbox.recipients[0] == ["carol@example.org"]
+    assert ack["Subject"] == "Re: Charged twice [Case #1]"
+    assert ack["In-Reply-To"] == "<c1@example.org>" and ack["Auto-Submitted"] == "auto-replied"
+    assert "case #1" in text_of(ack) and "Slack" not in text_of(ack)
+
+    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))
+    await slack.user_message(
+        AGENT, SUPPORT, "We refunded the second payment.", thread_ts=posted["ts"]
+    )
+    answer = (await mails(inbox, 2))[1]
+    assert "We refunded the second payment." in text_of(answer)
+    assert answer["Auto-Submitted"] is None, "a person wrote it"
+    assert answer["References"] == "<c1@example.org>"
+
+    reply = customer_mail(
+        "Re: Charged twice [Case #1]",
+        "Thanks, it arrived!",
+        "<c2@example.org>",
+        answer["Message-ID"],
+    )
+    result = await bot.cases.ingest(to_inbound(parse_email(reply)))
+    assert result.case.number == 1 and not result.created
+    await slack.wait_for(
+        lambda: any(
+            "Thanks, it arrived!" in m["text"] for m in slack.replies(SUPPORT, posted["ts"])
+        )
+    )
+    assert len(inbox.messages) == 2, "no second acknowledgement for a reply"
+
+
+async def test_an_auto_reply_opens_a_case_but_is_not_answered(
+    slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    bot = await start_bot(
+        smtp_server="127.0.0.1", smtp_port=port, smtp_starttls=False, support_email=SUPPORT_EMAIL
+    )
+    raw = customer_mail("Out of office", "I am away until Monday.", "<ooo@example.org>")
+    raw = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
+
+    await bot.cases.ingest(to_inbound(parse_email(raw)))
+
+    await card(slack, 1)
+    await outbox_settled(bot)  # everything queued has gone out, and no mail among it
+    assert inbox.messages == []
