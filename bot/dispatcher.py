@@ -59,6 +59,13 @@ class OutboxDispatcher:
         self._max_attempts = max_attempts
         self._idle_poll = idle_poll_seconds
         self._wakeup = asyncio.Event()
+        self._held: set[int] = set()  # rows this process has leased and not settled yet
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the pass in hand, then return from `run`; `release` gives back the rest."""
+        self._stopping.set()
+        self._wakeup.set()
 
     def wake(self) -> None:
         """Something was committed to the outbox: look now rather than at the next poll."""
@@ -66,14 +73,14 @@ class OutboxDispatcher:
 
     async def run(self) -> None:
         """Deliver until cancelled."""
-        while True:
+        while not self._stopping.is_set():
             self._wakeup.clear()
             try:
                 delivered = await self.drain_once()
             except Exception:
                 log.exception("outbox pass failed; retrying")
                 delivered = 0
-            if delivered == 0:
+            if delivered == 0 and not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
 
@@ -112,7 +119,10 @@ class OutboxDispatcher:
                     blocked.add(key)  # an earlier row of this key is not due: keep the order
                     continue
                 groups.setdefault(key, []).append(item)
-            claimed = [item.id for group in groups.values() for item in group]
+            claimed = [
+                item.id for group in groups.values() for item in group if item.id is not None
+            ]
+            self._held.update(claimed)
             if claimed:
                 await session.exec(
                     update(OutboxItem)
@@ -134,7 +144,24 @@ class OutboxDispatcher:
                 return
             await self._done(item)
 
+    async def release(self) -> int:
+        """On an orderly stop: give back the leases of rows not delivered, for the next process.
+
+        (After a crash the lease simply expires.)
+        """
+        held, self._held = list(self._held), set()
+        if not held:
+            return 0
+        async with self._sessions() as session, session.begin():
+            await session.exec(
+                update(OutboxItem)
+                .where(col(OutboxItem.id).in_(held), col(OutboxItem.status) == OutboxStatus.PENDING)
+                .values(claimed_until=None)
+            )
+        return len(held)
+
     async def _done(self, item: OutboxItem) -> None:
+        self._held.discard(item.id or 0)
         async with self._sessions() as session, session.begin():
             await session.exec(
                 update(OutboxItem)
@@ -152,6 +179,7 @@ class OutboxDispatcher:
                 )
 
     async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
+        self._held.difference_update(x.id or 0 for x in (item, *release))
         attempts = item.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:2000]
         dead = attempts >= self._max_attempts

@@ -20,9 +20,11 @@ from bot.dedup import RecentIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.scheduler import build_scheduler
-from bot.settings import Settings, smtp_config
+from bot.settings import Settings, imap_config, smtp_config
 from bot.slack_client import build_client
+from handlers.email.intake import EmailIntake
 from handlers.email.notifier import EmailNotifier
+from handlers.email.poller import ImapPoller
 from handlers.email.smtp_sender import SmtpSender
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
@@ -30,11 +32,25 @@ from handlers.slack.notifier import SlackNotifier
 from handlers.slack.people import People
 from services.cases import CaseService
 from services.escalation import EscalationSweep
+from services.mailbox import MailboxState
 from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+
+STOP_SECONDS = 5.0  # each loop's grace to finish the step in hand before it is cancelled
+
+
+async def _finish(task: asyncio.Task[None], *, within: float) -> None:
+    """Let `task` return on its own; cancel it only if it overstays."""
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if not done:
+        log.warning("%s did not stop within %s s; cancelling it", task.get_name(), within)
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class Runtime:
@@ -43,6 +59,9 @@ class Runtime:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
         settings.require_slack()
         self._smtp = smtp_config(settings)  # validated now, so a bad config fails in one line
+        self._imap = imap_config(settings)
+        self.poller: ImapPoller | None = None
+        self._poll_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock
         self._engine: AsyncEngine | None = None
@@ -106,6 +125,10 @@ class Runtime:
         )
 
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="outbox-dispatcher")
+        if self._imap is not None:
+            state = MailboxState(sessions, clock=self.clock)
+            self.poller = ImapPoller(self._imap, state, EmailIntake(self.cases, state).handle)
+            self._poll_task = asyncio.create_task(self.poller.run(), name="imap-poller")
         self._scheduler = build_scheduler(
             escalation_sweep=self.sweep.run, interval_seconds=s.escalation_check_interval
         )
@@ -114,6 +137,11 @@ class Runtime:
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
 
+    async def poller_connected(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until the IMAP poller has selected its mailbox (tests, health checks)."""
+        assert self.poller is not None, "IMAP_SERVER is not configured"
+        await asyncio.wait_for(self.poller.connected.wait(), timeout)
+
     async def stop(self) -> None:
         """Stop taking envelopes, then stop the jobs, then close connections."""
         if self._handler is not None:
@@ -121,10 +149,13 @@ class Runtime:
                 await self._handler.close_async()  # type: ignore[no-untyped-call]
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._poll_task is not None and self.poller is not None:
+            self.poller.stop()
+            await _finish(self._poll_task, within=STOP_SECONDS)
         if self._dispatch_task is not None:
-            self._dispatch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatch_task
+            self.dispatcher.stop()
+            await _finish(self._dispatch_task, within=STOP_SECONDS)
+            await self.dispatcher.release()
         if self._http is not None:
             await self._http.close()
         if self._engine is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     agent_usergroup: str | None = None
 
     database_url: str = "sqlite+aiosqlite:///./casebot.db"
+
+    imap_server: str | None = None
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_email: str | None = None
+    imap_password: str | None = None
+    imap_ssl: bool = True
+    imap_mailbox: str = "INBOX"
 
     smtp_server: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -123,6 +131,27 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
+    )
+
+
+def imap_config(settings: Settings) -> ImapConfig | None:
+    """Inbound email, when configured; the account and its password are then required."""
+    if not settings.imap_server:
+        return None
+    for name, value in (
+        ("IMAP_EMAIL", settings.imap_email),
+        ("IMAP_PASSWORD", settings.imap_password),
+    ):
+        if not value:
+            raise ConfigError(f"{name}: required when IMAP_SERVER is set")
+    return ImapConfig(
+        host=settings.imap_server,
+        port=settings.imap_port,
+        user=str(settings.imap_email),
+        password=str(settings.imap_password),
+        ssl=settings.imap_ssl,
+        mailbox=settings.imap_mailbox,
+        poll_interval=settings.email_poll_interval,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, str_enum
@@ -162,4 +162,27 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_events"
 
     event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MailCursor(SQLModel, table=True):
+    """How far a mailbox has been read: UIDs are only meaningful within one UIDVALIDITY."""
+
+    __tablename__ = "mail_cursors"
+
+    mailbox: str = Field(primary_key=True, max_length=320)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class QuarantinedMessage(SQLModel, table=True):
+    """Input that could not become a case message, kept raw with the reason; never dropped."""
+
+    __tablename__ = "quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    reason: str = Field(max_length=500)
+    raw: bytes = Field(sa_type=LargeBinary)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

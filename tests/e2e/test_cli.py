@@ -53,7 +53,7 @@ async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     assert process.returncode == 0, stderr.decode()
-    assert "database at revision 0001" in stdout.decode()
+    assert "database at revision 0002" in stdout.decode()
     assert (tmp_path / "x.db").exists()
 
 

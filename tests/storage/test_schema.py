@@ -29,7 +29,7 @@ async def test_migrations_match_the_models(db_url: str) -> None:
 
 async def test_upgrade_is_idempotent(db_url: str) -> None:
     await upgrade(db_url)
-    assert await current_revision(db_url) == "0001"
+    assert await current_revision(db_url) == "0002"
 
 
 async def test_times_come_back_aware_utc(sessions: SessionFactory) -> None:

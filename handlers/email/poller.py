@@ -1,0 +1,113 @@
+"""The IMAP poller: IDLE when the server can, polling otherwise, reconnecting after any error.
+
+Each message is fetched without setting \\Seen, ingested and committed, then the cursor
+advances, then the message is flagged \\Seen: a crash anywhere re-reads, never loses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.email.imap_client import ImapError, ImapMailbox
+from services.mailbox import MailboxState
+
+log = logging.getLogger(__name__)
+
+IDLE_RENEW_SECONDS = 25 * 60  # servers may drop IDLE after 30 minutes (RFC 2177)
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    user: str
+    password: str
+    ssl: bool = True
+    mailbox: str = "INBOX"
+    poll_interval: float = 30.0
+    command_timeout: float = 30.0
+
+
+class ImapPoller:
+    def __init__(
+        self,
+        config: ImapConfig,
+        state: MailboxState,
+        handle: Callable[[bytes], Awaitable[object]],
+        *,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self._config = config
+        self._state = state
+        self._handle = handle
+        self._max_backoff = max_backoff
+        self.connected = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the message in hand, then return from `run` (cancelling mid-commit could
+        leave a database connection holding its lock)."""
+        self._stopping.set()
+
+    @property
+    def key(self) -> str:
+        """The cursor's name: one per account and folder."""
+        return f"{self._config.user}@{self._config.host}/{self._config.mailbox}"
+
+    async def run(self) -> None:
+        """Read mail until cancelled; network errors and BYE reconnect with backoff."""
+        delay = 1.0
+        while not self._stopping.is_set():
+            mailbox = ImapMailbox()
+            try:
+                await self._session(mailbox)
+            except (ImapError, OSError) as error:
+                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.key, error, delay)
+            finally:
+                self.connected.clear()
+                await mailbox.close()
+            await self._pause(asyncio.sleep(delay))
+            delay = min(delay * 2, self._max_backoff)
+
+    async def _session(self, mailbox: ImapMailbox) -> None:
+        c = self._config
+        await mailbox.connect(
+            c.host, c.port, c.user, c.password, ssl=c.ssl, timeout=c.command_timeout
+        )
+        info = await mailbox.select(c.mailbox)
+        self.connected.set()
+        log.info(
+            "IMAP %s connected (IDLE %s)", self.key, "yes" if mailbox.supports_idle() else "no"
+        )
+        while not self._stopping.is_set():
+            await self.read_new(mailbox, info.uidvalidity)
+            if mailbox.supports_idle():
+                await self._pause(mailbox.idle_wait(min(c.poll_interval, IDLE_RENEW_SECONDS)))
+            else:
+                await self._pause(asyncio.sleep(c.poll_interval))
+
+    async def _pause(self, wait: Coroutine[Any, Any, object]) -> None:
+        """Wait for `wait` unless asked to stop first (then the wait is abandoned)."""
+        waiting = asyncio.ensure_future(wait)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (waiting, stopping):
+            task.cancel()
+        await asyncio.gather(waiting, stopping, return_exceptions=True)
+
+    async def read_new(self, mailbox: ImapMailbox, uidvalidity: int) -> int:
+        """Process every message after the cursor, in UID order; returns how many."""
+        cursor = await self._state.cursor(self.key, uidvalidity)
+        uids = await mailbox.uids_after(cursor.last_uid)
+        for uid in uids:
+            if self._stopping.is_set():
+                break
+            raw = await mailbox.fetch(uid)
+            await self._handle(raw)
+            await self._state.advance(self.key, uidvalidity, uid)
+            await mailbox.mark_seen(uid)
+        return len(uids)

@@ -1,0 +1,111 @@
+"""Mail arriving in a real IMAP mailbox (Dovecot) becomes cases; nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from storage.models import Message, QuarantinedMessage
+from tests.e2e.conftest import card, cards
+from tests.e2e.test_email_customers import SUPPORT_EMAIL, customer_mail, mails
+from tests.mail_servers import Dovecot, dovecot
+from tests.smtp_server import smtp_server
+
+
+@pytest.fixture
+async def imap(tmp_path: Path) -> AsyncIterator[Dovecot]:
+    async with dovecot(tmp_path) as server:
+        yield server
+
+
+def email_settings(imap: Dovecot, smtp_port: int) -> dict[str, Any]:
+    user, password = next(iter(imap.users.items()))
+    return {
+        "imap_server": imap.host,
+        "imap_port": imap.port,
+        "imap_email": user,
+        "imap_password": password,
+        "imap_ssl": False,
+        "email_poll_interval": 5.0,
+        "smtp_server": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_starttls": False,
+        "support_email": SUPPORT_EMAIL,
+    }
+
+
+async def quarantined(
+    bot: Runtime, *, count: int, within: float = 10.0
+) -> list[QuarantinedMessage]:
+    """Wait for `count` quarantined items (a fresh session each look: no long transaction)."""
+    async with asyncio.timeout(within):
+        while True:
+            async with bot.sessions() as session:
+                found = list((await session.exec(select(QuarantinedMessage))).all())
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.1)
+
+
+async def start_with_email(start_bot: Callable[..., Any], imap: Dovecot, smtp_port: int) -> Runtime:
+    bot: Runtime = await start_bot(**email_settings(imap, smtp_port))
+    assert bot.poller is not None
+    await bot.poller_connected(timeout=10)
+    return bot
+
+
+async def test_mail_in_the_mailbox_becomes_a_card_and_an_acknowledgement(
+    slack: SlackEmulator, start_bot: Callable[..., Any], imap: Dovecot
+) -> None:
+    user = next(iter(imap.users))
+    with smtp_server() as (smtp_port, inbox):
+        bot = await start_with_email(start_bot, imap, smtp_port)
+        delays = []
+        for n in range(1, 4):
+            appended = time.monotonic()
+            await imap.append(
+                user, customer_mail(f"Problem {n}", f"Details {n}", f"<p{n}@example.org>")
+            )
+            await card(slack, 1)  # every mail from carol continues her open case #1
+            await slack.wait_for(
+                lambda n=n: len(slack.replies("CSUPPORT", cards(slack)[0]["ts"])) >= n, timeout=10
+            )
+            delays.append(time.monotonic() - appended)
+        await imap.append(user, b"this is not an email at all")
+        await imap.append(user, b"Subject: no sender\r\nMessage-ID: <ns@x>\r\n\r\nwho am I?\r\n")
+
+        await mails(inbox, 1)
+        assert inbox.messages[0]["Subject"] == "Re: Problem 1 [Case #1]"
+        reasons = [q.reason for q in await quarantined(bot, count=2)]
+        assert any("not an email" in r or "header" in r for r in reasons), reasons
+        assert any("From" in r for r in reasons), reasons
+        assert statistics.median(delays) < 5.0, delays
+
+
+async def test_a_restart_reads_nothing_twice_and_misses_nothing(
+    slack: SlackEmulator, start_bot: Callable[..., Any], imap: Dovecot
+) -> None:
+    user = next(iter(imap.users))
+    with smtp_server() as (smtp_port, _inbox):
+        first = await start_with_email(start_bot, imap, smtp_port)
+        await imap.append(user, customer_mail("one", "one", "<one@example.org>"))
+        await card(slack, 1)
+        await first.stop()
+
+        await imap.append(user, customer_mail("two", "two", "<two@example.org>"))  # while down
+        second = await start_with_email(start_bot, imap, smtp_port)
+        await slack.wait_for(
+            lambda: len(slack.replies("CSUPPORT", cards(slack)[0]["ts"])) >= 2, timeout=10
+        )
+        async with second.sessions() as session:
+            bodies = [m.body for m in (await session.exec(select(Message))).all()]
+        assert bodies == ["one", "two"]
