@@ -32,6 +32,16 @@ async def mails(inbox: Inbox, count: int, within: float = 15.0) -> list[EmailMes
     return inbox.messages
 
 
+def smtp_settings(port: int) -> dict[str, Any]:
+    """Outbound mail through the loopback SMTP server."""
+    return {
+        "smtp_server": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_starttls": False,
+        "support_email": SUPPORT_EMAIL,
+    }
+
+
 def customer_mail(
     subject: str, body: str, message_id: str, in_reply_to: str | None = None
 ) -> bytes:
@@ -56,9 +66,7 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
     slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
 ) -> None:
     port, inbox = smtp
-    bot = await start_bot(
-        smtp_server="127.0.0.1", smtp_port=port, smtp_starttls=False, support_email=SUPPORT_EMAIL
-    )
+    bot = await start_bot(**smtp_settings(port))
 
     first = customer_mail(
         "Charged twice", "My card was charged twice for order 77.", "<c1@example.org>"
@@ -104,9 +112,7 @@ async def test_an_auto_reply_opens_a_case_but_is_not_answered(
     slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
 ) -> None:
     port, inbox = smtp
-    bot = await start_bot(
-        smtp_server="127.0.0.1", smtp_port=port, smtp_starttls=False, support_email=SUPPORT_EMAIL
-    )
+    bot = await start_bot(**smtp_settings(port))
     raw = customer_mail("Out of office", "I am away until Monday.", "<ooo@example.org>")
     raw = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
 

@@ -16,7 +16,7 @@ from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from storage.models import Message, QuarantinedMessage
 from tests.e2e.conftest import card, cards
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, customer_mail, mails
+from tests.e2e.test_email_customers import customer_mail, mails, smtp_settings
 from tests.mail_servers import Dovecot, dovecot
 from tests.smtp_server import smtp_server
 
@@ -36,10 +36,7 @@ def email_settings(imap: Dovecot, smtp_port: int) -> dict[str, Any]:
         "imap_password": password,
         "imap_ssl": False,
         "email_poll_interval": 5.0,
-        "smtp_server": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "smtp_starttls": False,
-        "support_email": SUPPORT_EMAIL,
+        **smtp_settings(smtp_port),
     }
 
 
