@@ -100,6 +100,7 @@ class Runtime:
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )
         notifier = SlackNotifier(client, self.cases, channels)
+        mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
         mailer = (
             EmailNotifier(
@@ -121,13 +122,15 @@ class Runtime:
         self.app = AsyncApp(client=client, request_verification_enabled=False)
         self.app.middleware(event_dedup_middleware(RecentIds()))
         handlers.slack.register(
-            self.app, SlackDeps(cases=self.cases, people=people, channels=channels)
+            self.app,
+            SlackDeps(cases=self.cases, people=people, channels=channels, mailbox=mailbox_state),
         )
 
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="outbox-dispatcher")
         if self._imap is not None:
-            state = MailboxState(sessions, clock=self.clock)
-            self.poller = ImapPoller(self._imap, state, EmailIntake(self.cases, state).handle)
+            self.poller = ImapPoller(
+                self._imap, mailbox_state, EmailIntake(self.cases, mailbox_state).handle
+            )
             self._poll_task = asyncio.create_task(self.poller.run(), name="imap-poller")
         self._scheduler = build_scheduler(
             escalation_sweep=self.sweep.run, interval_seconds=s.escalation_check_interval

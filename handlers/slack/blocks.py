@@ -20,7 +20,7 @@ from handlers.slack.ids import ActionId
 from services.rules import EscalationReason
 from services.transitions import Action, allowed
 from services.types import CaseView
-from storage.models import Case, CaseStatus, Customer
+from storage.models import Case, CaseStatus, Customer, QuarantinedMessage
 
 PREVIEW_CHARS = 600
 STATUS_LABEL = {
@@ -83,7 +83,7 @@ def card_text(case: Case) -> str:
 def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
     """The case card: what it is, who asked, where it stands, and the buttons that apply."""
     case = view.case
-    header = _clip(f"Case #{case.number} · {case.subject}", 150)
+    header = clip(f"Case #{case.number} · {case.subject}", 150)
     fields = [
         MarkdownTextObject(text=f"*Status*\n{STATUS_LABEL[case.status]}"),
         MarkdownTextObject(text=f"*Customer*\n{who(view.customer)} via {case.source}"),
@@ -98,7 +98,7 @@ def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
     ]
     if view.last_customer_message:
         quoted = "\n".join(f"> {line}" for line in defuse(view.last_customer_message).splitlines())
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(quoted, PREVIEW_CHARS))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(quoted, PREVIEW_CHARS))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timeline(case))]))
     buttons = [
         ButtonElement(text=label, action_id=action_id.value, value=str(case.number), style=style)
@@ -115,7 +115,7 @@ def queue_line(case: Case) -> str:
     flags = " :rotating_light:" if case.escalation_level else ""
     assignee = f" · <@{case.assignee}>" if case.assignee else " · unassigned"
     return (
-        f"*#{case.number}*{flags} {_clip(case.subject, 80)} · {case.status.value}{assignee}"
+        f"*#{case.number}*{flags} {clip(case.subject, 80)} · {case.status.value}{assignee}"
         f" · opened {slack_date(case.created_at)}"
     )
 
@@ -125,7 +125,19 @@ def listing(title: str, cases: Sequence[Case], empty: str) -> list[Block]:
     if not cases:
         return [SectionBlock(text=MarkdownTextObject(text=empty))]
     lines = "\n".join(queue_line(c) for c in cases[:40])
-    return [SectionBlock(text=MarkdownTextObject(text=_clip(f"*{title}*\n{lines}", 3000)))]
+    return [SectionBlock(text=MarkdownTextObject(text=clip(f"*{title}*\n{lines}", 3000)))]
+
+
+def quarantine_listing(items: Sequence[QuarantinedMessage]) -> list[Block]:
+    """What could not be read: when, from which channel, why, and how big."""
+    lines = [
+        f"*Q{item.id}* · {item.source} · {slack_date(item.received_at)} · "
+        f"{clip(item.reason, 120)} · {len(item.raw):,} bytes"
+        for item in items
+    ]
+    return [
+        SectionBlock(text=MarkdownTextObject(text=clip("*Quarantine*\n" + "\n".join(lines), 3000)))
+    ]
 
 
 def _button_applies(case: Case, action: Action) -> bool:
@@ -145,5 +157,5 @@ def _timeline(case: Case) -> str:
     return " · ".join(parts)
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,6 +17,7 @@ CASE_HELP = (
     "*/case* — look up support cases\n"
     "• `/case 42` or `/case #42` — show case #42\n"
     "• `/case find <words>` — search subjects and messages\n"
+    "• `/case quarantine` — mail that could not be read, kept with the reason\n"
     "• `/case help` — this help\n"
     "*/queue* — open cases by priority (escalated, urgency, age)\n"
     "• `/queue next` — claim the top unassigned case"
@@ -74,6 +75,8 @@ async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any
         view = await deps.cases.view(int(number.group(1)))
         return ephemeral(blocks.card_text(view.case), blocks.case_card(view))
     verb, _, rest = words.partition(" ")
+    if verb.lower() == "quarantine" and not rest.strip():
+        return await quarantine_answer(deps)
     if verb.lower() == "find":
         query = rest.strip()
         if not query:
@@ -86,6 +89,14 @@ async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any
             blocks.listing(f"Cases matching “{query}”", found, f"No case mentions “{query}”."),
         )
     return ephemeral(f"I don't understand `{_clip(words)}`.\n{CASE_HELP}")
+
+
+async def quarantine_answer(deps: SlackDeps) -> dict[str, Any]:
+    """The newest quarantined items: when, from where, and why they were not read."""
+    items = await deps.mailbox.quarantined(limit=20)
+    if not items:
+        return ephemeral("Nothing is in quarantine.")
+    return ephemeral(f"{len(items)} item(s) in quarantine", blocks.quarantine_listing(items))
 
 
 async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
+from services.mailbox import MailboxState
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,4 @@ class SlackDeps:
     cases: CaseService
     people: People
     channels: Channels
+    mailbox: MailboxState

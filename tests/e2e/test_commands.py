@@ -6,6 +6,7 @@ import pytest
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from services.mailbox import MailboxState
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, OTHER_CUSTOMER, STRANGER, card
 
 
@@ -100,3 +101,21 @@ async def test_queue_garbage(slack: SlackEmulator, bot: Runtime, text: str) -> N
 async def test_queue_is_for_agents(slack: SlackEmulator, bot: Runtime) -> None:
     body = await answer(slack, STRANGER, "/queue", "next")
     assert "Only support agents" in body["text"]
+
+
+async def test_case_quarantine_lists_what_could_not_be_read(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    assert (await answer(slack, AGENT, "/case", "quarantine"))[
+        "text"
+    ] == "Nothing is in quarantine."
+    state = MailboxState(bot.sessions)
+    await state.quarantine(
+        source="email", raw=b"garbage", reason="no header lines found; not an email"
+    )
+
+    body = await answer(slack, AGENT, "/case", "QUARANTINE")
+    assert body["text"] == "1 item(s) in quarantine"
+    assert "not an email" in str(body["blocks"]) and "7 bytes" in str(body["blocks"])
+    refused = await answer(slack, STRANGER, "/case", "quarantine")
+    assert "Only support agents" in refused["text"]
