@@ -29,11 +29,12 @@ class Delivery:
         self._email = email
 
     async def __call__(self, item: OutboxItem, superseded: bool) -> None:
-        if item.kind in CUSTOMER_KINDS and item.case_id is not None:
-            view = await self._cases.view(item.case_id)
-            if view.case.source == EMAIL:
-                if self._email is None:
-                    raise UnsupportedChannel("an email customer, but SMTP_SERVER is not configured")
-                await self._email.deliver(item, view)
-                return
-        await self._slack.deliver(item, superseded=superseded)
+        if item.case_id is None:
+            raise ValueError(f"outbox item {item.id} has no case")
+        view = await self._cases.view(item.case_id)  # loaded once, for whichever edge delivers
+        if item.kind in CUSTOMER_KINDS and view.case.source == EMAIL:
+            if self._email is None:
+                raise UnsupportedChannel("an email customer, but SMTP_SERVER is not configured")
+            await self._email.deliver(item, view)
+            return
+        await self._slack.deliver(item, view, superseded=superseded)

@@ -125,5 +125,5 @@ async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, An
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    text = text.replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Echo what someone typed inside `code` without letting a backtick break out of it."""
+    return blocks.clip(text.replace("`", "'"), limit)

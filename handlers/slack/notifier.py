@@ -40,9 +40,7 @@ class SlackNotifier:
         self._cases = cases
         self._channels = channels
 
-    async def deliver(self, item: OutboxItem, *, superseded: bool) -> None:
-        assert item.case_id is not None, f"outbox item {item.id} has no case"
-        view = await self._cases.view(item.case_id)
+    async def deliver(self, item: OutboxItem, view: CaseView, *, superseded: bool) -> None:
         kind = OutboxKind(item.kind)
         payload = item.payload
         match kind:
