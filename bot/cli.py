@@ -47,7 +47,10 @@ def run() -> None:
     except ConfigError as error:
         _fail(str(error))
     _logging(settings.log_level)
-    asyncio.run(runtime.serve_forever())
+    try:
+        asyncio.run(runtime.serve_forever())
+    except ConfigError as error:  # found while starting, e.g. the port is taken
+        _fail(str(error))
 
 
 @main.group()

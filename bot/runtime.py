@@ -19,20 +19,22 @@ import handlers.slack
 from bot.dedup import RecentIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
+from bot.email_wiring import email_intake, email_notifier
+from bot.http_server import HttpServer
 from bot.scheduler import build_scheduler
-from bot.settings import Settings, imap_config, smtp_config
+from bot.settings import ConfigError, Settings, imap_config, smtp_config
 from bot.slack_client import build_client
-from handlers.email.intake import EmailIntake
-from handlers.email.notifier import EmailNotifier
 from handlers.email.poller import ImapPoller
-from handlers.email.smtp_sender import SmtpSender
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.people import People
+from handlers.webhook import routes as webhook_routes
+from handlers.webhook.notifier import WebhookNotifier
 from services.cases import CaseService
 from services.escalation import EscalationSweep
 from services.mailbox import MailboxState
+from services.reminders import ReminderSweep
 from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import utcnow
@@ -69,10 +71,13 @@ class Runtime:
         self._handler: AsyncSocketModeHandler | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._http_server: HttpServer | None = None
+        self.http_port: int | None = None  # the bound port (PORT=0 picks a free one)
         self.sessions: SessionFactory
         self.cases: CaseService
         self.dispatcher: OutboxDispatcher
         self.sweep: EscalationSweep
+        self.reminders: ReminderSweep
         self.app: AsyncApp
 
     async def start(self, *, connect_timeout: float = 30.0) -> None:
@@ -102,18 +107,13 @@ class Runtime:
         notifier = SlackNotifier(client, self.cases, channels)
         mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
-        mailer = (
-            EmailNotifier(
-                SmtpSender(smtp),
-                self.cases,
-                support_email=str(s.support_email),
-                reopen_window_hours=s.reopen_window_hours,
-                clock=self.clock,
-            )
-            if smtp
+        mailer = email_notifier(s, smtp, sessions, self.clock) if smtp else None
+        webhook = (
+            WebhookNotifier(self._http, s.webhook_reply_url, s.webhook_secret, clock=self.clock)
+            if s.webhook_secret and s.webhook_reply_url
             else None
         )
-        delivery = Delivery(self.cases, notifier, mailer)
+        delivery = Delivery(self.cases, notifier, mailer, webhook)
         self.sweep = EscalationSweep(
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )
@@ -126,19 +126,51 @@ class Runtime:
             SlackDeps(cases=self.cases, people=people, channels=channels, mailbox=mailbox_state),
         )
 
+        await self._start_http()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="outbox-dispatcher")
         if self._imap is not None:
-            self.poller = ImapPoller(
-                self._imap, mailbox_state, EmailIntake(self.cases, mailbox_state).handle
+            intake = email_intake(
+                s,
+                self.cases,
+                mailbox_state,
+                sessions,
+                clock=self.clock,
+                notify=self.dispatcher.wake,
             )
+            self.poller = ImapPoller(self._imap, mailbox_state, intake.handle)
             self._poll_task = asyncio.create_task(self.poller.run(), name="imap-poller")
+        self.reminders = ReminderSweep(
+            sessions, hours=s.reminder_hours, clock=self.clock, notify=self.dispatcher.wake
+        )
         self._scheduler = build_scheduler(
-            escalation_sweep=self.sweep.run, interval_seconds=s.escalation_check_interval
+            {"escalation-sweep": self.sweep.run, "reminder-sweep": self.reminders.run},
+            interval_seconds=s.escalation_check_interval,
         )
         self._scheduler.start()
         self._handler = AsyncSocketModeHandler(self.app, str(s.slack_app_token))
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
+
+    async def _start_http(self) -> None:
+        """The HTTP server (HOST, PORT) with the webhook channel's route on it."""
+        s = self.settings
+        server = HttpServer()
+        webhook_routes.register(
+            server.router,
+            self.cases,
+            secret=s.webhook_secret,
+            max_age_seconds=s.webhook_max_age_seconds,
+            clock=self.clock,
+        )
+        if s.webhook_secret and not s.webhook_reply_url:
+            log.warning("WEBHOOK_REPLY_URL not set: webhook customers will get no replies")
+        try:
+            self.http_port = await server.start(s.host, s.port)
+        except OSError as exc:
+            raise ConfigError(
+                f"PORT: cannot listen on {s.host}:{s.port} ({exc.strerror or exc})"
+            ) from exc
+        self._http_server = server
 
     async def poller_connected(self, timeout: float) -> None:  # noqa: ASYNC109
         """Wait until the IMAP poller has selected its mailbox (tests, health checks)."""
@@ -146,7 +178,9 @@ class Runtime:
         await asyncio.wait_for(self.poller.connected.wait(), timeout)
 
     async def stop(self) -> None:
-        """Stop taking envelopes, then stop the jobs, then close connections."""
+        """Stop taking requests and envelopes, then stop the jobs, then close connections."""
+        if self._http_server is not None:
+            await self._http_server.stop()
         if self._handler is not None:
             with contextlib.suppress(Exception):
                 await self._handler.close_async()  # type: ignore[no-untyped-call]
@@ -170,8 +204,8 @@ class Runtime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
         try:
+            await self.start()  # a failure half-way still closes what was opened
             await stop.wait()
             log.info("stopping")
         finally:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -12,27 +11,31 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+Sweep = Callable[[], Awaitable[int]]
 
-def build_scheduler(
-    *, escalation_sweep: Callable[[], Awaitable[int]], interval_seconds: float
-) -> AsyncIOScheduler:
-    """The escalation sweep runs at start and every `interval_seconds` (fractions allowed)."""
+
+def build_scheduler(sweeps: Mapping[str, Sweep], *, interval_seconds: float) -> AsyncIOScheduler:
+    """Each sweep runs at start and every `interval_seconds` (fractions allowed).
+
+    A sweep returns how many rows it queued; a sweep that fails is logged and runs again at
+    its next turn (the rows it did not mark are still due).
+    """
     scheduler = AsyncIOScheduler(timezone="UTC")
+    for name, sweep in sweeps.items():
 
-    async def sweep() -> None:
-        alerted = await escalation_sweep()
-        if alerted:
-            log.info("escalation sweep queued %s alert(s)", alerted)
+        async def run(name: str = name, sweep: Sweep = sweep) -> None:
+            queued = await sweep()
+            if queued:
+                log.info("%s queued %s item(s)", name, queued)
 
-    first_run: datetime = utcnow()
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=interval_seconds,
-        id="escalation-sweep",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=first_run,
-        misfire_grace_time=None,
-    )
+        scheduler.add_job(
+            run,
+            "interval",
+            seconds=interval_seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+            misfire_grace_time=None,
+        )
     return scheduler

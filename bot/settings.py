@@ -22,7 +22,10 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Every variable of the configuration contract in DESIGN.md, with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # Empty values (as in a copied .env.example) mean "not set", i.e. the default.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
@@ -48,7 +51,22 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    # Implicit TLS from the first byte; unset means "on for port 465" (STARTTLS is then off).
+    smtp_tls: bool | None = None
     support_email: str | None = None
+    # Agents may answer by email only from these addresses, and only when authenticated.
+    admin_emails: CommaList = Field(default_factory=list)
+    # The authserv-id of the receiving mail server whose Authentication-Results are trusted.
+    trusted_authserv_id: str | None = None
+    # Automatic mails (acknowledgement, reminder, resolution) to one address per hour.
+    email_auto_replies_per_hour: int = Field(default=5, ge=1)
+    # Largest attachment uploaded to the card's thread; bigger ones are only listed.
+    attachment_upload_max_bytes: int = Field(default=1_000_000, ge=0)
+
+    webhook_secret: str | None = None
+    webhook_reply_url: str | None = None
+    # Signed webhook requests older (or newer) than this are refused as stale.
+    webhook_max_age_seconds: int = Field(default=300, ge=1)
 
     escalation_inactivity_hours: float = Field(default=48.0, gt=0)
     escalation_followups: int = Field(default=3, ge=1)
@@ -62,12 +80,22 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "INFO"
 
-    @field_validator("intake_slack_channels", "agent_user_ids", "urgent_keywords", mode="before")
+    @field_validator(
+        "intake_slack_channels", "agent_user_ids", "urgent_keywords", "admin_emails", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("admin_emails")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address:
+                raise ValueError(f"{address!r} is not an email address")
+        return [address.lower() for address in value]
 
     @field_validator("slack_api_url")
     @classmethod
@@ -125,12 +153,14 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         return None
     if not settings.support_email or "@" not in settings.support_email:
         raise ConfigError("SUPPORT_EMAIL: required (an address) when SMTP_SERVER is set")
+    tls = settings.smtp_tls if settings.smtp_tls is not None else settings.smtp_port == 465
     return SmtpConfig(
         host=settings.smtp_server,
         port=settings.smtp_port,
         user=settings.smtp_user,
         password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
+        starttls=settings.smtp_starttls and not tls,
+        tls=tls,
     )
 
 

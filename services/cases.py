@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -11,16 +11,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import customers
 from services.audit import audit
-from services.errors import CaseNotFound, NotAllowed
+from services.case_reads import CaseReads
+from services.errors import NotAllowed
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
-from services.rules import EscalationReason, RulesConfig, can_reopen, is_closure, split_note
+from services.rules import EscalationReason, can_reopen, is_closure, split_note
 from services.threading import continued_case
 from services.transitions import Action, next_status
-from services.types import Actor, CaseView, InboundMessage, IngestResult, ReplyResult
+from services.types import Actor, InboundMessage, IngestResult, ReplyResult
 from storage import queries
-from storage.engine import SessionFactory
-from storage.models import Case, CaseStatus, Customer, Direction, Message, utcnow
+from storage.models import Attachment, Case, CaseStatus, Direction, Message
 
 SUBJECT_CHARS = 120
 
@@ -34,21 +34,8 @@ def subject_of(body: str, subject: str | None) -> str:
     return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
 
 
-class CaseService:
+class CaseService(CaseReads):
     """Opens, continues and changes cases; speaks only in domain types."""
-
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        *,
-        rules: RulesConfig,
-        clock: Callable[[], datetime] = utcnow,
-        notify: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._sessions = sessions
-        self._rules = rules
-        self._clock = clock
-        self._notify = notify  # wakes the outbox dispatcher after a commit
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -137,6 +124,7 @@ class CaseService:
                 text=inbound.body,
                 author=inbound.customer.name,
             )
+            await self._attach(session, case, inbound)
             escalated = escalate(
                 session,
                 case,
@@ -148,6 +136,23 @@ class CaseService:
             return IngestResult(
                 case=case, created=created, reopened=reopened, escalated=tuple(escalated)
             )
+
+    async def _attach(self, session: AsyncSession, case: Case, inbound: InboundMessage) -> None:
+        """Keep the message's files; the ones small enough go to the card's thread."""
+        for file in inbound.attachments:
+            row = Attachment(
+                case_id=case.number,
+                message_external_id=inbound.external_id,
+                filename=file.filename[:255] or "attachment",
+                content_type=file.content_type[:255],
+                size=file.size,
+                content=file.content,
+                created_at=case.updated_at,
+            )
+            session.add(row)
+            if file.content is not None:
+                await session.flush()
+                enqueue(session, case, OutboxKind.CASE_ATTACHMENT, attachment_id=row.id)
 
     async def _open(
         self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
@@ -179,11 +184,19 @@ class CaseService:
     # --- agents --------------------------------------------------------------------------
 
     async def agent_message(
-        self, case_id: int, actor: Actor, text: str, *, source: str, external_id: str
+        self,
+        case_id: int,
+        actor: Actor,
+        text: str,
+        *,
+        source: str,
+        external_id: str,
+        mirror: bool = False,
     ) -> ReplyResult:
         """An agent's message on a case: an internal note (`note:`) or a reply to the customer.
 
-        A reply containing the closure phrase also closes the case.
+        A reply containing the closure phrase also closes the case. `mirror` copies it into
+        the card's thread, for agents who answered from outside Slack (by email).
         """
         internal, body = split_note(text)
         action = Action.NOTE if internal else Action.AGENT_REPLY
@@ -209,6 +222,16 @@ class CaseService:
                 )
             )
             case.updated_at = now
+            if mirror:
+                enqueue(
+                    session,
+                    case,
+                    OutboxKind.CASE_THREAD,
+                    text=text,
+                    author=actor.label,
+                    role="agent",
+                    via=source,
+                )
             if internal:
                 audit(session, case.number, "note.added", actor.label)
                 return ReplyResult(case=case, internal=True)
@@ -310,23 +333,26 @@ class CaseService:
             session, case, OutboxKind.CLOSURE_LOG, closed_at=now.isoformat(), closed_by=actor.id
         )
 
-    # --- reads ---------------------------------------------------------------------------
+    async def record(self, case_id: int | None, event: str, actor: str, **data: object) -> None:
+        """An audit record of something an edge refused or noticed (e.g. a forged sender)."""
+        async with self._sessions() as session, session.begin():
+            audit(session, case_id, event, actor, **data)
 
-    async def get(self, case_id: int) -> Case:
-        """One case, or CaseNotFound."""
-        async with self._sessions() as session:
-            return await self._load(session, case_id, lock=False)
+    # --- cards ------------------------------------------------------------------------
 
-    async def view(self, case_id: int) -> CaseView:
-        """A case with its customer and latest customer message, for rendering."""
-        async with self._sessions() as session:
-            case = await self._load(session, case_id, lock=False)
-            customer = await session.get(Customer, case.customer_id)
-            assert customer is not None
-            last = await queries.last_customer_message(session, case_id)
-            return CaseView(
-                case=case, customer=customer, last_customer_message=last.body if last else ""
-            )
+    async def card_attempt(self, case_id: int) -> datetime | None:
+        """Note that the card is about to be posted; returns when an earlier attempt began.
+
+        Posting and recording the card's ts cannot be one transaction, so a crash between
+        them leaves a posted card the database does not know. A retry that finds an earlier
+        attempt looks for that card in Slack before posting another.
+        """
+        async with self._sessions() as session, session.begin():
+            case = await self._load(session, case_id)
+            earlier = case.card_attempted_at
+            if earlier is None:
+                case.card_attempted_at = self._clock()
+            return earlier
 
     async def record_card(self, case_id: int, *, channel: str, ts: str) -> None:
         """Remember where the case's card was posted, so later changes update it in place."""
@@ -335,39 +361,7 @@ class CaseService:
             case.card_channel, case.card_ts = channel, ts
             audit(session, case.number, "card.posted", "casebot", channel=channel, ts=ts)
 
-    async def messages(self, case_id: int) -> Sequence[Message]:
-        """A case's messages in order."""
-        async with self._sessions() as session:
-            return await queries.messages_of(session, case_id)
-
-    async def find(self, text: str, *, limit: int = 10) -> Sequence[Case]:
-        """Cases mentioning `text`."""
-        async with self._sessions() as session:
-            return await queries.find_cases(session, text, limit=limit)
-
-    async def queue(self, *, limit: int = 15) -> Sequence[Case]:
-        """Active cases by priority."""
-        async with self._sessions() as session:
-            return await queries.queue(session, limit=limit)
-
-    async def case_for_card(self, channel: str, ts: str) -> Case | None:
-        """The case whose card is this Slack message."""
-        async with self._sessions() as session:
-            return await queries.case_by_card(session, channel, ts)
-
-    async def case_for_origin(self, channel: str, thread_ts: str) -> Case | None:
-        """The case opened by this customer message."""
-        async with self._sessions() as session:
-            return await queries.case_by_origin(session, channel, thread_ts)
-
     # --- helpers -------------------------------------------------------------------------
-
-    async def _load(self, session: AsyncSession, case_id: int, *, lock: bool = True) -> Case:
-        """The case, locked for the rest of the transaction unless this is a plain read."""
-        case = await queries.get_case(session, case_id, lock=lock)
-        if case is None:
-            raise CaseNotFound(case_id)
-        return case
 
     async def _change(
         self, session: AsyncSession, case_id: int, action: Action, actor: Actor

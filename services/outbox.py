@@ -17,23 +17,43 @@ from storage.models import Case, OutboxItem
 class OutboxKind(StrEnum):
     CASE_CARD = "case.card"  # post the case card, or update it in place once posted
     CASE_THREAD = "case.thread"  # mirror a message into the card's thread
+    CASE_ATTACHMENT = "case.attachment"  # upload a customer's file into the card's thread
     CUSTOMER_ACK = "customer.ack"  # "case #N opened" to the customer
     CUSTOMER_REPLY = "customer.reply"  # an agent's reply to the customer
     CUSTOMER_RESOLVED = "customer.resolved"  # the resolution notice
+    CUSTOMER_REMINDER = "customer.reminder"  # "still working on it", once, REMINDER_HOURS in
     ESCALATION_ALERT = "alert.escalation"  # to the alerts channel, once per reason
     CLOSURE_LOG = "log.closure"  # "Case #N closed at … by …" to the log channel
 
 
-def ordering_key(case_id: int) -> str:
-    """All deliveries of one case go out in the order they were written."""
-    return f"case:{case_id}"
+# Deliveries that reach the customer on the customer's own channel (Slack, email, webhook).
+CUSTOMER_KINDS = frozenset(
+    {
+        OutboxKind.CUSTOMER_ACK,
+        OutboxKind.CUSTOMER_REPLY,
+        OutboxKind.CUSTOMER_RESOLVED,
+        OutboxKind.CUSTOMER_REMINDER,
+    }
+)
+
+# Machine-written customer mail: never sent to robots, capped per recipient per hour.
+AUTOMATIC_KINDS = frozenset(
+    {OutboxKind.CUSTOMER_ACK, OutboxKind.CUSTOMER_RESOLVED, OutboxKind.CUSTOMER_REMINDER}
+)
+
+
+def ordering_key(case_id: int, kind: OutboxKind) -> str:
+    """A case's deliveries go out in the order they were written, in two streams: what the
+    team sees in Slack, and what the customer receives. A customer channel that is down
+    (SMTP, a webhook provider) must not hold back the card the agents work from."""
+    return f"case:{case_id}:customer" if kind in CUSTOMER_KINDS else f"case:{case_id}"
 
 
 def enqueue(session: AsyncSession, case: Case, kind: OutboxKind, **payload: Any) -> OutboxItem:
     """Add one delivery for `case` to the current transaction."""
     item = OutboxItem(
         kind=kind.value,
-        ordering_key=ordering_key(case.number),
+        ordering_key=ordering_key(case.number, kind),
         case_id=case.number,
         payload=payload,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.types import InboundMessage
-from storage import queries
+from storage import mail_queries, queries
 from storage.models import Case, CaseStatus
 
 
@@ -41,7 +41,9 @@ async def _by_reference(
 ) -> Case | None:
     if not inbound.references:
         return None
-    case_id = await queries.case_of_messages(session, inbound.source, inbound.references)
+    case_id = await mail_queries.case_of_sent_email(
+        session, inbound.references
+    ) or await queries.case_of_messages(session, inbound.source, inbound.references)
     if case_id is None:
         return None
     case = await queries.get_case(session, case_id, lock=True)

@@ -18,6 +18,16 @@ class CustomerIdentity:
 
 
 @dataclass(frozen=True)
+class IncomingAttachment:
+    """A file that came with a message; `content` is None when it was too large to keep."""
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """A customer's message from any channel; `(source, external_id)` identifies it."""
 
@@ -33,6 +43,7 @@ class InboundMessage:
     references: tuple[str, ...] = ()
     # False for auto-replies, bounces and list mail: never answer a robot (mail loops).
     allow_auto_reply: bool = True
+    attachments: tuple[IncomingAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_status_last_customer", "status", "last_customer_message_at"),
         Index("ix_cases_card", "card_channel", "card_ts"),
         Index("ix_cases_origin", "origin_channel", "origin_thread_ts"),
+        Index("ix_cases_reminder_due", "status", "reminder_sent_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +89,8 @@ class Case(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=64)
     card_channel: str | None = Field(default=None, max_length=32)
     card_ts: str | None = Field(default=None, max_length=32)
+    # Set before the card is first posted: a retry after a crash looks for that card first.
+    card_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def number(self) -> int:
@@ -136,7 +139,8 @@ class AuditEvent(SQLModel, table=True):
 class OutboxItem(SQLModel, table=True):
     """A pending delivery to the outside world, written in the same transaction as its cause.
 
-    Items with the same `ordering_key` (one per case) are delivered strictly in id order.
+    Items with the same `ordering_key` (per case: the team's stream and the customer's) are
+    delivered strictly in id order.
     """
 
     __tablename__ = "outbox"
@@ -186,3 +190,33 @@ class QuarantinedMessage(SQLModel, table=True):
     reason: str = Field(max_length=500)
     raw: bytes = Field(sa_type=LargeBinary)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SentEmail(SQLModel, table=True):
+    """Mail we sent: customer replies and bounces find their case by its Message-ID, and the
+    hourly cap on automatic mail counts these rows."""
+
+    __tablename__ = "sent_emails"
+    __table_args__ = (Index("ix_sent_emails_recipient_sent", "recipient", "sent_at"),)
+
+    message_id: str = Field(primary_key=True, max_length=255)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    recipient: str = Field(max_length=320)
+    kind: str = Field(max_length=64)
+    automatic: bool = False
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Attachment(SQLModel, table=True):
+    """A file that came with a customer's message: always listed, small ones kept to upload."""
+
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    message_external_id: str = Field(max_length=255)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size: int
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -106,7 +106,7 @@ async def queue(
     if unassigned_only:
         stmt = stmt.where(col(Case.assignee).is_(None))
     stmt = stmt.order_by(*queue_order()).limit(limit)  # type: ignore[arg-type]
-    if lock and _is_postgres(session):
+    if lock and is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return (await session.exec(stmt)).all()
 
@@ -147,7 +147,7 @@ async def due_for_inactivity(
         .order_by(col(Case.last_customer_message_at))
         .limit(limit)
     )
-    if _is_postgres(session):
+    if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return (await session.exec(stmt)).all()
 
@@ -173,5 +173,5 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"

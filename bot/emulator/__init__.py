@@ -4,7 +4,24 @@ The real slack_bolt AsyncApp + AsyncSocketModeHandler connect to it exactly
 as to Slack, so the product is exercised without a network or a workspace.
 """
 
-from bot.emulator.models import Ack, ApiCall, Channel, CommandResult, User, Usergroup
+from bot.emulator.models import (
+    Ack,
+    ApiCall,
+    Channel,
+    CommandResult,
+    UploadedFile,
+    User,
+    Usergroup,
+)
 from bot.emulator.server import SlackEmulator
 
-__all__ = ["Ack", "ApiCall", "Channel", "CommandResult", "SlackEmulator", "User", "Usergroup"]
+__all__ = [
+    "Ack",
+    "ApiCall",
+    "Channel",
+    "CommandResult",
+    "SlackEmulator",
+    "UploadedFile",
+    "User",
+    "Usergroup",
+]

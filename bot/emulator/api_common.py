@@ -41,6 +41,7 @@ class ApiContext:
     limiter: ChannelRateLimiter
     on_bot_post: Callable[[str, JSONDict], None]
     socket_url: Callable[[], str]
+    public_url: Callable[[str], str]  # "/path" -> "http://host:port/path"
 
 
 Method = Callable[[ApiContext, JSONDict], JSONDict]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.emulator.models import Ack, ApiCall, JSONDict
+from bot.emulator.models import Ack, ApiCall, JSONDict, UploadedFile
 from bot.emulator.socket_mode import SocketHub
 from bot.emulator.state import Workspace
 
@@ -49,6 +49,14 @@ class Inspection:
     @property
     def views(self) -> dict[str, JSONDict]:
         return self.workspace.views
+
+    def files(self) -> list[UploadedFile]:
+        """Every file announced via files.getUploadURLExternal, oldest first (a copy):
+        `content` holds the uploaded bytes, `channels`/`thread_ts` where it was shared."""
+        return list(self.workspace.files.values())
+
+    def file(self, file_id: str) -> UploadedFile | None:
+        return self.workspace.files.get(file_id)
 
     @property
     def acks(self) -> list[Ack]:

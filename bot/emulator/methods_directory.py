@@ -69,6 +69,8 @@ def conversations_history(ctx: ApiContext, args: JSONDict) -> JSONDict:
     limit = opt_int(args, "limit", 100)
     newest_first = list(reversed(ctx.workspace.messages(channel.id)))
     selected = [m for m in newest_first if _in_window(str(m["ts"]), args)]
+    if not opt_bool(args, "include_all_metadata"):  # Slack sends metadata only when asked
+        selected = [{k: v for k, v in m.items() if k != "metadata"} for m in selected]
     return {"messages": selected[:limit], "has_more": len(selected) > limit, **_NO_MORE}
 
 

@@ -118,3 +118,37 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     drop: bool = False
+
+
+@dataclass
+class UploadedFile:
+    """A file announced by files.getUploadURLExternal.
+
+    `content` stays None until the bytes are POSTed to the upload URL; `length`
+    is what the client declared (Slack is lenient, so it may differ from `size`).
+    `channels` and `thread_ts` are filled in by files.completeUploadExternal.
+    """
+
+    id: str
+    name: str
+    length: int
+    upload_key: str
+    created: int
+    title: str = ""
+    alt_txt: str | None = None
+    snippet_type: str | None = None
+    content: bytes | None = None
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+    thread_ts: str | None = None
+    share_ts: list[str] = field(default_factory=list)  # ts of its file_share messages
+
+    @property
+    def size(self) -> int:
+        """Bytes actually received (0 before the upload)."""
+        return len(self.content or b"")
+
+    @property
+    def channel(self) -> str | None:
+        """The first channel the file was shared into, if any."""
+        return self.channels[0] if self.channels else None

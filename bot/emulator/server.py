@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.emulator import payloads
 from bot.emulator.api_common import ApiContext
 from bot.emulator.faults import ChannelRateLimiter, FaultInjector
+from bot.emulator.file_urls import FileUrls
 from bot.emulator.inspection import Inspection
 from bot.emulator.models import Ack, CommandResult, JSONDict
 from bot.emulator.response_urls import ResponseTarget, ResponseUrls
@@ -56,8 +57,11 @@ class SlackEmulator(Inspection):
         self.limiter = ChannelRateLimiter(post_rate_per_channel)
         self.hub = SocketHub(self.workspace.signal, app_id)
         self.response_urls = ResponseUrls(self.workspace)
-        ctx = ApiContext(self.workspace, self.limiter, self._on_bot_post, self._socket_url)
+        ctx = ApiContext(
+            self.workspace, self.limiter, self._on_bot_post, self._socket_url, self._public_url
+        )
         self.api = WebApi(ctx, self.faults, bot_token=bot_token, app_token=app_token)
+        self.file_urls = FileUrls(self.workspace, self.faults, bot_token)
         self._runner: web.AppRunner | None = None
         self._host = ""
         self._port = 0
@@ -73,6 +77,8 @@ class SlackEmulator(Inspection):
         app.router.add_route("*", "/api/{method}", self.api.handle)
         app.router.add_get("/link/", self.hub.handle)
         app.router.add_post("/response/{url_id}", self.response_urls.handle)
+        app.router.add_post("/upload/v1/{key}", self.file_urls.upload)
+        app.router.add_get("/files-pri/{team_file}/{name}", self.file_urls.download)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
@@ -99,6 +105,9 @@ class SlackEmulator(Inspection):
     def api_url(self) -> str:
         """The Web API base URL (with the trailing slash slack_sdk needs)."""
         return f"{self.base_url}/api/"
+
+    def _public_url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
 
     def _socket_url(self) -> str:
         return (
@@ -265,7 +274,11 @@ class SlackEmulator(Inspection):
         drop: bool = False,
         count: int = 1,
     ) -> None:
-        """Make the next `count` calls to `method` fail (see FaultInjector.fail_next)."""
+        """Make the next `count` calls to `method` fail (see FaultInjector.fail_next).
+
+        `method` is a Web API method name, or "upload_url" for the byte uploads
+        of files_upload_v2 (file_urls.UPLOAD_URL).
+        """
         self.faults.fail_next(
             method, status=status, retry_after=retry_after, error=error, drop=drop, count=count
         )

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from bot.emulator.changes import ChangeSignal
-from bot.emulator.models import ApiCall, Channel, JSONDict, User, Usergroup
+from bot.emulator.models import ApiCall, Channel, JSONDict, UploadedFile, User, Usergroup
 
 
 class Workspace:
@@ -41,6 +41,7 @@ class Workspace:
         self.ephemerals: list[JSONDict] = []
         self.responses: list[JSONDict] = []
         self.views: dict[str, JSONDict] = {}
+        self.files: dict[str, UploadedFile] = {}
         self._dm_by_user: dict[str, str] = {}
         self._history: dict[str, list[JSONDict]] = {}
         self._threads: dict[tuple[str, str], list[JSONDict]] = {}
@@ -170,6 +171,17 @@ class Workspace:
             bucket[:] = [m for m in bucket if m is not message]
         self.changed()
         return True
+
+    # ---- files ----------------------------------------------------------
+
+    def add_file(self, upload: UploadedFile) -> UploadedFile:
+        self.files[upload.id] = upload
+        self.changed()
+        return upload
+
+    def file_by_upload_key(self, key: str) -> UploadedFile | None:
+        """The file whose upload URL carries `key` (the secret part of the URL)."""
+        return next((f for f in self.files.values() if f.upload_key == key), None)
 
     # ---- recorded traffic ----------------------------------------------
 

@@ -17,6 +17,7 @@ from bot.emulator.api_common import ApiContext, ApiError, Method, RateLimited
 from bot.emulator.faults import FaultInjector
 from bot.emulator.methods_chat import CHAT_METHODS
 from bot.emulator.methods_directory import DIRECTORY_METHODS
+from bot.emulator.methods_files import FILES_METHODS
 from bot.emulator.models import Fault, JSONDict
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class WebApi:
         self.methods: dict[str, Method] = {
             **CHAT_METHODS,
             **DIRECTORY_METHODS,
+            **FILES_METHODS,
             "apps.connections.open": self._connections_open,
         }
 

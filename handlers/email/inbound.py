@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.email.parsing import ParsedEmail
-from services.types import CustomerIdentity, InboundMessage
+from services.types import CustomerIdentity, InboundMessage, IncomingAttachment
 
 SOURCE = "email"
 
@@ -34,4 +34,13 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         case_number=parsed.case_number,
         references=references,
         allow_auto_reply=parsed.auto_reply_reason is None,
+        attachments=tuple(
+            IncomingAttachment(
+                filename=a.filename or "unnamed",
+                content_type=a.content_type,
+                size=a.size,
+                content=a.content,
+            )
+            for a in parsed.attachments
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -9,54 +10,73 @@ from handlers.email import templates
 from handlers.email.compose import OutgoingEmail, compose
 from handlers.email.inbound import SOURCE
 from handlers.email.smtp_sender import SmtpSender
-from services.cases import CaseService
-from services.outbox import OutboxKind
+from services.outbox import AUTOMATIC_KINDS, OutboxKind
+from services.sent_mail import SentMail
 from services.types import CaseView
-from storage.models import Direction, OutboxItem
+from storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCES = 20  # the newest ids of the thread; enough for every mail client to thread
 
 
 class EmailNotifier:
     def __init__(
         self,
         sender: SmtpSender,
-        cases: CaseService,
+        sent: SentMail,
         *,
         support_email: str,
         reopen_window_hours: float,
+        auto_replies_per_hour: int,
         clock: Callable[[], datetime],
     ) -> None:
         self._sender = sender
-        self._cases = cases
+        self._sent = sent
         self._support = support_email
         self._reopen_days = reopen_window_hours / 24
+        self._cap = auto_replies_per_hour
         self._clock = clock
+
+    def _text(self, item: OutboxItem, view: CaseView) -> str:
+        case, customer = view.case, view.customer
+        match OutboxKind(item.kind):
+            case OutboxKind.CUSTOMER_ACK:
+                return templates.acknowledgement(case.number, customer.name, case.subject)
+            case OutboxKind.CUSTOMER_REPLY:
+                return templates.agent_reply(
+                    str(item.payload.get("text", "")), str(item.payload.get("author", ""))
+                )
+            case OutboxKind.CUSTOMER_RESOLVED:
+                return templates.resolution(case.number, self._reopen_days)
+            case OutboxKind.CUSTOMER_REMINDER:
+                return templates.reminder(case.number, customer.name, case.subject)
+            case _:
+                raise ValueError(f"{item.kind} is not for customers")
 
     async def deliver(self, item: OutboxItem, view: CaseView) -> None:
         case, customer = view.case, view.customer
         if not customer.email:
             raise ValueError(f"case #{case.number}: the customer has no email address")
-        kind = OutboxKind(item.kind)
-        match kind:
-            case OutboxKind.CUSTOMER_ACK:
-                text, automatic = (
-                    templates.acknowledgement(case.number, customer.name, case.subject),
-                    True,
-                )
-            case OutboxKind.CUSTOMER_REPLY:
-                text = templates.agent_reply(
-                    str(item.payload.get("text", "")), str(item.payload.get("author", ""))
-                )
-                automatic = False
-            case OutboxKind.CUSTOMER_RESOLVED:
-                text, automatic = templates.resolution(case.number, self._reopen_days), True
-            case _:
-                raise ValueError(f"{item.kind} is not for customers")
-        thread = [
-            m.external_id
-            for m in await self._cases.messages(case.number)
-            if m.source == SOURCE and m.direction == Direction.INBOUND and m.external_id
-        ]
+        text = self._text(item, view)
+        automatic = item.kind in AUTOMATIC_KINDS
         domain = self._support.rpartition("@")[2]
+        # One id per outbox row: a retry after a crash re-sends the same message.
+        message_id = f"<casebot.{case.number}.{item.id}@{domain}>"
+        if automatic and await self._sent.over_cap(customer.email, self._cap):
+            await self._sent.skipped(
+                case_id=case.number,
+                kind=item.kind,
+                recipient=customer.email,
+                reason=f"more than {self._cap} automatic mails in an hour",
+            )
+            log.warning(
+                "case #%s: %s to %s not sent (hourly cap)", case.number, item.kind, customer.email
+            )
+            return
+        known = await self._sent.thread(case.number, SOURCE)
+        thread = [mid for mid, _ in known if mid != message_id]
+        theirs = [mid for mid, ours in known if not ours]
         message = compose(
             OutgoingEmail(
                 to=customer.email,
@@ -64,12 +84,18 @@ class EmailNotifier:
                 original_subject=case.subject,
                 text=text,
                 automatic=automatic,
-                in_reply_to=thread[-1] if thread else None,
-                references=tuple(thread),
+                in_reply_to=theirs[-1] if theirs else (thread[-1] if thread else None),
+                references=tuple(thread[-MAX_REFERENCES:]),
             ),
             sender=self._support,
             now=self._clock(),
-            # One id per outbox row: a retry after a crash re-sends the same message.
-            message_id=f"<casebot.{case.number}.{item.id}@{domain}>",
+            message_id=message_id,
         )
         await self._sender.send(message)
+        await self._sent.record(
+            case_id=case.number,
+            message_id=message_id,
+            recipient=customer.email,
+            kind=item.kind,
+            automatic=automatic,
+        )

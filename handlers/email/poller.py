@@ -1,7 +1,9 @@
 """The IMAP poller: IDLE when the server can, polling otherwise, reconnecting after any error.
 
-Each message is fetched without setting \\Seen, ingested and committed, then the cursor
-advances, then the message is flagged \\Seen: a crash anywhere re-reads, never loses.
+Each message is fetched without setting \\Seen, ingested and committed, flagged \\Seen,
+then the cursor advances: a crash anywhere re-reads (the Message-ID makes that a no-op),
+never loses. A message that keeps failing for a reason nobody foresaw is quarantined with
+the error after a few tries, so one bad mail cannot stop the mailbox.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.email.imap_client import ImapError, ImapMailbox
+from handlers.email.inbound import SOURCE
 from services.mailbox import MailboxState
 
 log = logging.getLogger(__name__)
 
 IDLE_RENEW_SECONDS = 25 * 60  # servers may drop IDLE after 30 minutes (RFC 2177)
+MAX_HANDLE_ATTEMPTS = 3  # then an unexpected failure on one mail quarantines it
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class ImapPoller:
         self._max_backoff = max_backoff
         self.connected = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._failures: dict[tuple[int, int], int] = {}  # (uidvalidity, uid) → failed tries
 
     def stop(self) -> None:
         """Finish the message in hand, then return from `run` (cancelling mid-commit could
@@ -66,7 +71,11 @@ class ImapPoller:
             try:
                 await self._session(mailbox)
             except (ImapError, OSError) as error:
+                if self.connected.is_set():
+                    delay = 1.0  # a working session dropped: reconnect soon, back off from there
                 log.warning("IMAP %s: %s; reconnecting in %.0f s", self.key, error, delay)
+            except Exception:  # e.g. the database is unreachable: nothing advanced, try again
+                log.exception("IMAP %s: reading failed; retrying in %.0f s", self.key, delay)
             finally:
                 self.connected.clear()
                 await mailbox.close()
@@ -107,7 +116,21 @@ class ImapPoller:
             if self._stopping.is_set():
                 break
             raw = await mailbox.fetch(uid)
-            await self._handle(raw)
-            await self._state.advance(self.key, uidvalidity, uid)
+            await self._take(raw, uidvalidity, uid)
             await mailbox.mark_seen(uid)
+            await self._state.advance(self.key, uidvalidity, uid)
         return len(uids)
+
+    async def _take(self, raw: bytes, uidvalidity: int, uid: int) -> None:
+        """Hand one message in; after repeated unexpected failures, quarantine it instead."""
+        try:
+            await self._handle(raw)
+        except Exception as error:
+            key = (uidvalidity, uid)
+            self._failures[key] = tries = self._failures.get(key, 0) + 1
+            if tries < MAX_HANDLE_ATTEMPTS:
+                raise
+            reason = f"could not be processed ({tries} tries): {type(error).__name__}: {error}"
+            log.exception("IMAP %s: UID %s quarantined: %s", self.key, uid, reason)
+            await self._state.quarantine(source=SOURCE, raw=raw, reason=reason[:500])
+        self._failures.pop((uidvalidity, uid), None)

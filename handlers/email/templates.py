@@ -25,3 +25,14 @@ def resolution(number: int, reopen_days: float) -> str:
         f"email within {reopen_days:g} days and we will pick it up again.\n\n"
         "Support"
     )
+
+
+def reminder(number: int, name: str, subject: str) -> str:
+    return (
+        f"Hello {name or 'there'},\n\n"
+        f"we have not forgotten case #{number}:\n\n"
+        f"    {subject}\n\n"
+        "It is still open and an agent is working on it. If there is anything to add, "
+        "simply reply to this message.\n\n"
+        "Support"
+    )

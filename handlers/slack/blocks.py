@@ -57,6 +57,16 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def person(actor_id: str | None) -> str:
+    """A Slack mention for a Slack user id; anyone else (an agent by email) by name."""
+    if not actor_id:
+        return "—"
+    return f"<@{actor_id}>" if _SLACK_USER.match(actor_id) else defuse(actor_id)
+
+
 def iso_utc(when: datetime) -> str:
     """ISO-8601 UTC with a Z, for lines people grep."""
     return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -153,7 +163,7 @@ def _timeline(case: Case) -> str:
     if case.last_agent_message_at:
         parts.append(f"agent replied {slack_date(case.last_agent_message_at)}")
     if case.closed_at:
-        parts.append(f"closed {slack_date(case.closed_at)} by <@{case.closed_by}>")
+        parts.append(f"closed {slack_date(case.closed_at)} by {person(case.closed_by)}")
     return " · ".join(parts)
 
 

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import blocks
 from handlers.slack.routing import Channels
+from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
 from services.outbox import OutboxKind
 from services.types import CaseView
@@ -21,7 +22,12 @@ from storage.models import OutboxItem
 def closure_line(number: int, payload: dict[str, object]) -> str:
     """`Case #<N> closed at <ISO-8601 UTC> by <agent>` (DESIGN.md, rule 3)."""
     closed_at = blocks.iso_utc(datetime.fromisoformat(str(payload["closed_at"])))
-    return f"Case #{number} closed at {closed_at} by <@{payload['closed_by']}>"
+    return f"Case #{number} closed at {closed_at} by {blocks.person(str(payload['closed_by']))}"
+
+
+CARD_EVENT = "casebot_case_card"  # message metadata that names a card's case
+CARD_SEARCH_PAGES = 10  # up to 2,000 messages back: a crash-retry happens within minutes
+CARD_SEARCH_MARGIN_SECONDS = 300  # our clock against Slack's
 
 
 class NotReady(Exception):
@@ -48,8 +54,14 @@ class SlackNotifier:
                 await self._card(view, superseded=superseded)
             case OutboxKind.CASE_THREAD:
                 await self._post_in_card_thread(
-                    view, payload.get("text", ""), payload.get("author", "")
+                    view,
+                    payload.get("text", ""),
+                    payload.get("author", ""),
+                    role=payload.get("role", "customer"),
+                    via=payload.get("via", ""),
                 )
+            case OutboxKind.CASE_ATTACHMENT:
+                await self._attachment(view, int(payload["attachment_id"]))
             case OutboxKind.CUSTOMER_ACK:
                 await self._to_customer(
                     view,
@@ -65,6 +77,12 @@ class SlackNotifier:
                     view,
                     f"Case #{view.case.number} has been resolved. "
                     "If something is still wrong, just reply here and we'll pick it up again.",
+                )
+            case OutboxKind.CUSTOMER_REMINDER:
+                await self._to_customer(
+                    view,
+                    f"We haven't forgotten you: case #{view.case.number} is still open and "
+                    "an agent is on it. Reply here if there is anything to add.",
                 )
             case OutboxKind.ESCALATION_ALERT:
                 await self._alert(
@@ -88,25 +106,83 @@ class SlackNotifier:
                 channel=case.card_channel, ts=case.card_ts, text=blocks.card_text(case), blocks=card
             )
             return
+        earlier = await self._cases.card_attempt(case.number)
+        found = await self._posted_card(case.number, since=earlier) if earlier else None
+        if found is not None:  # posted by an attempt that crashed before recording it
+            await self._cases.record_card(case.number, channel=self._channels.support, ts=found)
+            await self._client.chat_update(
+                channel=self._channels.support, ts=found, text=blocks.card_text(case), blocks=card
+            )
+            return
         response = await self._client.chat_postMessage(
             channel=self._channels.support,
             text=blocks.card_text(case),
             blocks=card,
+            metadata={"event_type": CARD_EVENT, "event_payload": {"case": case.number}},
             unfurl_links=False,
         )
         await self._cases.record_card(
             case.number, channel=str(response["channel"]), ts=str(response["ts"])
         )
 
-    async def _post_in_card_thread(self, view: CaseView, text: str, author: str) -> None:
+    async def _posted_card(self, number: int, *, since: datetime) -> str | None:
+        """The ts of case #number's card if one was posted since `since`, from its metadata."""
+        latest: str | None = None
+        for _ in range(CARD_SEARCH_PAGES):
+            page = await self._client.conversations_history(
+                channel=self._channels.support,
+                oldest=f"{since.timestamp() - CARD_SEARCH_MARGIN_SECONDS:.6f}",
+                latest=latest,
+                limit=200,
+                include_all_metadata=True,
+            )
+            messages = page.get("messages") or []
+            for message in messages:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == CARD_EVENT and payload.get("case") == number:
+                    return str(message["ts"])
+            if not page.get("has_more") or not messages:
+                return None
+            latest = str(messages[-1]["ts"])
+        return None
+
+    async def _post_in_card_thread(
+        self, view: CaseView, text: str, author: str, *, role: str, via: str
+    ) -> None:
+        """Mirror a message under the card; `role` says who wrote it."""
         case = view.case
         if not (case.card_channel and case.card_ts):
             raise NotReady(f"case #{case.number} has no card yet")
+        match role:
+            case "agent":
+                heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
+            case "system":
+                heading = f":warning: *{author or 'Casebot'}*:"
+            case _:
+                heading = f"*{author or 'Customer'}* (customer) wrote:"
         await self._client.chat_postMessage(
             channel=case.card_channel,
             thread_ts=case.card_ts,
-            text=f"*{author or 'Customer'}* (customer) wrote:\n{blocks.defuse(text)}",
+            text=f"{heading}\n{blocks.defuse(text)}",
             unfurl_links=False,
+        )
+
+    async def _attachment(self, view: CaseView, attachment_id: int) -> None:
+        """A customer's file, shared in the card's thread so agents can open it in Slack."""
+        case = view.case
+        if not (case.card_channel and case.card_ts):
+            raise NotReady(f"case #{case.number} has no card yet")
+        stored = await self._cases.attachment(attachment_id)
+        if stored is None or stored.content is None:
+            return  # too large to keep: the message already lists it
+        await upload_to_thread(
+            self._client,
+            channel=case.card_channel,
+            thread_ts=case.card_ts,
+            filename=stored.filename,
+            content=stored.content,
+            title=f"{stored.filename} (from the customer)",
         )
 
     async def _to_customer(self, view: CaseView, text: str) -> None:

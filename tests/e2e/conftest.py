@@ -70,6 +70,8 @@ def make_settings(slack: SlackEmulator, db_url: str) -> Callable[..., Settings]:
             "escalation_followups": 3,
             "escalation_check_interval": 3600.0,
             "reopen_window_hours": 72.0,
+            "host": "127.0.0.1",
+            "port": 0,  # any free port; the runtime reports the one it bound
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

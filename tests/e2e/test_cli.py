@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+
 from bot.emulator import SlackEmulator
+from storage.migrate import alembic_config
 from tests.e2e.conftest import CUSTOMER, INTAKE, card
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
@@ -53,7 +57,8 @@ async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     assert process.returncode == 0, stderr.decode()
-    assert "database at revision 0002" in stdout.decode()
+    head = ScriptDirectory.from_config(alembic_config(env["DATABASE_URL"])).get_current_head()
+    assert f"database at revision {head}" in stdout.decode()
     assert (tmp_path / "x.db").exists()
 
 
@@ -69,6 +74,8 @@ async def test_run_serves_slack_and_stops_cleanly_on_sigterm(
         "INTAKE_SLACK_CHANNELS": INTAKE,
         "AGENT_USER_IDS": "UAGENT",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": "0",
     }
     process = await casebot("run", env=env, cwd=tmp_path)
     try:
@@ -79,3 +86,29 @@ async def test_run_serves_slack_and_stops_cleanly_on_sigterm(
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, stderr.decode()[-2000:]
+
+
+async def test_a_taken_port_stops_start_up_with_one_line(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **CLEAN_ENV,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_APP_TOKEN": "xapp-test",
+            "SLACK_API_URL": slack.api_url,
+            "SUPPORT_SLACK_CHANNEL": "support",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+        process = await casebot("run", env=env, cwd=tmp_path)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert process.returncode == 2
+    last = stderr.decode().strip().splitlines()[-1]
+    assert last.startswith(f"casebot: PORT: cannot listen on 127.0.0.1:{port}"), last
+    assert "Traceback" not in stderr.decode()

@@ -6,8 +6,9 @@ from sqlmodel import select
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
-from storage.models import OutboxItem, OutboxStatus
-from tests.e2e.conftest import CUSTOMER, INTAKE, SUPPORT, card, outbox_settled
+from services.types import Actor
+from storage.models import Case, OutboxItem, OutboxStatus
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card, cards, outbox_settled
 
 
 async def test_rate_limits_server_errors_and_dropped_connections_are_retried(
@@ -51,3 +52,24 @@ async def test_a_refusing_slack_holds_later_deliveries_of_the_case_back_in_order
     async with bot.sessions() as session:
         rows = (await session.exec(select(OutboxItem))).all()
     assert max(r.attempts for r in rows) >= 1
+
+
+async def test_a_card_posted_but_not_recorded_is_found_again_not_posted_twice(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    """A crash between chat.postMessage and storing the card's ts (measured by the kill -9
+    test) must not leave two cards: the retry finds the first by its message metadata."""
+    await slack.user_message(CUSTOMER, INTAKE, "Where is my parcel?")
+    first = await card(slack, 1)
+    await outbox_settled(bot)
+    async with bot.sessions() as session, session.begin():
+        case = await session.get(Case, 1)
+        assert case is not None and case.card_attempted_at is not None
+        case.card_ts = case.card_channel = None  # as if the process died right after posting
+
+    await bot.cases.claim(1, Actor(id=AGENT, name="agnes", is_agent=True))
+
+    updated = await card(slack, 1, status="assigned")
+    assert updated["ts"] == first["ts"] and len(cards(slack)) == 1
+    assert (await bot.cases.get(1)).card_ts == first["ts"]
+    assert [c for c in slack.calls_to("conversations.history") if c.ok], "it looked first"

@@ -90,7 +90,8 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
     answer = (await mails(inbox, 2))[1]
     assert "We refunded the second payment." in text_of(answer)
     assert answer["Auto-Submitted"] is None, "a person wrote it"
-    assert answer["References"] == "<c1@example.org>"
+    assert answer["In-Reply-To"] == "<c1@example.org>"
+    assert answer["References"] == f"<c1@example.org> {ack['Message-ID']}", "the whole thread"
 
     reply = customer_mail(
         "Re: Charged twice [Case #1]",

@@ -14,6 +14,9 @@ from sqlmodel import select
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from handlers.email.poller import MAX_HANDLE_ATTEMPTS, ImapConfig, ImapPoller
+from services.mailbox import MailboxState
+from storage.engine import SessionFactory
 from storage.models import Message, QuarantinedMessage
 from tests.e2e.conftest import card, cards
 from tests.e2e.test_email_customers import customer_mail, mails, smtp_settings
@@ -106,3 +109,40 @@ async def test_a_restart_reads_nothing_twice_and_misses_nothing(
         async with second.sessions() as session:
             bodies = [m.body for m in (await session.exec(select(Message))).all()]
         assert bodies == ["one", "two"]
+
+
+async def test_a_mail_that_keeps_failing_is_quarantined_and_the_rest_goes_on(
+    imap: Dovecot, sessions: SessionFactory
+) -> None:
+    """An unforeseen error on one mail (a bug, say) must not stop the mailbox for good."""
+    state = MailboxState(sessions)
+    handled: list[bytes] = []
+    tries = 0
+
+    async def handle(raw: bytes) -> None:
+        nonlocal tries
+        if b"poison" in raw:
+            tries += 1
+            raise RuntimeError("unforeseen")
+        handled.append(raw)
+
+    user, password = next(iter(imap.users.items()))
+    config = ImapConfig(
+        host=imap.host, port=imap.port, user=user, password=password, ssl=False, poll_interval=0.2
+    )
+    poller = ImapPoller(config, state, handle, max_backoff=1.0)
+    await imap.append(user, customer_mail("bad", "poison", "<poison@example.org>"))
+    await imap.append(user, customer_mail("good", "fine", "<good@example.org>"))
+    task = asyncio.create_task(poller.run())
+    try:
+        async with asyncio.timeout(15):
+            while not handled:  # noqa: ASYNC110 - the poller runs in this loop
+                await asyncio.sleep(0.05)
+    finally:
+        poller.stop()
+        await asyncio.wait_for(task, 10)
+
+    assert tries == MAX_HANDLE_ATTEMPTS
+    assert [b"fine" in raw for raw in handled] == [True]
+    (item,) = await state.quarantined()
+    assert "RuntimeError: unforeseen" in item.reason and b"poison" in item.raw

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
@@ -132,3 +135,21 @@ async def test_a_burst_of_messages_is_mirrored_in_the_order_written(
     )
     assert [m["text"].splitlines()[-1] for m in mirrored] == sent
     assert len(cards(slack)) == 1
+
+
+async def test_a_slack_customer_gets_one_reminder_while_the_case_is_open(
+    slack: SlackEmulator, start_bot: Callable[..., Any]
+) -> None:
+    await start_bot(reminder_hours=1 / 3600, escalation_check_interval=0.3)
+    message = await slack.user_message(CUSTOMER, INTAKE, "My export never finishes")
+
+    await card(slack, 1)
+    replies = await slack.wait_for(
+        lambda: [
+            m for m in slack.replies(INTAKE, message["ts"]) if "haven't forgotten" in m["text"]
+        ]
+    )
+    await asyncio.sleep(1.0)  # three more sweeps
+    assert len(replies) == 1
+    assert "case #1" in replies[0]["text"]
+    assert [m["text"] for m in slack.replies(INTAKE, message["ts"])].count(replies[0]["text"]) == 1

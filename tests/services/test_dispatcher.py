@@ -19,6 +19,7 @@ class Recorder:
 
     def __init__(self, failures: dict[str, int] | None = None) -> None:
         self.delivered: list[tuple[int | None, str, bool]] = []
+        self.payloads: list[dict[str, object]] = []
         self.failures = dict(failures or {})
 
     async def __call__(self, item: OutboxItem, superseded: bool) -> None:
@@ -26,6 +27,7 @@ class Recorder:
             self.failures[item.kind] -= 1
             raise ConnectionError(f"{item.kind} is down")
         self.delivered.append((item.case_id, item.kind, superseded))
+        self.payloads.append(item.payload)
 
 
 async def rows(sessions: SessionFactory) -> list[OutboxItem]:
@@ -53,30 +55,57 @@ async def test_delivers_in_order_and_skips_superseded_card_renders(
     assert await dispatcher.drain_once() == 0
 
 
-async def test_a_failure_holds_back_its_case_but_not_others(
+async def test_a_failure_holds_back_its_own_stream_only(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
     await service.ingest(slack_message("first customer", user="U1"))
     await service.ingest(slack_message("second customer", user="U2"))
-    recorder = Recorder(failures={"customer.ack": 1})
+    recorder = Recorder(failures={"case.card": 1})
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
 
     await dispatcher.drain_once()
-    # Case 1's acknowledgement fails once; its later rows wait, case 2 goes through.
-    assert [d[0] for d in recorder.delivered] == [2, 2, 2]
+    # Case 1's card fails once: its mirror waits behind it, while its acknowledgement (the
+    # customer's stream) and all of case 2 go through.
+    assert sorted(d[:2] for d in recorder.delivered) == [
+        (1, "customer.ack"),
+        (2, "case.card"),
+        (2, "case.thread"),
+        (2, "customer.ack"),
+    ]
     assert await dispatcher.drain_once() == 0, "the failed row is backing off"
 
     clock.advance(seconds=2)
     await dispatcher.drain_once()
-    assert [d[:2] for d in recorder.delivered[3:]] == [
-        (1, "customer.ack"),
-        (1, "case.card"),
-        (1, "case.thread"),
+    assert [d[:2] for d in recorder.delivered[4:]] == [(1, "case.card"), (1, "case.thread")]
+    card = (await rows(sessions))[1]
+    assert card.kind == "case.card" and card.attempts == 1 and card.status == OutboxStatus.DONE
+    assert "down" in (card.last_error or "")
+
+
+async def test_a_customer_channel_that_is_down_holds_back_only_the_customers_stream(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    case = (await service.ingest(slack_message("hello", user="U1"))).case.number
+    await service.agent_message(case, AGENT, "first answer", source="slack", external_id="a1")
+    await service.agent_message(case, AGENT, "second answer", source="slack", external_id="a2")
+    recorder = Recorder(failures={"customer.ack": 1})
+    dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
+
+    await dispatcher.drain_once()
+    team = ["case.card", "case.thread", "case.card", "case.card"]
+    assert [d[1] for d in recorder.delivered] == team, "the agents see everything at once"
+    clock.advance(seconds=2)
+    await dispatcher.drain_once()
+    customer = [
+        (d[1], p.get("text"))
+        for d, p in zip(recorder.delivered, recorder.payloads, strict=True)
+        if d[1].startswith("customer.")
     ]
-    ack = (await rows(sessions))[0]
-    assert (
-        ack.attempts == 1 and ack.status == OutboxStatus.DONE and "down" in (ack.last_error or "")
-    )
+    assert customer == [
+        ("customer.ack", None),
+        ("customer.reply", "first answer"),
+        ("customer.reply", "second answer"),
+    ], "the customer's stream in order, once the channel is back"
 
 
 async def test_gives_up_after_max_attempts_and_audits_it(

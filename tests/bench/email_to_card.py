@@ -1,0 +1,97 @@
+"""Benchmark: APPEND on the IMAP server (Dovecot) → the case card in Slack (the emulator).
+
+Run: `.venv/bin/python -m tests.bench.email_to_card [--mails 20]`. Prints one JSON line:
+median, min and max seconds over N mails from N new senders (each opens a case), with the
+real bot in this process (Bolt over Socket Mode, SQLite, IMAP IDLE, SMTP acks to aiosmtpd).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from bot.settings import Settings
+from tests.mail_servers import dovecot
+from tests.smtp_server import smtp_server
+
+
+def _mail(n: int) -> bytes:
+    return (
+        f"From: Customer {n} <c{n}@example.org>\r\nTo: support@example.com\r\n"
+        f"Subject: Problem {n}\r\nMessage-ID: <bench-{n}@example.org>\r\n\r\n"
+        f"Something is broken ({n}).\r\n"
+    ).encode()
+
+
+async def measure(mails: int) -> dict[str, object]:
+    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
+    await slack.start()
+    slack.add_channel("CSUPPORT", "support")
+    with tempfile.TemporaryDirectory() as tmp, smtp_server() as (smtp_port, _inbox):
+        async with dovecot(Path(tmp)) as imap:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                slack_bot_token="xoxb-bench",
+                slack_app_token="xapp-bench",
+                slack_api_url=slack.api_url,
+                support_slack_channel="CSUPPORT",
+                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                imap_server=imap.host,
+                imap_port=imap.port,
+                imap_email=imap.user,
+                imap_password=imap.password,
+                imap_ssl=False,
+                smtp_server="127.0.0.1",
+                smtp_port=smtp_port,
+                smtp_starttls=False,
+                support_email="support@example.com",
+                host="127.0.0.1",
+                port=0,
+            )
+            bot = Runtime(settings)
+            await bot.start(connect_timeout=10)
+            try:
+                await bot.poller_connected(timeout=10)
+                delays = []
+                for n in range(1, mails + 1):
+                    prefix = f"Case #{n} ("
+                    appended = time.monotonic()
+                    await imap.append(imap.user, _mail(n))
+                    await slack.wait_for(
+                        lambda p=prefix: any(
+                            m.get("text", "").startswith(p) for m in slack.messages("CSUPPORT")
+                        ),
+                        timeout=30,
+                    )
+                    delays.append(time.monotonic() - appended)
+            finally:
+                await bot.stop()
+    await slack.stop()
+    return {
+        "figure": "email_append_to_card_seconds",
+        "mails": mails,
+        "median": round(statistics.median(delays), 3),
+        "min": round(min(delays), 3),
+        "max": round(max(delays), 3),
+        "target_median": 1.5,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mails", type=int, default=20)
+    args = parser.parse_args()
+    result = asyncio.run(measure(args.mails))
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
