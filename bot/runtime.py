@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import aiohttp
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,7 +20,7 @@ from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier
 from bot.http_server import HttpServer
-from bot.scheduler import build_scheduler
+from bot.scheduler import Sweeps
 from bot.settings import ConfigError, Settings, imap_config, smtp_config
 from bot.slack_client import build_client
 from handlers.email.poller import ImapPoller
@@ -69,7 +68,7 @@ class Runtime:
         self._engine: AsyncEngine | None = None
         self._http: aiohttp.ClientSession | None = None
         self._handler: AsyncSocketModeHandler | None = None
-        self._scheduler: AsyncIOScheduler | None = None
+        self._scheduler: Sweeps | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._http_server: HttpServer | None = None
         self.http_port: int | None = None  # the bound port (PORT=0 picks a free one)
@@ -142,7 +141,7 @@ class Runtime:
         self.reminders = ReminderSweep(
             sessions, hours=s.reminder_hours, clock=self.clock, notify=self.dispatcher.wake
         )
-        self._scheduler = build_scheduler(
+        self._scheduler = Sweeps(
             {"escalation-sweep": self.sweep.run, "reminder-sweep": self.reminders.run},
             interval_seconds=s.escalation_check_interval,
         )
@@ -182,10 +181,14 @@ class Runtime:
         if self._http_server is not None:
             await self._http_server.stop()
         if self._handler is not None:
-            with contextlib.suppress(Exception):
-                await self._handler.close_async()  # type: ignore[no-untyped-call]
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            # slack_sdk's close can wedge on a half-closed socket: bound it, never hang a stop.
+            try:
+                async with asyncio.timeout(STOP_SECONDS):
+                    await self._handler.close_async()  # type: ignore[no-untyped-call]
+            except Exception as error:  # stopping goes on whatever the socket did
+                log.warning("Socket Mode did not close cleanly: %r", error)
+        if self._scheduler is not None:
+            await self._scheduler.stop(within=STOP_SECONDS)
         if self._poll_task is not None and self.poller is not None:
             self.poller.stop()
             await _finish(self._poll_task, within=STOP_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -14,28 +15,59 @@ log = logging.getLogger(__name__)
 Sweep = Callable[[], Awaitable[int]]
 
 
-def build_scheduler(sweeps: Mapping[str, Sweep], *, interval_seconds: float) -> AsyncIOScheduler:
+class Sweeps:
     """Each sweep runs at start and every `interval_seconds` (fractions allowed).
 
     A sweep returns how many rows it queued; a sweep that fails is logged and runs again at
     its next turn (the rows it did not mark are still due).
+
+    APScheduler's asyncio executor cancels running jobs on shutdown; a sweep cancelled in the
+    middle of opening a database connection can wedge the driver (aiosqlite waits forever for
+    its worker thread). So `stop` lets the sweeps in hand finish first, within a grace period.
     """
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    for name, sweep in sweeps.items():
 
-        async def run(name: str = name, sweep: Sweep = sweep) -> None:
+    def __init__(self, sweeps: Mapping[str, Sweep], *, interval_seconds: float) -> None:
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running: set[asyncio.Task[object]] = set()
+        for name, sweep in sweeps.items():
+            self.scheduler.add_job(
+                self._run,
+                "interval",
+                args=(name, sweep),
+                seconds=interval_seconds,
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=utcnow(),
+                misfire_grace_time=None,
+            )
+
+    async def _run(self, name: str, sweep: Sweep) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
             queued = await sweep()
-            if queued:
-                log.info("%s queued %s item(s)", name, queued)
+        finally:
+            self._running.discard(task)
+        if queued:
+            log.info("%s queued %s item(s)", name, queued)
 
-        scheduler.add_job(
-            run,
-            "interval",
-            seconds=interval_seconds,
-            id=name,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=utcnow(),
-            misfire_grace_time=None,
-        )
-    return scheduler
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, *, within: float) -> None:
+        """No new runs; the runs in hand finish (or are cancelled after `within` seconds)."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        running = set(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=within)
+            for task in late:
+                log.warning("sweep %s did not finish within %s s; cancelling it", task, within)
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=within)
+        self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # the asyncio scheduler shuts down on the loop's next turn
