@@ -1,0 +1,1 @@
+"""Triage: the service catalog and the classifier chain (Claude → local embeddings → keywords)."""
