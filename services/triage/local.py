@@ -104,8 +104,8 @@ def fit(
     vectors: Vectors,
     *,
     neighbours: int = 3,
-    weight: float = 5.0,
-    cluster_size: int = 6,
+    weight: float = 2.0,
+    cluster_size: int = 12,
     regularisation: float = 10.0,
     seed: int = 0,
 ) -> LocalModel:
