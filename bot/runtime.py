@@ -15,13 +15,14 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
+from bot import health
 from bot.dedup import RecentIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier
 from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
-from bot.settings import ConfigError, Settings, imap_config, smtp_config
+from bot.settings import ConfigError, Settings, catalog, imap_config, smtp_config
 from bot.slack_client import build_client
 from handlers.email.poller import ImapPoller
 from handlers.slack.channels import resolve_channels
@@ -34,6 +35,8 @@ from services.cases import CaseService
 from services.escalation import EscalationSweep
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
+from services.triage.learning import learnt
+from services.triage.service import Triager, shared_encoder
 from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import utcnow
@@ -82,6 +85,7 @@ class Runtime:
     async def start(self, *, connect_timeout: float = 30.0) -> None:
         """Migrate, wire, connect to Slack, then start the dispatcher and the scheduler."""
         s = self.settings
+        service_catalog = catalog(s)
         await upgrade(s.database_url)
         self._engine = create_engine(s.database_url)
         self.sessions = sessions = create_session_factory(self._engine)
@@ -100,8 +104,19 @@ class Runtime:
             lambda item, superseded: delivery(item, superseded),
             clock=self.clock,
         )
+        self.triager = Triager(
+            service_catalog,
+            urgent_keywords=s.urgent_keywords,
+            encoder=shared_encoder if s.triage_local_model else lambda: None,
+        )
+        await self.triager.start(lambda dimension: learnt(sessions, dimension))
+        log.info("triage: %s", self.triager.mode)
         self.cases = CaseService(
-            sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
+            sessions,
+            rules=s.rules,
+            clock=self.clock,
+            notify=self.dispatcher.wake,
+            triage=self.triager,
         )
         notifier = SlackNotifier(client, self.cases, channels)
         mailbox_state = MailboxState(sessions, clock=self.clock)
@@ -154,6 +169,7 @@ class Runtime:
         """The HTTP server (HOST, PORT) with the webhook channel's route on it."""
         s = self.settings
         server = HttpServer()
+        health.register(server.router, sessions=self.sessions, triager=self.triager)
         webhook_routes.register(
             server.router,
             self.cases,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
+from services.triage.catalog import Catalog, CatalogError, load_catalog
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -75,6 +77,11 @@ class Settings(BaseSettings):
     reopen_window_hours: float = Field(default=72.0, ge=0)
     escalation_check_interval: float = Field(default=300.0, gt=0)
     email_poll_interval: float = Field(default=30.0, gt=0)
+
+    # Triage: a service catalog of your own (YAML) instead of the shipped default.
+    catalog_path: Path | None = None
+    # The local classifier (all-MiniLM-L6-v2); off means keyword rules only.
+    triage_local_model: bool = True
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -145,6 +152,14 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "SUPPORT_SLACK_CHANNEL not set: the channel id or name for case cards"
             )
+
+
+def catalog(settings: Settings) -> Catalog:
+    """The service catalog, validated; a bad one stops start-up naming CATALOG_PATH."""
+    try:
+        return load_catalog(settings.catalog_path)
+    except CatalogError as error:
+        raise ConfigError(f"CATALOG_PATH: {error}") from None
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.errors import CaseNotFound
 from services.rules import RulesConfig
+from services.triage.service import Triager
 from services.types import CaseView
 from storage import mail_queries, queries
 from storage.engine import SessionFactory
@@ -25,8 +26,10 @@ class CaseReads:
         rules: RulesConfig,
         clock: Callable[[], datetime] = utcnow,
         notify: Callable[[], None] = lambda: None,
+        triage: Triager | None = None,
     ) -> None:
         self._sessions = sessions
+        self._triage = triage
         self._rules = rules
         self._clock = clock
         self._notify = notify  # wakes the outbox dispatcher after a commit

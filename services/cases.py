@@ -18,6 +18,7 @@ from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, can_reopen, is_closure, split_note
 from services.threading import continued_case
 from services.transitions import Action, next_status
+from services.triage.service import Triage
 from services.types import Actor, InboundMessage, IngestResult, ReplyResult
 from storage import queries
 from storage.models import Attachment, Case, CaseStatus, Direction, Message
@@ -46,9 +47,17 @@ class CaseService(CaseReads):
     # --- customers -----------------------------------------------------------------------
 
     async def ingest(self, inbound: InboundMessage) -> IngestResult:
-        """Open a case or continue the customer's live one; a redelivered message is a no-op."""
+        """Open a case or continue the customer's live one; a redelivered message is a no-op.
+
+        A message that will open a case is triaged first, outside the transaction (a model
+        call must not hold database locks). If another message opened the case meanwhile,
+        the triage is simply not used.
+        """
+        triage = None
+        if self._triage is not None and await self._opens(inbound):
+            triage = await self._triage.classify(inbound.body)
         try:
-            return await self._ingest(inbound)
+            return await self._ingest(inbound, triage)
         except IntegrityError:
             # Another process stored the same message (or customer) first: report the duplicate.
             async with self._sessions() as session:
@@ -61,7 +70,25 @@ class CaseService(CaseReads):
                 assert case is not None
                 return IngestResult(case=case, created=False, duplicate=True)
 
-    async def _ingest(self, inbound: InboundMessage) -> IngestResult:
+    async def _opens(self, inbound: InboundMessage) -> bool:
+        """Whether `inbound` would open a new case (read only; False without triage)."""
+        if self._triage is None:
+            return False
+        async with self._sessions() as session:
+            if await queries.message_by_external_id(session, inbound.source, inbound.external_id):
+                return False
+            customer = await customers.find(session, inbound.customer)
+            if customer is None:
+                return True
+            assert customer.id is not None
+            case = await continued_case(session, inbound, customer.id, lock=False)
+            if case is None:
+                return True
+            return case.status == CaseStatus.RESOLVED and not can_reopen(
+                case.resolved_at, self._clock(), self._rules.reopen_window_hours
+            )
+
+    async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         now = self._clock()
         async with self._transaction() as session:
             stored = await queries.message_by_external_id(
@@ -96,7 +123,7 @@ class CaseService(CaseReads):
                 else:
                     case = None
             if case is None:
-                case = await self._open(session, inbound, customer.id, now)
+                case = await self._open(session, inbound, customer.id, now, triage)
                 created = True
 
             session.add(
@@ -155,7 +182,12 @@ class CaseService(CaseReads):
                 enqueue(session, case, OutboxKind.CASE_ATTACHMENT, attachment_id=row.id)
 
     async def _open(
-        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer_id: int,
+        now: datetime,
+        triage: Triage | None,
     ) -> Case:
         case = Case(
             customer_id=customer_id,
@@ -166,6 +198,8 @@ class CaseService(CaseReads):
             created_at=now,
             updated_at=now,
         )
+        if triage is not None and self._triage is not None:
+            self._apply(case, triage, now)
         session.add(case)
         await session.flush()
         audit(
@@ -175,11 +209,34 @@ class CaseService(CaseReads):
             inbound.customer.name or "customer",
             source=inbound.source,
         )
+        if case.request_type is not None:
+            audit(
+                session,
+                case.number,
+                "case.triaged",
+                "triage",
+                request_type=case.request_type,
+                confidence=case.triage_confidence,
+                urgency=case.urgency,
+                source=case.triage_source,
+            )
         if inbound.allow_auto_reply:
             enqueue(session, case, OutboxKind.CUSTOMER_ACK)
         else:
             audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case
+
+    def _apply(self, case: Case, triage: Triage, now: datetime) -> None:
+        """Triage's answer on the case; the SLA due time from the catalog, never a model."""
+        assert self._triage is not None
+        rt = self._triage.catalog.request_type(triage.request_type)
+        case.request_type = rt.id
+        case.category = triage.category
+        case.triage_confidence = triage.confidence
+        case.triage_source = triage.source
+        case.triage_reason = triage.reason[:300]
+        case.urgency = triage.urgency
+        case.sla_due_at = (case.created_at or now) + rt.sla.delta
 
     # --- agents --------------------------------------------------------------------------
 

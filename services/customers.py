@@ -14,7 +14,7 @@ async def get_or_create(session: AsyncSession, identity: CustomerIdentity) -> Cu
     """The customer with this identity; a concurrent first contact resolves to one row."""
     if not (identity.slack_user_id or identity.email or identity.phone):
         raise ValueError("a customer needs a Slack user id, an email address or a phone number")
-    found = await _find(session, identity)
+    found = await find(session, identity)
     if found is not None:
         if identity.name and not found.name:
             found.name = identity.name
@@ -30,14 +30,14 @@ async def get_or_create(session: AsyncSession, identity: CustomerIdentity) -> Cu
             session.add(customer)
             await session.flush()
     except IntegrityError:
-        found = await _find(session, identity)
+        found = await find(session, identity)
         if found is None:
             raise
         return found
     return customer
 
 
-async def _find(session: AsyncSession, identity: CustomerIdentity) -> Customer | None:
+async def find(session: AsyncSession, identity: CustomerIdentity) -> Customer | None:
     return await customer_by_identity(
         session, slack_user_id=identity.slack_user_id, email=identity.email, phone=identity.phone
     )

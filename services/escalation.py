@@ -13,7 +13,7 @@ from services.rules import CaseFacts, EscalationReason, RulesConfig, escalation_
 from services.types import SYSTEM, Actor
 from storage.engine import SessionFactory
 from storage.models import Case
-from storage.queries import due_for_inactivity
+from storage.queries import due_for_inactivity, due_for_sla
 
 SUMMARY_CHARS = 300
 
@@ -36,6 +36,8 @@ def escalate(
     case.updated_at = now
     if EscalationReason.INACTIVITY in fresh:
         case.inactivity_alerted_at = now
+    if EscalationReason.SLA in fresh:
+        case.sla_alerted_at = now
     for reason in fresh:
         audit(session, case.number, "case.escalated", actor.label, reason=reason)
         enqueue(
@@ -57,12 +59,14 @@ def automatic_reasons(case: Case, now: datetime, rules: RulesConfig, text: str =
         last_customer_at=case.last_customer_message_at,
         last_agent_at=case.last_agent_message_at,
         text=text,
+        urgency=case.urgency,
+        sla_due_at=case.sla_due_at,
     )
     return sorted(str(r) for r in escalation_reasons(facts, now, rules))
 
 
 class EscalationSweep:
-    """The periodic check: customers waiting longer than the inactivity threshold."""
+    """The periodic check: customers waiting too long, and first answers past their SLA."""
 
     BATCH = 500
 
@@ -95,6 +99,19 @@ class EscalationSweep:
                         now=now,
                         summary=f"{case.subject} (waiting since "
                         f"{case.last_customer_message_at:%Y-%m-%d %H:%M} UTC)",
+                    )
+                )
+            for case in await due_for_sla(session, now, limit=self.BATCH):
+                case.sla_alerted_at = now  # even when the reason was already alerted
+                alerted += len(
+                    escalate(
+                        session,
+                        case,
+                        [EscalationReason.SLA.value],
+                        actor=SYSTEM,
+                        now=now,
+                        summary=f"{case.subject} (no answer; the SLA was due "
+                        f"{case.sla_due_at:%Y-%m-%d %H:%M} UTC)",
                     )
                 )
         if alerted:

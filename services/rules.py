@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+URGENCY_ESCALATES_ABOVE = 0.8
 DEFAULT_URGENT_KEYWORDS = ("urgent", "immediately", "emergency", "critical")
 NOTE_PREFIX = "note:"
 
@@ -20,6 +21,8 @@ class EscalationReason(StrEnum):
     FOLLOWUPS = "followups"
     KEYWORD = "keyword"
     INACTIVITY = "inactivity"
+    URGENCY = "urgency"  # the urgency score is above 0.8
+    SLA = "sla"  # no agent answered within the catalog's SLA
     MANUAL = "manual"
 
 
@@ -104,6 +107,8 @@ class CaseFacts:
     last_customer_at: datetime | None
     last_agent_at: datetime | None
     text: str = ""
+    urgency: float = 0.0
+    sla_due_at: datetime | None = None
 
 
 def escalation_reasons(
@@ -117,7 +122,16 @@ def escalation_reasons(
         reasons.add(EscalationReason.KEYWORD)
     if waited_too_long(facts.last_customer_at, facts.last_agent_at, now, config.inactivity_hours):
         reasons.add(EscalationReason.INACTIVITY)
+    if facts.urgency > URGENCY_ESCALATES_ABOVE:
+        reasons.add(EscalationReason.URGENCY)
+    if sla_breached(facts.sla_due_at, facts.last_agent_at, now):
+        reasons.add(EscalationReason.SLA)
     return reasons
+
+
+def sla_breached(due_at: datetime | None, last_agent_at: datetime | None, now: datetime) -> bool:
+    """The catalog's SLA is for the first answer: due and no agent has written yet."""
+    return due_at is not None and last_agent_at is None and now >= due_at
 
 
 def new_reasons(found: Iterable[str], already: Iterable[str]) -> list[str]:

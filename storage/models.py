@@ -59,6 +59,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_card", "card_channel", "card_ts"),
         Index("ix_cases_origin", "origin_channel", "origin_thread_ts"),
         Index("ix_cases_reminder_due", "status", "reminder_sent_at", "created_at"),
+        Index("ix_cases_sla_due", "status", "sla_alerted_at", "sla_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,6 +69,14 @@ class Case(SQLModel, table=True):
     source: str = Field(default="slack", max_length=16)
     category: str | None = Field(default=None, max_length=100)
     urgency: float = 0.0
+    # Triage: the catalog's request type, how sure, who decided (claude, local, keywords,
+    # agent) and why; the SLA due time comes from the catalog.
+    request_type: str | None = Field(default=None, max_length=64)
+    triage_confidence: float | None = None
+    triage_source: str | None = Field(default=None, max_length=16)
+    triage_reason: str | None = Field(default=None, max_length=300)
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     assignee: str | None = Field(default=None, max_length=32)
     # Where the customer wrote, so that agent replies go back there.
     origin_channel: str | None = Field(default=None, max_length=32)
@@ -219,4 +228,24 @@ class Attachment(SQLModel, table=True):
     content_type: str = Field(max_length=255)
     size: int
     content: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LabelledExample(SQLModel, table=True):
+    """A text with its request type: an agent's correction or imported help-desk history.
+
+    The local classifier learns from these; `vector` is the text's embedding, kept so that a
+    restart does not re-encode thousands of texts.
+    """
+
+    __tablename__ = "labelled_examples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    request_type: str = Field(max_length=64)
+    sublabel: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=16)  # correction | import
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    actor: str = Field(default="", max_length=200)
+    vector: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -152,6 +152,24 @@ async def due_for_inactivity(
     return (await session.exec(stmt)).all()
 
 
+async def due_for_sla(session: AsyncSession, now: datetime, *, limit: int) -> Sequence[Case]:
+    """Active cases past their SLA due time that no agent has answered, not alerted yet."""
+    stmt = (
+        select(Case)
+        .where(
+            col(Case.status).in_(ACTIVE),
+            col(Case.sla_alerted_at).is_(None),
+            col(Case.sla_due_at) <= now,
+            col(Case.last_agent_message_at).is_(None),
+        )
+        .order_by(col(Case.sla_due_at))
+        .limit(limit)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.exec(stmt)).all()
+
+
 async def last_customer_message(session: AsyncSession, case_id: int) -> Message | None:
     """The newest inbound message of a case."""
     stmt = (

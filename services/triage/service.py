@@ -1,0 +1,166 @@
+"""The classifier chain behind every new case: local embeddings → keyword rules.
+
+The model loads once per process, off the event loop; until it has loaded (or if it cannot
+load) keyword rules answer and `mode` says so, for the health endpoint. Learning: every
+agent correction and imported example is stored with its embedding, and the local model is
+refitted in a thread and swapped in when ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.triage.catalog import Catalog
+from services.triage.embeddings import Encoder, Vectors, load_encoder
+from services.triage.keywords import KeywordRules
+from services.triage.local import Example, LocalModel, Prediction, catalog_examples, fit
+from services.triage.urgency import local_urgency
+
+log = logging.getLogger(__name__)
+
+LearntLoader = Callable[[int], Awaitable[Sequence[tuple[Example, Vectors]]]]
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What triage decided for a text; `vector` is its embedding when a model made it."""
+
+    request_type: str
+    category: str
+    confidence: float
+    urgency: float
+    reason: str
+    source: str  # local | keywords (| claude)
+    vector: Vectors | None = None
+
+
+_catalog_vectors: dict[tuple[int, tuple[str, ...]], Vectors] = {}
+_shared: Encoder | None = None
+_shared_lock = threading.Lock()
+_shared_tried = False
+
+
+def shared_encoder() -> Encoder | None:
+    """The process's one embedding model (loading it again would cost seconds and memory)."""
+    global _shared, _shared_tried
+    with _shared_lock:
+        if not _shared_tried:
+            _shared = load_encoder()
+            _shared_tried = True
+        return _shared
+
+
+class Triager:
+    """Classifies texts against the catalog and learns from labelled examples."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        urgent_keywords: Sequence[str],
+        encoder: Callable[[], Encoder | None] = shared_encoder,
+    ) -> None:
+        self.catalog = catalog
+        self._keywords = KeywordRules.from_catalog(catalog)
+        self._urgent = tuple(urgent_keywords)
+        self._load_encoder = encoder
+        self._encoder: Encoder | None = None
+        self._model: LocalModel | None = None
+        self._base: tuple[list[Example], Vectors] | None = None
+        self._encoding = asyncio.Lock()  # one encode at a time: the model uses every core
+        self._loaded = asyncio.Event()
+        self.failed = False
+
+    @property
+    def mode(self) -> str:
+        """Which classifier answers now: local, keywords (loading), keywords (no model)."""
+        if self._model is not None:
+            return "local"
+        return "keywords (no model)" if self.failed else "keywords (loading)"
+
+    async def start(self, learnt: LearntLoader | None = None) -> None:
+        """Load the model and fit it on the catalog plus what was learnt; never raises.
+
+        `learnt(dimension)` returns the stored examples with vectors of that dimension.
+        """
+        try:
+            encoder = await asyncio.to_thread(self._load_encoder)
+            if encoder is None:
+                self.failed = True
+                return
+            self._encoder = encoder
+            base = catalog_examples(self.catalog)
+            texts = tuple(e.text for e in base)
+            key = (id(encoder), texts)  # the catalog's vectors, once per model and catalog
+            if key not in _catalog_vectors:
+                _catalog_vectors[key] = await self._encode(texts)
+            self._base = (base, _catalog_vectors[key])
+            await self.refit(await learnt(encoder.dimension) if learnt else ())
+        except Exception:  # keyword rules keep answering; the log says why
+            log.exception("local triage did not start; keyword rules answer")
+            self.failed = True
+        finally:
+            self._loaded.set()
+
+    async def ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 - a simple bound
+        """Wait until `start` has finished (the model loaded, or given up)."""
+        await asyncio.wait_for(self._loaded.wait(), timeout)
+
+    async def refit(self, learnt: Sequence[tuple[Example, Vectors]]) -> None:
+        """Fit on the catalog and `learnt` (example, its vector) in a thread; swap when done."""
+        if self._base is None:
+            return
+        examples, vectors = self._base
+        if learnt:
+            examples = examples + [e for e, _ in learnt]
+            vectors = np.vstack([vectors, *(v.reshape(1, -1) for _, v in learnt)])
+        self._model = await asyncio.to_thread(fit, self.catalog, examples, vectors)
+
+    async def embed(self, texts: Sequence[str]) -> Vectors | None:
+        """The texts' embeddings, or None without a model."""
+        if self._encoder is None:
+            return None
+        return await self._encode(texts)
+
+    async def _encode(self, texts: Sequence[str]) -> Vectors:
+        assert self._encoder is not None
+        async with self._encoding:
+            return await asyncio.to_thread(self._encoder.encode, list(texts))
+
+    async def classify(self, text: str, *, followups: int = 1) -> Triage:
+        """The request type, category, confidence and urgency of a customer's text."""
+        model, vector = self._model, None
+        if model is not None:
+            vector = (await self._encode([text]))[0]
+            prediction, source = model.predict(vector.reshape(1, -1))[0], "local"
+        else:
+            prediction, source = self._keywords.classify(text), "keywords"
+        return self._triage(text, prediction, source, followups, vector)
+
+    def _triage(
+        self,
+        text: str,
+        prediction: Prediction,
+        source: str,
+        followups: int,
+        vector: Vectors | None,
+    ) -> Triage:
+        rt = self.catalog.request_type(prediction.request_type)
+        urgency, why = local_urgency(
+            text, priority=rt.priority, keywords=self._urgent, followups=followups
+        )
+        return Triage(
+            request_type=rt.id,
+            category=self.catalog.category_of(rt.id).name,
+            confidence=round(prediction.confidence, 4),
+            urgency=urgency,
+            reason=f"{source} classifier, {prediction.confidence:.0%} sure; urgency: {why}",
+            source=source,
+            vector=vector,
+        )
