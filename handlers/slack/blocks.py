@@ -33,6 +33,8 @@ REASON_LABEL = {
     EscalationReason.FOLLOWUPS.value: "follow-ups without a reply",
     EscalationReason.KEYWORD.value: "urgent wording",
     EscalationReason.INACTIVITY.value: "customer waiting too long",
+    EscalationReason.URGENCY.value: "high urgency",
+    EscalationReason.SLA.value: "first answer past its SLA",
     EscalationReason.MANUAL.value: "escalated by an agent",
 }
 BUTTONS: tuple[tuple[ActionId, Action, str, str | None], ...] = (
@@ -85,6 +87,14 @@ def reasons_text(case: Case) -> str:
     return f"level {case.escalation_level}: {labels}"
 
 
+def triage_text(case: Case) -> str:
+    """'payments / refund_request (82%, local)', or what is known without triage."""
+    if not case.request_type:
+        return case.category or "—"
+    how = f"{case.triage_confidence:.0%}, " if case.triage_confidence is not None else ""
+    return f"{case.category} / {case.request_type} ({how}{case.triage_source or 'unknown'})"
+
+
 def card_text(case: Case) -> str:
     """The notification fallback text of a card."""
     return f"Case #{case.number} ({case.status.value}): {case.subject}"
@@ -100,8 +110,12 @@ def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
         MarkdownTextObject(text=f"*Assignee*\n{f'<@{case.assignee}>' if case.assignee else '—'}"),
         MarkdownTextObject(text=f"*Escalation*\n{reasons_text(case)}"),
         MarkdownTextObject(text=f"*Urgency*\n{case.urgency:.2f}"),
-        MarkdownTextObject(text=f"*Category*\n{case.category or '—'}"),
+        MarkdownTextObject(text=f"*Category*\n{triage_text(case)}"),
     ]
+    if case.sla_due_at is not None:
+        answered = case.last_agent_message_at is not None
+        due = "met" if answered else f"first answer due {slack_date(case.sla_due_at)}"
+        fields.append(MarkdownTextObject(text=f"*SLA*\n{due}"))
     blocks: list[Block] = [
         HeaderBlock(text=header),
         SectionBlock(fields=fields),
