@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import customers
 from services.audit import audit
-from services.case_reads import CaseReads
-from services.errors import NotAllowed
+from services.case_triage import CaseTriage
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, can_reopen, is_closure, split_note
@@ -35,14 +32,8 @@ def subject_of(body: str, subject: str | None) -> str:
     return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
 
 
-class CaseService(CaseReads):
+class CaseService(CaseTriage):
     """Opens, continues and changes cases; speaks only in domain types."""
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
-        self._notify()
 
     # --- customers -----------------------------------------------------------------------
 
@@ -69,24 +60,6 @@ class CaseService(CaseReads):
                 case = await queries.get_case(session, stored.case_id)
                 assert case is not None
                 return IngestResult(case=case, created=False, duplicate=True)
-
-    async def _opens(self, inbound: InboundMessage) -> bool:
-        """Whether `inbound` would open a new case (read only; False without triage)."""
-        if self._triage is None:
-            return False
-        async with self._sessions() as session:
-            if await queries.message_by_external_id(session, inbound.source, inbound.external_id):
-                return False
-            customer = await customers.find(session, inbound.customer)
-            if customer is None:
-                return True
-            assert customer.id is not None
-            case = await continued_case(session, inbound, customer.id, lock=False)
-            if case is None:
-                return True
-            return case.status == CaseStatus.RESOLVED and not can_reopen(
-                case.resolved_at, self._clock(), self._rules.reopen_window_hours
-            )
 
     async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         now = self._clock()
@@ -225,18 +198,6 @@ class CaseService(CaseReads):
         else:
             audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case
-
-    def _apply(self, case: Case, triage: Triage, now: datetime) -> None:
-        """Triage's answer on the case; the SLA due time from the catalog, never a model."""
-        assert self._triage is not None
-        rt = self._triage.catalog.request_type(triage.request_type)
-        case.request_type = rt.id
-        case.category = triage.category
-        case.triage_confidence = triage.confidence
-        case.triage_source = triage.source
-        case.triage_reason = triage.reason[:300]
-        case.urgency = triage.urgency
-        case.sla_due_at = (case.created_at or now) + rt.sla.delta
 
     # --- agents --------------------------------------------------------------------------
 
@@ -429,20 +390,3 @@ class CaseService(CaseReads):
         case.updated_at = self._clock()
         enqueue(session, case, OutboxKind.CASE_CARD)
         return case
-
-    async def _require_agent(self, actor: Actor, action: Action, case_id: int | None) -> None:
-        """Refuse non-agents, keeping a record of the attempt."""
-        if actor.is_agent:
-            return
-        async with self._transaction() as session:
-            exists = case_id is not None and await queries.get_case(session, case_id) is not None
-            audit(
-                session,
-                case_id if exists else None,
-                "refused",
-                actor.label,
-                action=action.value,
-                user_id=actor.id,
-                case=case_id,
-            )
-        raise NotAllowed(action.value)

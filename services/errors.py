@@ -38,4 +38,5 @@ def _past(action: str) -> str:
         "reopen": "reopened",
         "escalate": "escalated",
         "close": "closed",
+        "recategorise": "recategorised",
     }.get(action, action)

@@ -25,6 +25,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     ESCALATE = "escalate"
     CLOSE = "close"
+    RECATEGORISE = "recategorise"  # an agent corrects the request type
 
 
 A = Action
@@ -47,6 +48,8 @@ def next_status(case_id: int, status: CaseStatus, action: Action, *, assigned: b
             return RESOLVED
         case (CaseStatus.OPEN | CaseStatus.ASSIGNED | CaseStatus.RESOLVED, A.CLOSE):
             return CLOSED
+        case (CaseStatus.OPEN | CaseStatus.ASSIGNED | CaseStatus.RESOLVED, A.RECATEGORISE):
+            return status
         case _:
             raise InvalidTransition(case_id, status.value, action.value)
 

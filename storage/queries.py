@@ -181,6 +181,17 @@ async def last_customer_message(session: AsyncSession, case_id: int) -> Message 
     return (await session.exec(stmt)).first()
 
 
+async def first_customer_message(session: AsyncSession, case_id: int) -> Message | None:
+    """The oldest inbound message of a case."""
+    stmt = (
+        select(Message)
+        .where(Message.case_id == case_id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).asc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
 async def messages_of(session: AsyncSession, case_id: int) -> Sequence[Message]:
     """A case's messages in order."""
     stmt = select(Message).where(Message.case_id == case_id).order_by(col(Message.id))

@@ -133,6 +133,17 @@ def _find_element(message: JSONDict | None, action_id: str) -> tuple[str | None,
     return None, {}
 
 
+def _option(element: JSONDict, value: str | None) -> JSONDict:
+    """The option of a static select whose value is `value`."""
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options += group.get("options") or []
+    for option in options:
+        if option.get("value") == value:
+            return dict(option)
+    raise LookupError(f"the select {element.get('action_id')} offers no option {value!r}")
+
+
 def block_actions(
     ws: Workspace,
     *,
@@ -145,7 +156,7 @@ def block_actions(
     block_id: str | None,
     response_url: str,
 ) -> JSONDict:
-    """A block_actions payload for a button click."""
+    """A block_actions payload for a button click or a choice in a static select."""
     found_block_id, element = _find_element(message, action_id)
     label = element.get("text") or {"type": "plain_text", "text": value or action_id}
     action: JSONDict = {
@@ -155,7 +166,12 @@ def block_actions(
         "type": element.get("type", "button"),
         "action_ts": f"{time.time():.6f}",
     }
-    if value is not None or "value" in element:
+    if element.get("type") == "static_select":
+        # A select sends the chosen option, and only one of the options it offers.
+        del action["text"]
+        action["selected_option"] = _option(element, value)
+        action["placeholder"] = element.get("placeholder")
+    elif value is not None or "value" in element:
         action["value"] = value if value is not None else element["value"]
     payload: JSONDict = {
         "type": "block_actions",

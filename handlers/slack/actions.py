@@ -1,4 +1,4 @@
-"""Buttons on the case card: Claim, Resolve, Escalate, Close, Reopen."""
+"""The case card's controls: Claim, Resolve, Escalate, Close, Reopen, and the request type."""
 
 from __future__ import annotations
 
@@ -27,6 +27,28 @@ HANDLERS: dict[ActionId, CaseAction] = {
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     for action_id, handler in HANDLERS.items():
         app.action(action_id.value)(_listener(deps, handler))
+    app.action(ActionId.SET_TYPE.value)(_type_listener(deps))
+
+
+def _type_listener(deps: SlackDeps) -> Callable[..., Awaitable[None]]:
+    async def on_select(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
+        number, _, type_id = str(selected).partition(":")
+        if not number.isdigit() or not type_id:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="That choice is broken: no case number or request type.",
+            )
+            return
+        actor = await deps.people.actor(body["user"]["id"])
+        try:
+            await deps.cases.correct_type(int(number), actor, type_id)
+        except DomainError as error:
+            await respond(response_type="ephemeral", replace_original=False, text=str(error))
+
+    return on_select
 
 
 def _listener(deps: SlackDeps, handler: CaseAction) -> Callable[..., Awaitable[None]]:

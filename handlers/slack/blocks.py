@@ -13,12 +13,16 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OptionGroup,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from handlers.slack.ids import ActionId
 from services.rules import EscalationReason
 from services.transitions import Action, allowed
+from services.triage.catalog import Catalog
 from services.types import CaseView
 from storage.models import Case, CaseStatus, Customer, QuarantinedMessage
 
@@ -100,7 +104,33 @@ def card_text(case: Case) -> str:
     return f"Case #{case.number} ({case.status.value}): {case.subject}"
 
 
-def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
+MAX_SELECT_OPTIONS = 100  # Block Kit's limit for a static select
+
+
+def type_select(case: Case, catalog: Catalog) -> StaticSelectElement:
+    """The request types by category; choosing one is an agent's correction."""
+    groups, current, count = [], None, 0
+    for category in catalog.categories:
+        options = []
+        for rt in category.request_types[: MAX_SELECT_OPTIONS - count]:
+            option = Option(value=f"{case.number}:{rt.id}", text=clip(rt.name, 75))
+            options.append(option)
+            if rt.id == case.request_type:
+                current = option
+        count += len(options)
+        if options:
+            groups.append(OptionGroup(label=clip(category.name, 75), options=options))
+    return StaticSelectElement(
+        action_id=ActionId.SET_TYPE.value,
+        placeholder="Request type",
+        option_groups=groups,
+        initial_option=current,
+    )
+
+
+def case_card(
+    view: CaseView, *, with_actions: bool = True, catalog: Catalog | None = None
+) -> list[Block]:
     """The case card: what it is, who asked, where it stands, and the buttons that apply."""
     case = view.case
     header = clip(f"Case #{case.number} · {case.subject}", 150)
@@ -129,8 +159,11 @@ def case_card(view: CaseView, *, with_actions: bool = True) -> list[Block]:
         for action_id, action, label, style in BUTTONS
         if allowed(case.status, action) and _button_applies(case, action)
     ]
-    if with_actions and buttons:
-        blocks.append(ActionsBlock(block_id=f"case_actions_{case.number}", elements=buttons))
+    elements: list[ButtonElement | StaticSelectElement] = list(buttons)
+    if catalog is not None and allowed(case.status, Action.RECATEGORISE):
+        elements.append(type_select(case, catalog))
+    if with_actions and elements:
+        blocks.append(ActionsBlock(block_id=f"case_actions_{case.number}", elements=elements))
     return blocks
 
 

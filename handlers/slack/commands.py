@@ -73,7 +73,9 @@ async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any
         )
     if number := _CASE_NUMBER.fullmatch(words):
         view = await deps.cases.view(int(number.group(1)))
-        return ephemeral(blocks.card_text(view.case), blocks.case_card(view))
+        return ephemeral(
+            blocks.card_text(view.case), blocks.case_card(view, catalog=deps.cases.catalog)
+        )
     verb, _, rest = words.partition(" ")
     if verb.lower() == "quarantine" and not rest.strip():
         return await quarantine_answer(deps)
@@ -118,7 +120,10 @@ async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, An
         if claimed is None:
             return ephemeral("No unassigned case is waiting. :tada:")
         view = await deps.cases.view(claimed.number)
-        return ephemeral(f"You claimed case #{claimed.number}.", blocks.case_card(view))
+        return ephemeral(
+            f"You claimed case #{claimed.number}.",
+            blocks.case_card(view, catalog=deps.cases.catalog),
+        )
     return ephemeral(
         f"I don't understand `/queue {_clip(text.strip())}`. Try `/queue` or `/queue next`."
     )

@@ -11,6 +11,7 @@ class ActionId(StrEnum):
     ESCALATE = "case_escalate"
     CLOSE = "case_close"
     REOPEN = "case_reopen"
+    SET_TYPE = "case_set_type"  # the request-type select: an agent's correction
 
 
 class Command(StrEnum):

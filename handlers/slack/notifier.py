@@ -100,7 +100,7 @@ class SlackNotifier:
         case = view.case
         if case.card_ts and superseded:
             return  # a later update in this batch renders the same, newer state
-        card = blocks.case_card(view)
+        card = blocks.case_card(view, catalog=self._cases.catalog)
         if case.card_ts and case.card_channel:
             await self._client.chat_update(
                 channel=case.card_channel, ts=case.card_ts, text=blocks.card_text(case), blocks=card

@@ -78,6 +78,11 @@ class Triager:
         self.failed = False
 
     @property
+    def dimension(self) -> int | None:
+        """The embedding size, once the model has loaded."""
+        return self._encoder.dimension if self._encoder is not None else None
+
+    @property
     def mode(self) -> str:
         """Which classifier answers now: local, keywords (loading), keywords (no model)."""
         if self._model is not None:

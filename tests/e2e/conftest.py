@@ -139,7 +139,8 @@ def buttons(message: JSON) -> dict[str, str]:
     for block in message.get("blocks") or []:
         if block.get("type") == "actions":
             for element in block["elements"]:
-                found[element["action_id"]] = element.get("value", "")
+                if element.get("type") == "button":
+                    found[element["action_id"]] = element.get("value", "")
     return found
 
 

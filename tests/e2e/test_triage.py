@@ -9,7 +9,7 @@ import aiohttp
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
-from tests.e2e.conftest import CUSTOMER, INTAKE, card
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, STRANGER, SUPPORT, card, ephemerals_for
 from tests.e2e.test_cli import CLEAN_ENV, casebot
 
 
@@ -72,3 +72,28 @@ async def test_a_bad_catalog_stops_start_up_with_one_line(tmp_path: Path) -> Non
     last = stderr.decode().strip().splitlines()[-1]
     assert last.startswith(f"casebot: CATALOG_PATH: {bad}: categories.0.request_types"), last
     assert "Traceback" not in stderr.decode()
+
+
+def selected_type(message: dict) -> str | None:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == "case_set_type":
+                initial = element.get("initial_option") or {}
+                return str(initial.get("value", "")) or None
+    raise AssertionError("the card has no request-type select")
+
+
+async def test_an_agent_corrects_the_type_on_the_card(slack: SlackEmulator, bot: Runtime) -> None:
+    await slack.user_message(CUSTOMER, INTAKE, "The loyalty points from my flight never appeared")
+    posted = await card(slack, 1)
+    assert selected_type(posted) != "1:refund_request"
+
+    await slack.click(STRANGER, SUPPORT, posted["ts"], "case_set_type", "1:refund_request")
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, STRANGER))
+    assert "Only support agents" in refusal[0]
+    assert (await bot.cases.get(1)).triage_source == "local"
+
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_set_type", "1:refund_request")
+    updated = await card(slack, 1, where=lambda m: selected_type(m) == "1:refund_request")
+    assert "payments / refund_request (100%, agent)" in card_fields(updated)
+    assert (await bot.cases.get(1)).request_type == "refund_request"

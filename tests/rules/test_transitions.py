@@ -18,6 +18,7 @@ EXPECTED: dict[tuple[CaseStatus, Action], CaseStatus] = {
     (AS, A.CLAIM): AS, (AS, A.ASSIGN): AS, (AS, A.RESOLVE): R, (AS, A.CLOSE): C,
     (R, A.CUSTOMER_MESSAGE): OP, (R, A.REOPEN): OP, (R, A.AGENT_REPLY): R, (R, A.NOTE): R,
     (R, A.CLOSE): C,
+    (OP, A.RECATEGORISE): OP, (AS, A.RECATEGORISE): AS, (R, A.RECATEGORISE): R,
 }  # fmt: skip
 
 

@@ -1,0 +1,190 @@
+"""Triage on cases: which messages get classified, what that sets, and agents' corrections.
+
+The base of the case service's writes: it owns the transaction helper and the agent check
+the other writes use too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import customers
+from services.audit import audit
+from services.case_reads import CaseReads
+from services.errors import DomainError, NotAllowed
+from services.outbox import OutboxKind, enqueue
+from services.rules import can_reopen
+from services.threading import continued_case
+from services.transitions import Action, next_status
+from services.triage.catalog import Catalog
+from services.triage.embeddings import Vectors
+from services.triage.learning import learnt, to_bytes
+from services.triage.service import Triage
+from services.types import Actor, InboundMessage
+from storage import queries
+from storage.models import Case, CaseStatus, LabelledExample
+
+log = logging.getLogger(__name__)
+
+CORRECTION = "correction"
+
+
+class TriageOff(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Triage is not configured, so there are no request types to choose.")
+
+
+class CaseTriage(CaseReads):
+    """Classifies the messages that open cases and records agents' corrections."""
+
+    _refit: asyncio.Task[None] | None = None
+    _refit_again = False
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+        self._notify()
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The service catalog, when triage is on (cards offer its request types)."""
+        return self._triage.catalog if self._triage is not None else None
+
+    async def _opens(self, inbound: InboundMessage) -> bool:
+        """Whether `inbound` would open a new case (read only; False without triage)."""
+        if self._triage is None:
+            return False
+        async with self._sessions() as session:
+            if await queries.message_by_external_id(session, inbound.source, inbound.external_id):
+                return False
+            customer = await customers.find(session, inbound.customer)
+            if customer is None:
+                return True
+            assert customer.id is not None
+            case = await continued_case(session, inbound, customer.id, lock=False)
+            if case is None:
+                return True
+            return case.status == CaseStatus.RESOLVED and not can_reopen(
+                case.resolved_at, self._clock(), self._rules.reopen_window_hours
+            )
+
+    def _apply(self, case: Case, triage: Triage, now: datetime) -> None:
+        """Triage's answer on the case; the SLA due time from the catalog, never a model."""
+        assert self._triage is not None
+        rt = self._triage.catalog.request_type(triage.request_type)
+        case.request_type = rt.id
+        case.category = triage.category
+        case.triage_confidence = triage.confidence
+        case.triage_source = triage.source
+        case.triage_reason = triage.reason[:300]
+        case.urgency = triage.urgency
+        case.sla_due_at = (case.created_at or now) + rt.sla.delta
+
+    async def correct_type(self, case_id: int, actor: Actor, type_name: str) -> Case:
+        """An agent sets the request type; the case's first message becomes a labelled example.
+
+        The SLA due time follows the new type. One example per case: a second correction
+        replaces the first, so a slip of the mouse does not stay in what triage learns.
+        """
+        await self._require_agent(actor, Action.RECATEGORISE, case_id)
+        if self._triage is None:
+            raise TriageOff()
+        triager = self._triage
+        rt = triager.catalog.request_type(type_name)
+        async with self._sessions() as session:
+            first = await queries.first_customer_message(session, case_id)
+        vectors = await triager.embed([first.body]) if first is not None else None
+        now = self._clock()
+        async with self._transaction() as session:
+            case = await self._load(session, case_id)
+            case.status = next_status(
+                case.number, case.status, Action.RECATEGORISE, assigned=bool(case.assignee)
+            )
+            before = case.request_type
+            case.request_type = rt.id
+            case.category = triager.catalog.category_of(rt.id).name
+            case.triage_confidence = 1.0
+            case.triage_source = "agent"
+            case.triage_reason = f"set by {actor.label}"[:300]
+            case.sla_due_at = case.created_at + rt.sla.delta
+            case.updated_at = now
+            audit(session, case.number, "case.recategorised", actor.label, old=before, new=rt.id)
+            enqueue(session, case, OutboxKind.CASE_CARD)
+            if first is not None:
+                await self._label(session, case, first.body, actor, vectors, now)
+        self.learn()
+        return case
+
+    async def _label(
+        self,
+        session: AsyncSession,
+        case: Case,
+        text: str,
+        actor: Actor,
+        vectors: Vectors | None,
+        now: datetime,
+    ) -> None:
+        stmt = select(LabelledExample).where(
+            col(LabelledExample.case_id) == case.number, col(LabelledExample.source) == CORRECTION
+        )
+        example = (await session.exec(stmt)).first() or LabelledExample(
+            text=text, request_type="", source=CORRECTION, case_id=case.number
+        )
+        example.request_type = str(case.request_type)
+        example.actor = actor.id
+        example.vector = to_bytes(vectors[0]) if vectors is not None else None
+        example.created_at = now
+        session.add(example)
+
+    def learn(self) -> None:
+        """Refit the local model on everything stored, in the background (one at a time)."""
+        if self._triage is None:
+            return
+        if self._refit is not None and not self._refit.done():
+            self._refit_again = True
+            return
+        self._refit = asyncio.create_task(self._refit_loop(), name="triage-refit")
+
+    async def learnt(self) -> None:
+        """Wait for the refit in progress, if any (tests and the CLI)."""
+        if self._refit is not None:
+            await self._refit
+
+    async def _refit_loop(self) -> None:
+        assert self._triage is not None
+        triager = self._triage
+        while True:
+            self._refit_again = False
+            try:
+                dimension = triager.dimension
+                if dimension:
+                    await triager.refit(await learnt(self._sessions, dimension))
+            except Exception:  # the previous model keeps answering
+                log.exception("triage refit failed; the previous model stays")
+            if not self._refit_again:
+                return
+
+    async def _require_agent(self, actor: Actor, action: Action, case_id: int | None) -> None:
+        """Refuse non-agents, keeping a record of the attempt."""
+        if actor.is_agent:
+            return
+        async with self._transaction() as session:
+            exists = case_id is not None and await queries.get_case(session, case_id) is not None
+            audit(
+                session,
+                case_id if exists else None,
+                "refused",
+                actor.label,
+                action=action.value,
+                user_id=actor.id,
+                case=case_id,
+            )
+        raise NotAllowed(action.value)
