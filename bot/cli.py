@@ -10,6 +10,7 @@ from typing import NoReturn
 import click
 
 from bot.settings import ConfigError, Settings, load_settings
+from bot.triage_cli import triage
 
 
 def _settings() -> Settings:
@@ -51,6 +52,9 @@ def run() -> None:
         asyncio.run(runtime.serve_forever())
     except ConfigError as error:  # found while starting, e.g. the port is taken
         _fail(str(error))
+
+
+main.add_command(triage)
 
 
 @main.group()

@@ -24,6 +24,7 @@ from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
 from bot.settings import ConfigError, Settings, catalog, imap_config, smtp_config
 from bot.slack_client import build_client
+from bot.triage_wiring import build_triager
 from handlers.email.poller import ImapPoller
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
@@ -36,7 +37,7 @@ from services.escalation import EscalationSweep
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
 from services.triage.learning import learnt
-from services.triage.service import Triager, shared_encoder
+from services.triage.service import Triager
 from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import utcnow
@@ -65,6 +66,7 @@ class Runtime:
         self._smtp = smtp_config(settings)  # validated now, so a bad config fails in one line
         self._imap = imap_config(settings)
         self.poller: ImapPoller | None = None
+        self.triager: Triager | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock
@@ -104,11 +106,7 @@ class Runtime:
             lambda item, superseded: delivery(item, superseded),
             clock=self.clock,
         )
-        self.triager = Triager(
-            service_catalog,
-            urgent_keywords=s.urgent_keywords,
-            encoder=shared_encoder if s.triage_local_model else lambda: None,
-        )
+        self.triager = build_triager(s, service_catalog)
         await self.triager.start(lambda dimension: learnt(sessions, dimension))
         log.info("triage: %s", self.triager.mode)
         self.cases = CaseService(
@@ -169,6 +167,7 @@ class Runtime:
         """The HTTP server (HOST, PORT) with the webhook channel's route on it."""
         s = self.settings
         server = HttpServer()
+        assert self.triager is not None, "triage starts before the HTTP server"
         health.register(server.router, sessions=self.sessions, triager=self.triager)
         webhook_routes.register(
             server.router,
@@ -214,6 +213,8 @@ class Runtime:
             await self.dispatcher.release()
         if self._http is not None:
             await self._http.close()
+        if self.triager is not None:
+            await self.triager.close()
         if self._engine is not None:
             await self._engine.dispose()
 

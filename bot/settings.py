@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     catalog_path: Path | None = None
     # The local classifier (all-MiniLM-L6-v2); off means keyword rules only.
     triage_local_model: bool = True
+    # Claude triage, when a key is set (else the local classifier is the default).
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    llm_model: str = "claude-haiku-4-5"
+    llm_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Texts per Claude call in `casebot triage backlog`.
+    llm_batch_size: int = Field(default=30, ge=1, le=100)
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -39,6 +39,11 @@ class CaseReads:
         async with self._sessions() as session:
             return await self._load(session, case_id, lock=False)
 
+    async def active_count(self) -> int:
+        """How many cases are open or assigned."""
+        async with self._sessions() as session:
+            return await queries.count_active(session)
+
     async def view(self, case_id: int) -> CaseView:
         """A case with its customer and latest customer message, for rendering."""
         async with self._sessions() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -30,6 +30,7 @@ from services.triage.service import Triage
 from services.types import Actor, InboundMessage
 from storage import queries
 from storage.models import Case, CaseStatus, LabelledExample
+from storage.triage_queries import cases_to_retriage
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,44 @@ class CaseTriage(CaseReads):
         example.vector = to_bytes(vectors[0]) if vectors is not None else None
         example.created_at = now
         session.add(example)
+
+    async def retriage_backlog(
+        self, *, batch: int = 30, progress: Callable[[int], None] = lambda _: None
+    ) -> tuple[int, int]:
+        """Classify every open case again (not those an agent typed); (seen, changed).
+
+        Cards of changed cases are updated through the outbox, by whichever bot runs.
+        """
+        if self._triage is None:
+            raise TriageOff()
+        seen = changed = last = 0
+        while True:
+            async with self._sessions() as session:
+                page = await cases_to_retriage(session, after_id=last, limit=batch)
+            if not page:
+                return seen, changed
+            triages = await self._triage.classify_many([text for _, text in page])
+            now = self._clock()
+            async with self._transaction() as session:
+                for (stale, _), triage in zip(page, triages, strict=True):
+                    case = await self._load(session, stale.number)
+                    if case.triage_source == "agent" or not case.is_active:
+                        continue  # changed since the page was read
+                    if case.request_type != triage.request_type:
+                        audit(
+                            session,
+                            case.number,
+                            "case.retriaged",
+                            "triage",
+                            old=case.request_type,
+                            new=triage.request_type,
+                        )
+                        changed += 1
+                    self._apply(case, triage, now)
+                    enqueue(session, case, OutboxKind.CASE_CARD)
+            seen += len(page)
+            last = page[-1][0].number
+            progress(len(page))
 
     def learn(self) -> None:
         """Refit the local model on everything stored, in the background (one at a time)."""

@@ -152,6 +152,12 @@ async def due_for_inactivity(
     return (await session.exec(stmt)).all()
 
 
+async def count_active(session: AsyncSession) -> int:
+    """Open and assigned cases."""
+    stmt = select(func.count()).select_from(Case).where(col(Case.status).in_(ACTIVE))
+    return int((await session.exec(stmt)).one())
+
+
 async def due_for_sla(session: AsyncSession, now: datetime, *, limit: int) -> Sequence[Case]:
     """Active cases past their SLA due time that no agent has answered, not alerted yet."""
     stmt = (

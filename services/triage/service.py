@@ -1,4 +1,4 @@
-"""The classifier chain behind every new case: local embeddings → keyword rules.
+"""The classifier chain behind every new case: Claude → local embeddings → keyword rules.
 
 The model loads once per process, off the event loop; until it has loaded (or if it cannot
 load) keyword rules answer and `mode` says so, for the health endpoint. Learning: every
@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.triage.breaker import State
 from services.triage.catalog import Catalog
 from services.triage.embeddings import Encoder, Vectors, load_encoder
 from services.triage.keywords import KeywordRules
+from services.triage.llm import LlmAnswer, LlmClassifier, LlmFailed
 from services.triage.local import Example, LocalModel, Prediction, catalog_examples, fit
 from services.triage.urgency import local_urgency
 
@@ -65,8 +67,12 @@ class Triager:
         *,
         urgent_keywords: Sequence[str],
         encoder: Callable[[], Encoder | None] = shared_encoder,
+        llm: LlmClassifier | None = None,
+        batch_size: int = 30,
     ) -> None:
         self.catalog = catalog
+        self.llm = llm
+        self._batch_size = batch_size
         self._keywords = KeywordRules.from_catalog(catalog)
         self._urgent = tuple(urgent_keywords)
         self._load_encoder = encoder
@@ -84,10 +90,16 @@ class Triager:
 
     @property
     def mode(self) -> str:
-        """Which classifier answers now: local, keywords (loading), keywords (no model)."""
+        """Which classifier answers now: claude, local, keywords (loading | no model); with a
+        key but the breaker open: 'local (claude open)'."""
         if self._model is not None:
-            return "local"
-        return "keywords (no model)" if self.failed else "keywords (loading)"
+            local = "local"
+        else:
+            local = "keywords (no model)" if self.failed else "keywords (loading)"
+        if self.llm is None:
+            return local
+        state = self.llm.breaker.state
+        return "claude" if state == State.CLOSED else f"{local} (claude {state})"
 
     async def start(self, learnt: LearntLoader | None = None) -> None:
         """Load the model and fit it on the catalog plus what was learnt; never raises.
@@ -112,6 +124,11 @@ class Triager:
             self.failed = True
         finally:
             self._loaded.set()
+
+    async def close(self) -> None:
+        """Close the model API's connections."""
+        if self.llm is not None:
+            await self.llm.close()
 
     async def ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 - a simple bound
         """Wait until `start` has finished (the model loaded, or given up)."""
@@ -139,7 +156,37 @@ class Triager:
             return await asyncio.to_thread(self._encoder.encode, list(texts))
 
     async def classify(self, text: str, *, followups: int = 1) -> Triage:
-        """The request type, category, confidence and urgency of a customer's text."""
+        """The request type, category, confidence and urgency of a customer's text.
+
+        Claude first (when configured and its breaker lets the call through), with the
+        embedding computed alongside; any failure falls back to the local classifier.
+        """
+        if self.llm is not None and self.llm.available():
+            embedding = asyncio.create_task(self.embed([text]))
+            try:
+                answer = await self.llm.classify(text)
+            except LlmFailed as error:
+                log.warning("claude triage failed, the local classifier answers: %s", error)
+            else:
+                vectors = await embedding
+                return self._from_llm(answer, None if vectors is None else vectors[0])
+            finally:
+                if not embedding.done():
+                    await asyncio.wait({embedding})
+        return await self._local(text, followups)
+
+    def _from_llm(self, answer: LlmAnswer, vector: Vectors | None) -> Triage:
+        return Triage(
+            request_type=answer.request_type,
+            category=answer.category,
+            confidence=round(answer.confidence, 4),
+            urgency=round(answer.urgency, 3),
+            reason=f"claude, {answer.confidence:.0%} sure: {answer.reason}",
+            source="claude",
+            vector=vector,
+        )
+
+    async def _local(self, text: str, followups: int) -> Triage:
         model, vector = self._model, None
         if model is not None:
             vector = (await self._encode([text]))[0]
@@ -147,6 +194,46 @@ class Triager:
         else:
             prediction, source = self._keywords.classify(text), "keywords"
         return self._triage(text, prediction, source, followups, vector)
+
+    async def classify_many(self, texts: Sequence[str]) -> list[Triage]:
+        """Several texts at once: Claude `batch_size` texts per call when configured, else one
+        batched encode. Items Claude failed on are classified locally; none is dropped."""
+        if not texts:
+            return []
+        local = await self._local_many(texts)
+        if self.llm is None:
+            return local
+        results = list(local)
+        for start in range(0, len(texts), self._batch_size):
+            if not self.llm.available():
+                break
+            chunk = texts[start : start + self._batch_size]
+            try:
+                answers = await self.llm.classify_batch(chunk)
+            except LlmFailed as error:
+                log.warning("claude batch failed, the local classifier answers: %s", error)
+                continue
+            for i, answer in enumerate(answers):
+                if answer is not None:
+                    results[start + i] = self._from_llm(answer, local[start + i].vector)
+        return results
+
+    async def _local_many(self, texts: Sequence[str]) -> list[Triage]:
+        model = self._model
+        if model is None:
+            return [self._triage(t, self._keywords.classify(t), "keywords", 1, None) for t in texts]
+        vectors = await self._encode(texts)
+        predictions = model.predict(vectors)
+        return [
+            self._triage(text, prediction, "local", 1, vector)
+            for text, prediction, vector in zip(texts, predictions, vectors, strict=True)
+        ]
+
+    def predict_vectors(self, vectors: Vectors) -> list[Prediction]:
+        """The current model's request types for ready-made embeddings (evaluation)."""
+        if self._model is None:
+            raise RuntimeError("the local model is not loaded")
+        return self._model.predict(vectors)
 
     def _triage(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -11,6 +12,7 @@ from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, STRANGER, SUPPORT, card, ephemerals_for
 from tests.e2e.test_cli import CLEAN_ENV, casebot
+from tests.fake_anthropic import ERROR_500, fake_anthropic
 
 
 def card_fields(message: dict) -> str:
@@ -97,3 +99,25 @@ async def test_an_agent_corrects_the_type_on_the_card(slack: SlackEmulator, bot:
     updated = await card(slack, 1, where=lambda m: selected_type(m) == "1:refund_request")
     assert "payments / refund_request (100%, agent)" in card_fields(updated)
     assert (await bot.cases.get(1)).request_type == "refund_request"
+
+
+async def test_claude_triages_when_configured_and_intake_goes_on_when_it_fails(
+    slack: SlackEmulator, start_bot: Any
+) -> None:
+    async with fake_anthropic() as fake:
+        bot: Runtime = await start_bot(
+            anthropic_api_key="sk-test", anthropic_base_url=fake.base_url, llm_timeout_seconds=2
+        )
+        await slack.user_message(CUSTOMER, INTAKE, "I was charged twice for my order")
+        assert "payments / duplicate_payment (93%, claude)" in card_fields(await card(slack, 1))
+
+        fake.default = ERROR_500  # the API breaks: the breaker opens, nothing is lost
+        customers = [f"UC{n}" for n in range(6)]
+        for number, user in enumerate(customers, start=2):
+            slack.add_user(user, user.lower())
+            await slack.user_message(user, INTAKE, f"My card was stolen ({user})")
+            assert "local)" in card_fields(await card(slack, number))
+        assert bot.triager is not None and bot.triager.mode == "local (claude open)"
+        # Three failed calls (each tried three times by the SDK) opened the breaker; the
+        # other customers' messages never waited for the API.
+        assert len(fake.requests) == 1 + 3 * 3
