@@ -3,8 +3,8 @@
 Run: `.venv/bin/python -m tests.bench.triage_throughput [--texts 600]`. Prints one JSON line:
 messages per second through `Triager.classify` one at a time and `Triager.classify_many`
 in batches of 32, the raw `encode` rate of the same model on the same texts in the same
-run (one at a time and batched), and the ratios. A ratio near 1 means triage adds almost
-nothing to the cost of embedding the text.
+run (one at a time and batched), and the ratios, best of 3 interleaved rounds. A ratio
+near 1 means triage adds almost nothing to the cost of embedding the text.
 
 Texts: Banking77's test.csv (real customer messages, about 12 words each).
 """
@@ -25,6 +25,7 @@ from services.triage.service import Triager
 
 DEFAULT_TEXTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "test.csv"
 BATCH = 32
+ROUNDS = 3
 
 
 def rate(count: int, seconds: float) -> float:
@@ -38,35 +39,48 @@ async def measure(texts: list[str]) -> dict[str, object]:
     encoder.encode(texts[:BATCH])  # warm up both paths
     await triager.classify_many(texts[:BATCH])
 
-    started = time.perf_counter()
-    for text in texts:
-        encoder.encode([text])
-    raw_single = time.perf_counter() - started
-    started = time.perf_counter()
-    for text in texts:
-        await triager.classify(text)
-    triage_single = time.perf_counter() - started
+    async def raw_single() -> None:
+        for text in texts:
+            encoder.encode([text])
 
-    started = time.perf_counter()
-    for i in range(0, len(texts), BATCH):
-        encoder.encode(texts[i : i + BATCH])
-    raw_batched = time.perf_counter() - started
-    started = time.perf_counter()
-    for i in range(0, len(texts), BATCH):
-        await triager.classify_many(texts[i : i + BATCH])
-    triage_batched = time.perf_counter() - started
+    async def triage_single() -> None:
+        for text in texts:
+            await triager.classify(text)
+
+    async def raw_batched() -> None:
+        for i in range(0, len(texts), BATCH):
+            encoder.encode(texts[i : i + BATCH])
+
+    async def triage_batched() -> None:
+        for i in range(0, len(texts), BATCH):
+            await triager.classify_many(texts[i : i + BATCH])
+
+    # Interleaved rounds, best of each: the machine's background load hits both sides alike.
+    best: dict[str, float] = {}
+    for _ in range(ROUNDS):
+        for name, run in (
+            ("raw_single", raw_single),
+            ("triage_single", triage_single),
+            ("raw_batched", raw_batched),
+            ("triage_batched", triage_batched),
+        ):
+            started = time.perf_counter()
+            await run()
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - started)
+    raw_single_s, triage_single_s = best["raw_single"], best["triage_single"]
+    raw_batched_s, triage_batched_s = best["raw_batched"], best["triage_batched"]
 
     return {
         "texts": len(texts),
         "single": {
-            "triage_per_s": rate(len(texts), triage_single),
-            "encode_per_s": rate(len(texts), raw_single),
-            "ratio": round(raw_single / triage_single, 3),
+            "triage_per_s": rate(len(texts), triage_single_s),
+            "encode_per_s": rate(len(texts), raw_single_s),
+            "ratio": round(raw_single_s / triage_single_s, 3),
         },
         f"batched_{BATCH}": {
-            "triage_per_s": rate(len(texts), triage_batched),
-            "encode_per_s": rate(len(texts), raw_batched),
-            "ratio": round(raw_batched / triage_batched, 3),
+            "triage_per_s": rate(len(texts), triage_batched_s),
+            "encode_per_s": rate(len(texts), raw_batched_s),
+            "ratio": round(raw_batched_s / triage_batched_s, 3),
         },
     }
 
