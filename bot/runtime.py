@@ -115,6 +115,7 @@ class Runtime:
             clock=self.clock,
             notify=self.dispatcher.wake,
             triage=self.triager,
+            storms=s.storms,
         )
         notifier = SlackNotifier(client, self.cases, channels)
         mailbox_state = MailboxState(sessions, clock=self.clock)

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
+from services.storms import StormConfig
 from services.triage.catalog import Catalog, CatalogError, load_catalog
 
 CommaList = Annotated[list[str], NoDecode]
@@ -89,6 +90,11 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=10.0, gt=0)
     # Texts per Claude call in `casebot triage backlog`.
     llm_batch_size: int = Field(default=30, ge=1, le=100)
+    # Storm folding: more than STORM_THRESHOLD open cases this similar (cosine) within
+    # STORM_WINDOW_MINUTES become one master incident.
+    storm_threshold: int = Field(default=10, ge=1)
+    storm_window_minutes: float = Field(default=30.0, gt=0)
+    storm_similarity: float = Field(default=0.8, gt=0, le=1)
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -123,6 +129,15 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @property
+    def storms(self) -> StormConfig:
+        """Storm folding's thresholds."""
+        return StormConfig(
+            threshold=self.storm_threshold,
+            window_minutes=self.storm_window_minutes,
+            similarity=self.storm_similarity,
+        )
 
     @property
     def rules(self) -> RulesConfig:

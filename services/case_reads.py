@@ -9,9 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.errors import CaseNotFound
 from services.rules import RulesConfig
+from services.storms import StormConfig
 from services.triage.service import Triager
 from services.types import CaseView
-from storage import mail_queries, queries
+from storage import mail_queries, queries, storm_queries
 from storage.engine import SessionFactory
 from storage.models import Attachment, Case, Customer, Message, utcnow
 
@@ -27,9 +28,11 @@ class CaseReads:
         clock: Callable[[], datetime] = utcnow,
         notify: Callable[[], None] = lambda: None,
         triage: Triager | None = None,
+        storms: StormConfig | None = None,
     ) -> None:
         self._sessions = sessions
         self._triage = triage
+        self._storms = storms
         self._rules = rules
         self._clock = clock
         self._notify = notify  # wakes the outbox dispatcher after a commit
@@ -51,8 +54,12 @@ class CaseReads:
             customer = await session.get(Customer, case.customer_id)
             assert customer is not None
             last = await queries.last_customer_message(session, case_id)
+            affected = await storm_queries.affected(session, case_id) if case.is_master else ()
             return CaseView(
-                case=case, customer=customer, last_customer_message=last.body if last else ""
+                case=case,
+                customer=customer,
+                last_customer_message=last.body if last else "",
+                affected=tuple(affected),
             )
 
     async def messages(self, case_id: int) -> Sequence[Message]:

@@ -13,11 +13,12 @@ from services.case_triage import CaseTriage
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, can_reopen, is_closure, split_note
+from services.storms import place
 from services.threading import continued_case
 from services.transitions import Action, next_status
 from services.triage.service import Triage
 from services.types import Actor, InboundMessage, IngestResult, ReplyResult
-from storage import queries
+from storage import queries, storm_queries
 from storage.models import Attachment, Case, CaseStatus, Direction, Message
 
 SUBJECT_CHARS = 120
@@ -115,30 +116,40 @@ class CaseService(CaseTriage):
             case.updated_at = now
             if not created:
                 audit(session, case.number, "message.received", inbound.customer.name or "customer")
+            elif triage is not None and triage.vector is not None and self._storms is not None:
+                await place(session, case, triage.vector, now, self._storms)
+            # A storm's child has no card of its own: its messages go to the master's thread,
+            # and the master carries the one alert.
+            shown = await self._load(session, case.master_id) if case.master_id else case
             # The card first: the thread mirror is posted under it.
-            enqueue(session, case, OutboxKind.CASE_CARD)
+            enqueue(session, shown, OutboxKind.CASE_CARD)
             enqueue(
                 session,
-                case,
+                shown,
                 OutboxKind.CASE_THREAD,
                 text=inbound.body,
                 author=inbound.customer.name,
             )
-            await self._attach(session, case, inbound)
-            escalated = escalate(
-                session,
-                case,
-                automatic_reasons(case, now, self._rules, inbound.body),
-                actor=Actor(id="rules", name="rules"),
-                now=now,
-                summary=inbound.body,
-            )
+            await self._attach(session, case, inbound, shown)
+            escalated: list[str] = []
+            if case.master_id is None:
+                escalated = escalate(
+                    session,
+                    case,
+                    automatic_reasons(case, now, self._rules, inbound.body),
+                    actor=Actor(id="rules", name="rules"),
+                    now=now,
+                    summary=inbound.body,
+                )
             return IngestResult(
                 case=case, created=created, reopened=reopened, escalated=tuple(escalated)
             )
 
-    async def _attach(self, session: AsyncSession, case: Case, inbound: InboundMessage) -> None:
-        """Keep the message's files; the ones small enough go to the card's thread."""
+    async def _attach(
+        self, session: AsyncSession, case: Case, inbound: InboundMessage, shown: Case
+    ) -> None:
+        """Keep the message's files; the ones small enough go to the thread of the card that
+        shows the case (`shown`: the case itself, or its master incident)."""
         for file in inbound.attachments:
             row = Attachment(
                 case_id=case.number,
@@ -152,7 +163,7 @@ class CaseService(CaseTriage):
             session.add(row)
             if file.content is not None:
                 await session.flush()
-                enqueue(session, case, OutboxKind.CASE_ATTACHMENT, attachment_id=row.id)
+                enqueue(session, shown, OutboxKind.CASE_ATTACHMENT, attachment_id=row.id)
 
     async def _open(
         self,
@@ -256,7 +267,10 @@ class CaseService(CaseTriage):
             case.last_agent_message_at = now
             case.consecutive_customer_messages = 0
             audit(session, case.number, "reply.sent", actor.label)
-            enqueue(session, case, OutboxKind.CUSTOMER_REPLY, text=body, author=actor.label)
+            for target in await self._customers_of(session, case):
+                enqueue(session, target, OutboxKind.CUSTOMER_REPLY, text=body, author=actor.label)
+                target.last_agent_message_at = now
+                target.consecutive_customer_messages = 0
             closed = is_closure(body)
             if closed:
                 self._close(session, case, actor, now)
@@ -298,14 +312,31 @@ class CaseService(CaseTriage):
             return case
 
     async def resolve(self, case_id: int, actor: Actor) -> Case:
-        """Mark the case resolved and tell the customer."""
+        """Mark the case resolved and tell the customer; a master incident resolves every
+        open child and tells each child's customer on their own channel."""
         await self._require_agent(actor, Action.RESOLVE, case_id)
         async with self._transaction() as session:
             case = await self._change(session, case_id, Action.RESOLVE, actor)
             case.resolved_at = case.updated_at
             audit(session, case.number, "case.resolved", actor.label)
-            enqueue(session, case, OutboxKind.CUSTOMER_RESOLVED, by=actor.label)
+            for target in await self._customers_of(session, case):
+                if target is not case:
+                    target.status = next_status(
+                        target.number, target.status, Action.RESOLVE, assigned=bool(target.assignee)
+                    )
+                    target.resolved_at = target.updated_at = case.updated_at
+                    audit(session, target.number, "case.resolved", actor.label, master=case.number)
+                    enqueue(session, target, OutboxKind.CASE_CARD)
+                enqueue(session, target, OutboxKind.CUSTOMER_RESOLVED, by=actor.label)
             return case
+
+    async def _customers_of(self, session: AsyncSession, case: Case) -> list[Case]:
+        """The cases whose customers hear about `case`: itself, or a master's open children."""
+        if not case.is_master:
+            return [case]
+        return [
+            c for c in await storm_queries.children(session, case.number, lock=True) if c.is_active
+        ]
 
     async def reopen(self, case_id: int, actor: Actor) -> Case:
         """Bring a resolved case back to the queue."""

@@ -23,6 +23,7 @@ class EscalationReason(StrEnum):
     INACTIVITY = "inactivity"
     URGENCY = "urgency"  # the urgency score is above 0.8
     SLA = "sla"  # no agent answered within the catalog's SLA
+    STORM = "storm"  # a master incident: many similar cases at once
     MANUAL = "manual"
 
 

@@ -86,3 +86,4 @@ class CaseView:
     case: Case
     customer: Customer
     last_customer_message: str
+    affected: tuple[Customer, ...] = ()  # a master incident's customers

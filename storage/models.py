@@ -77,6 +77,11 @@ class Case(SQLModel, table=True):
     triage_reason: str | None = Field(default=None, max_length=300)
     sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sla_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Storm folding: a master incident stands for many similar cases (its children);
+    # `duplicate_of` links a near-duplicate to the most similar earlier case.
+    is_master: bool = False
+    master_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="cases.id")
     assignee: str | None = Field(default=None, max_length=32)
     # Where the customer wrote, so that agent replies go back there.
     origin_channel: str | None = Field(default=None, max_length=32)
@@ -249,3 +254,13 @@ class LabelledExample(SQLModel, table=True):
     actor: str = Field(default="", max_length=200)
     vector: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseEmbedding(SQLModel, table=True):
+    """A case's embedding (of its first message), compared with new cases to fold storms."""
+
+    __tablename__ = "case_embeddings"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    vector: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

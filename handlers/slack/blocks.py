@@ -27,6 +27,7 @@ from services.types import CaseView
 from storage.models import Case, CaseStatus, Customer, QuarantinedMessage
 
 PREVIEW_CHARS = 600
+MAX_AFFECTED_SHOWN = 30
 STATUS_LABEL = {
     CaseStatus.OPEN: ":large_green_circle: Open",
     CaseStatus.ASSIGNED: ":large_blue_circle: Assigned",
@@ -39,6 +40,7 @@ REASON_LABEL = {
     EscalationReason.INACTIVITY.value: "customer waiting too long",
     EscalationReason.URGENCY.value: "high urgency",
     EscalationReason.SLA.value: "first answer past its SLA",
+    EscalationReason.STORM.value: "ticket storm",
     EscalationReason.MANUAL.value: "escalated by an agent",
 }
 BUTTONS: tuple[tuple[ActionId, Action, str, str | None], ...] = (
@@ -101,6 +103,8 @@ def triage_text(case: Case) -> str:
 
 def card_text(case: Case) -> str:
     """The notification fallback text of a card."""
+    if case.master_id is not None:
+        return f"Case #{case.number} ({case.status.value}): part of incident #{case.master_id}"
     return f"Case #{case.number} ({case.status.value}): {case.subject}"
 
 
@@ -131,12 +135,29 @@ def type_select(case: Case, catalog: Catalog) -> StaticSelectElement:
 def case_card(
     view: CaseView, *, with_actions: bool = True, catalog: Catalog | None = None
 ) -> list[Block]:
-    """The case card: what it is, who asked, where it stands, and the buttons that apply."""
+    """The case card: what it is, who asked, where it stands, and the buttons that apply.
+
+    A storm's child shows only a pointer to its master incident (the master has the
+    buttons); a master lists the affected customers.
+    """
     case = view.case
     header = clip(f"Case #{case.number} · {case.subject}", 150)
+    if case.master_id is not None:
+        pointer = f"Part of incident *#{case.master_id}*: answered and resolved there."
+        return [
+            HeaderBlock(text=header),
+            ContextBlock(elements=[MarkdownTextObject(text=pointer)]),
+        ]
+    asker = f"{who(view.customer)} via {case.source}"
+    if case.is_master:
+        names = ", ".join(who(c) for c in view.affected[:MAX_AFFECTED_SHOWN])
+        more = len(view.affected) - MAX_AFFECTED_SHOWN
+        asker = clip(
+            f"{len(view.affected)} affected: {names}" + (f" +{more} more" if more > 0 else ""), 1900
+        )
     fields = [
         MarkdownTextObject(text=f"*Status*\n{STATUS_LABEL[case.status]}"),
-        MarkdownTextObject(text=f"*Customer*\n{who(view.customer)} via {case.source}"),
+        MarkdownTextObject(text=f"*{'Customers' if case.is_master else 'Customer'}*\n{asker}"),
         MarkdownTextObject(text=f"*Assignee*\n{f'<@{case.assignee}>' if case.assignee else '—'}"),
         MarkdownTextObject(text=f"*Escalation*\n{reasons_text(case)}"),
         MarkdownTextObject(text=f"*Urgency*\n{case.urgency:.2f}"),

@@ -16,7 +16,7 @@ from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
 from services.outbox import OutboxKind
 from services.types import CaseView
-from storage.models import OutboxItem
+from storage.models import Case, OutboxItem
 
 
 def closure_line(number: int, payload: dict[str, object]) -> str:
@@ -100,6 +100,8 @@ class SlackNotifier:
         case = view.case
         if case.card_ts and superseded:
             return  # a later update in this batch renders the same, newer state
+        if case.master_id is not None and not case.card_ts:
+            return  # a storm's child is shown on its master's card, never on a card of its own
         card = blocks.case_card(view, catalog=self._cases.catalog)
         if case.card_ts and case.card_channel:
             await self._client.chat_update(
@@ -147,13 +149,22 @@ class SlackNotifier:
             latest = str(messages[-1]["ts"])
         return None
 
+    async def _thread_host(self, case: Case) -> tuple[str, str]:
+        """(channel, ts) of the card whose thread shows `case`: its own, or (a storm's child
+        that never had a card of its own) its master incident's."""
+        if case.card_channel and case.card_ts:
+            return case.card_channel, case.card_ts
+        if case.master_id is not None:
+            master = await self._cases.get(case.master_id)
+            if master.card_channel and master.card_ts:
+                return master.card_channel, master.card_ts
+        raise NotReady(f"case #{case.number} has no card yet")
+
     async def _post_in_card_thread(
         self, view: CaseView, text: str, author: str, *, role: str, via: str
     ) -> None:
         """Mirror a message under the card; `role` says who wrote it."""
-        case = view.case
-        if not (case.card_channel and case.card_ts):
-            raise NotReady(f"case #{case.number} has no card yet")
+        channel, thread_ts = await self._thread_host(view.case)
         match role:
             case "agent":
                 heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
@@ -162,24 +173,22 @@ class SlackNotifier:
             case _:
                 heading = f"*{author or 'Customer'}* (customer) wrote:"
         await self._client.chat_postMessage(
-            channel=case.card_channel,
-            thread_ts=case.card_ts,
+            channel=channel,
+            thread_ts=thread_ts,
             text=f"{heading}\n{blocks.defuse(text)}",
             unfurl_links=False,
         )
 
     async def _attachment(self, view: CaseView, attachment_id: int) -> None:
         """A customer's file, shared in the card's thread so agents can open it in Slack."""
-        case = view.case
-        if not (case.card_channel and case.card_ts):
-            raise NotReady(f"case #{case.number} has no card yet")
+        channel, thread_ts = await self._thread_host(view.case)
         stored = await self._cases.attachment(attachment_id)
         if stored is None or stored.content is None:
             return  # too large to keep: the message already lists it
         await upload_to_thread(
             self._client,
-            channel=case.card_channel,
-            thread_ts=case.card_ts,
+            channel=channel,
+            thread_ts=thread_ts,
             filename=stored.filename,
             content=stored.content,
             title=f"{stored.filename} (from the customer)",

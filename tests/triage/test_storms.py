@@ -1,0 +1,183 @@
+"""Storm folding: 200 near-identical reports become one master incident with one alert;
+50 unrelated messages in the same minutes stay separate (issue #4)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+from sqlmodel import col, select
+
+from services.cases import CaseService
+from services.outbox import OutboxKind
+from services.rules import RulesConfig
+from services.storms import StormConfig, most_similar
+from services.triage.catalog import Catalog
+from services.triage.service import Triager
+from storage.engine import SessionFactory
+from storage.models import Case, CaseStatus, OutboxItem
+from tests.conftest import Clock
+from tests.services.test_ingest import AGENT, slack_message
+
+UNRELATED = [
+    "How do I change the email address on my account?",
+    "I was charged twice for the same hotel booking",
+    "My card was stolen on the train this morning",
+    "Can I get a refund for the concert tickets?",
+    "Why is there a fee on my ATM withdrawal?",
+    "I forgot my password and the reset email never comes",
+    "Please delete all the personal data you hold about me",
+    "My lawyer will be in touch about the contract dispute",
+    "The exchange rate on my payment in yen looks wrong",
+    "How long does delivery of a new card take?",
+    "Can I open a joint account with my partner?",
+    "Your invoice PDF shows the wrong VAT number",
+    "The export to CSV button does nothing in Firefox",
+    "I need a copy of last year's statements for my taxes",
+    "Is there a student discount on the premium plan?",
+    "My direct debit to the gym was taken twice",
+    "Can I pay my rent with a credit card through you?",
+    "The verification of my passport keeps failing",
+    "How do I add my card to Google Pay?",
+    "What is the daily limit for cash withdrawals abroad?",
+    "My salary has not arrived although my employer sent it",
+    "I want to close my account and move my savings",
+    "Notifications stopped arriving after the last update",
+    "Which countries can I send money to?",
+    "Someone is pretending to be your staff on the phone",
+    "My PIN is blocked after three wrong tries",
+    "The cashback from last month is missing",
+    "Can you increase my overdraft limit?",
+    "How do I dispute a purchase from an online shop that never shipped?",
+    "I moved to Spain, how do I update my address?",
+    "The ATM kept my card at the airport",
+    "Do you support Apple Pay on a watch?",
+    "How can I order a metal card?",
+    "My business account needs a second user",
+    "The interest rate on my savings changed without notice",
+    "I received a refund but it is less than I paid",
+    "Why was my top-up by bank transfer declined?",
+    "Can I freeze my card temporarily?",
+    "Your chatbot gave me wrong information about fees",
+    "How do I get a certificate of account ownership?",
+    "The statement shows a shop I have never heard of",
+    "I need to report a change of name after my wedding",
+    "What documents do I need to prove my source of funds?",
+    "Is my money protected if your company goes bankrupt?",
+    "Contactless payments fail at every supermarket",
+    "I want to complain formally about how I was treated",
+    "Can I schedule a payment for next Friday?",
+    "My virtual card is rejected by the airline website",
+    "How do I set up a standing order for my savings?",
+    "The app shows my balance in dollars instead of euros",
+]
+GREETINGS = ["", "Hi, ", "Hello! ", "Hey team, ", "Good morning. "]
+ENDINGS = ["", " Please help.", " Any news?", " Thanks.", " This is the third time today."]
+
+
+def storm_message(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(GREETINGS)}the mobile app is down and I cannot log in"
+        f"{rng.choice(ENDINGS)} (ref {rng.randrange(10_000, 99_999)})"
+    )
+
+
+@pytest.fixture
+async def cases(
+    sessions: SessionFactory, clock: Clock, rules: RulesConfig, catalog: Catalog
+) -> CaseService:
+    triager = Triager(catalog, urgent_keywords=())
+    await triager.start()
+    return CaseService(
+        sessions, rules=rules, clock=clock, triage=triager, storms=StormConfig(threshold=10)
+    )
+
+
+async def outbox(sessions: SessionFactory, kind: OutboxKind) -> list[OutboxItem]:
+    async with sessions() as session:
+        rows = await session.exec(select(OutboxItem).where(OutboxItem.kind == kind.value))
+        return list(rows.all())
+
+
+async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_apart(
+    cases: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    rng = random.Random(4)
+    messages = [(f"US{n}", storm_message(rng)) for n in range(200)]
+    messages += [(f"UU{n}", text) for n, text in enumerate(UNRELATED)]
+    rng.shuffle(messages)
+    started = time.perf_counter()
+    for user, text in messages:
+        await cases.ingest(slack_message(text, user=user))
+        clock.advance(seconds=2)  # 250 messages in about 8 minutes
+    elapsed = time.perf_counter() - started
+
+    async with sessions() as session:
+        all_cases = list((await session.exec(select(Case).order_by(col(Case.id)))).all())
+    masters = [c for c in all_cases if c.is_master]
+    assert len(masters) == 1
+    master = masters[0]
+    children = [c for c in all_cases if c.master_id == master.number]
+    assert len(children) == 200
+    assert {c.subject for c in children} == {
+        text for user, text in messages if user.startswith("US")
+    }
+    separate = [c for c in all_cases if not c.is_master and c.master_id is None]
+    assert len(separate) == 50
+    alerts = await outbox(sessions, OutboxKind.ESCALATION_ALERT)
+    assert [(a.case_id, a.payload["reason"]) for a in alerts] == [(master.number, "storm")]
+    cards = {item.case_id for item in await outbox(sessions, OutboxKind.CASE_CARD)}
+    # Only the cases before the storm was recognised ever had a card (now collapsed).
+    assert len(cards & {c.number for c in children}) <= 10
+    assert elapsed < 120  # a generous bound; the figures are in the closing note
+
+
+async def test_resolving_the_master_resolves_and_notifies_every_child(
+    cases: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    rng = random.Random(7)
+    for n in range(12):
+        await cases.ingest(slack_message(storm_message(rng), user=f"US{n}"))
+        clock.advance(seconds=5)
+    async with sessions() as session:
+        master = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).one()
+    reply = await cases.agent_message(
+        master.number, AGENT, "We are on it", source="slack", external_id="A:1"
+    )
+    assert not reply.internal
+    await cases.resolve(master.number, AGENT)
+    async with sessions() as session:
+        children = list(
+            (await session.exec(select(Case).where(Case.master_id == master.number))).all()
+        )
+    assert len(children) == 12
+    assert all(c.status == CaseStatus.RESOLVED for c in children)
+    notices = await outbox(sessions, OutboxKind.CUSTOMER_RESOLVED)
+    assert sorted(n.case_id for n in notices) == sorted(c.number for c in children)
+    replies = await outbox(sessions, OutboxKind.CUSTOMER_REPLY)
+    assert sorted(r.case_id for r in replies) == sorted(c.number for c in children)
+
+
+async def test_a_few_similar_cases_are_linked_not_folded(
+    cases: CaseService, sessions: SessionFactory
+) -> None:
+    rng = random.Random(1)
+    for n in range(3):
+        await cases.ingest(slack_message(storm_message(rng), user=f"US{n}"))
+    async with sessions() as session:
+        found = list((await session.exec(select(Case).order_by(col(Case.id)))).all())
+    assert [c.duplicate_of for c in found][:2] == [None, 1]
+    assert found[2].duplicate_of in (1, 2)  # the most similar earlier case
+    assert not any(c.is_master or c.master_id for c in found)
+
+
+def test_most_similar_orders_and_filters() -> None:
+    a, b, _ = np.eye(3, dtype=np.float32)
+    mixed = (a + b) / np.linalg.norm(a + b)
+    assert most_similar(a, [(1, b), (2, mixed), (3, a)], 0.5) == [
+        (3, 1.0),
+        (2, pytest.approx(0.7071, abs=1e-4)),
+    ]
+    assert most_similar(a, [], 0.5) == []
