@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE_URL=sqlite+aiosqlite:////data/casebot.db
+    DATABASE_URL=sqlite+aiosqlite:////data/casebot.db \
+    HF_HUB_OFFLINE=1
 
 RUN groupadd --gid 10001 casebot \
     && useradd --create-home --uid 10001 --gid 10001 casebot \

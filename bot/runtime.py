@@ -22,7 +22,14 @@ from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier
 from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
-from bot.settings import ConfigError, Settings, catalog, imap_config, smtp_config
+from bot.settings import (
+    ConfigError,
+    Settings,
+    agents_file,
+    catalog,
+    imap_config,
+    smtp_config,
+)
 from bot.slack_client import build_client
 from bot.triage_wiring import build_triager
 from handlers.email.poller import ImapPoller
@@ -36,6 +43,7 @@ from services.cases import CaseService
 from services.escalation import EscalationSweep
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
+from services.routing import AgentDirectory
 from services.triage.learning import learnt
 from services.triage.service import Triager
 from storage.engine import SessionFactory, create_engine, create_session_factory
@@ -88,6 +96,7 @@ class Runtime:
         """Migrate, wire, connect to Slack, then start the dispatcher and the scheduler."""
         s = self.settings
         service_catalog = catalog(s)
+        agents_spec = agents_file(s)
         await upgrade(s.database_url)
         self._engine = create_engine(s.database_url)
         self.sessions = sessions = create_session_factory(self._engine)
@@ -109,6 +118,9 @@ class Runtime:
         self.triager = build_triager(s, service_catalog)
         await self.triager.start(lambda dimension: learnt(sessions, dimension))
         log.info("triage: %s", self.triager.mode)
+        self.agents = AgentDirectory(sessions, service_catalog)
+        if agents_spec is not None:
+            log.info("agents: %s loaded from AGENTS_PATH", await self.agents.load(agents_spec))
         self.cases = CaseService(
             sessions,
             rules=s.rules,
@@ -136,7 +148,13 @@ class Runtime:
         self.app.middleware(event_dedup_middleware(RecentIds()))
         handlers.slack.register(
             self.app,
-            SlackDeps(cases=self.cases, people=people, channels=channels, mailbox=mailbox_state),
+            SlackDeps(
+                cases=self.cases,
+                people=people,
+                channels=channels,
+                mailbox=mailbox_state,
+                agents=self.agents,
+            ),
         )
 
         await self._start_http()

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
+from services.routing import AgentsError, AgentsFile, read_agents_file
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 from services.storms import StormConfig
 from services.triage.catalog import Catalog, CatalogError, load_catalog
@@ -90,6 +91,8 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=10.0, gt=0)
     # Texts per Claude call in `casebot triage backlog`.
     llm_batch_size: int = Field(default=30, ge=1, le=100)
+    # Routing: agents' skills and capacity (YAML); `/case agent …` changes them at run time.
+    agents_path: Path | None = None
     # Storm folding: more than STORM_THRESHOLD open cases this similar (cosine) within
     # STORM_WINDOW_MINUTES become one master incident.
     storm_threshold: int = Field(default=10, ge=1)
@@ -182,6 +185,16 @@ def catalog(settings: Settings) -> Catalog:
         return load_catalog(settings.catalog_path)
     except CatalogError as error:
         raise ConfigError(f"CATALOG_PATH: {error}") from None
+
+
+def agents_file(settings: Settings) -> AgentsFile | None:
+    """The agents file, validated; a bad one stops start-up naming AGENTS_PATH."""
+    if settings.agents_path is None:
+        return None
+    try:
+        return read_agents_file(settings.agents_path)
+    except AgentsError as error:
+        raise ConfigError(f"AGENTS_PATH: {error}") from None
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:

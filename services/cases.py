@@ -12,6 +12,7 @@ from services.audit import audit
 from services.case_triage import CaseTriage
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
+from services.routing import route
 from services.rules import EscalationReason, can_reopen, is_closure, split_note
 from services.storms import place
 from services.threading import continued_case
@@ -116,8 +117,11 @@ class CaseService(CaseTriage):
             case.updated_at = now
             if not created:
                 audit(session, case.number, "message.received", inbound.customer.name or "customer")
-            elif triage is not None and triage.vector is not None and self._storms is not None:
-                await place(session, case, triage.vector, now, self._storms)
+            else:
+                if triage is not None and triage.vector is not None and self._storms is not None:
+                    await place(session, case, triage.vector, now, self._storms)
+                if case.master_id is None:
+                    await self._route(session, case)
             # A storm's child has no card of its own: its messages go to the master's thread,
             # and the master carries the one alert.
             shown = await self._load(session, case.master_id) if case.master_id else case
@@ -144,6 +148,18 @@ class CaseService(CaseTriage):
             return IngestResult(
                 case=case, created=created, reopened=reopened, escalated=tuple(escalated)
             )
+
+    async def _route(self, session: AsyncSession, case: Case) -> None:
+        """Give a new, triaged case to the least-loaded agent with its skills, if any."""
+        if self._triage is None or case.request_type is None:
+            return
+        skills = self._triage.catalog.request_type(case.request_type).skills
+        agent = await route(session, case, skills)
+        if agent is None:
+            return
+        case.status = next_status(case.number, case.status, Action.ASSIGN, assigned=False)
+        case.assignee = agent
+        audit(session, case.number, "case.routed", "routing", assignee=agent, skills=list(skills))
 
     async def _attach(
         self, session: AsyncSession, case: Case, inbound: InboundMessage, shown: Case

@@ -264,3 +264,20 @@ class CaseEmbedding(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id", primary_key=True)
     vector: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Agent(SQLModel, table=True):
+    """A support agent's routing profile: skills (from the catalog) and how many cases at once.
+
+    Who may act as an agent is still AGENT_USER_IDS / AGENT_USERGROUP; this only says who gets
+    new cases routed to them.
+    """
+
+    __tablename__ = "agents"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    capacity: int = 10
+    active: bool = True
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -93,16 +93,27 @@ async def case_by_origin(session: AsyncSession, channel: str, thread_ts: str) ->
 
 
 def queue_order() -> tuple[object, ...]:
-    """Escalated first, then urgency, then age (oldest first)."""
+    """Escalated first, then urgency, then the SLA due time (untriaged last), then age."""
     escalated = sql_case((col(Case.escalation_level) > 0, 0), else_=1)
-    return (escalated, col(Case.urgency).desc(), col(Case.created_at).asc(), col(Case.id).asc())
+    no_sla = sql_case((col(Case.sla_due_at).is_(None), 1), else_=0)
+    return (
+        escalated,
+        col(Case.urgency).desc(),
+        no_sla,
+        col(Case.sla_due_at).asc(),
+        col(Case.created_at).asc(),
+        col(Case.id).asc(),
+    )
 
 
 async def queue(
     session: AsyncSession, *, limit: int, unassigned_only: bool = False, lock: bool = False
 ) -> Sequence[Case]:
-    """Active cases by priority; `lock` claims rows (skipping ones held elsewhere) on PostgreSQL."""
-    stmt = select(Case).where(col(Case.status).in_(ACTIVE))
+    """Active cases by priority; `lock` claims rows (skipping ones held elsewhere) on PostgreSQL.
+
+    A storm's children are left out: their master incident stands for them.
+    """
+    stmt = select(Case).where(col(Case.status).in_(ACTIVE), col(Case.master_id).is_(None))
     if unassigned_only:
         stmt = stmt.where(col(Case.assignee).is_(None))
     stmt = stmt.order_by(*queue_order()).limit(limit)  # type: ignore[arg-type]

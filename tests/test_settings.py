@@ -22,6 +22,16 @@ def test_a_copied_env_example_loads_with_the_documented_defaults(
     assert settings.smtp_server is None and settings.smtp_tls is None
     assert settings.admin_emails == [] and settings.email_auto_replies_per_hour == 5
     assert settings.webhook_secret is None and settings.port == 8000
+    assert settings.catalog_path is None and settings.anthropic_api_key is None
+    assert settings.storms.threshold == 10 and settings.llm_model == "claude-haiku-4-5"
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = (ROOT / ".env.example").read_text()
+    missing = [
+        name.upper() for name in Settings.model_fields if f"{name.upper()}=" not in documented
+    ]
+    assert missing == []
 
 
 @pytest.mark.parametrize(

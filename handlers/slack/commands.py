@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Awaitable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from handlers.slack import blocks
+from handlers.slack.agent_commands import agent_answer
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Command
 from services.errors import DomainError
@@ -18,8 +20,9 @@ CASE_HELP = (
     "• `/case 42` or `/case #42` — show case #42\n"
     "• `/case find <words>` — search subjects and messages\n"
     "• `/case quarantine` — mail that could not be read, kept with the reason\n"
+    "• `/case agent` — who gets new cases routed to them (skills, capacity)\n"
     "• `/case help` — this help\n"
-    "*/queue* — open cases by priority (escalated, urgency, age)\n"
+    "*/queue* — open cases by priority (escalated, urgency, SLA due, age)\n"
     "• `/queue next` — claim the top unassigned case"
 )
 _CASE_NUMBER = re.compile(r"#?(\d{1,9})")
@@ -77,10 +80,12 @@ async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any
             blocks.card_text(view.case), blocks.case_card(view, catalog=deps.cases.catalog)
         )
     verb, _, rest = words.partition(" ")
+    if verb.lower() in ("agent", "agents"):
+        return ephemeral(await agent_answer(deps, rest))
     if verb.lower() == "quarantine" and not rest.strip():
         return await quarantine_answer(deps)
     if verb.lower() == "find":
-        query = rest.strip()
+        query = html.unescape(rest.strip())  # /case is escaped: &, < and > arrive as entities
         if not query:
             return ephemeral("Tell me what to look for: `/case find refund`.")
         if len(query) > MAX_QUERY:

@@ -8,6 +8,7 @@ from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
 from services.mailbox import MailboxState
+from services.routing import AgentDirectory
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,4 @@ class SlackDeps:
     people: People
     channels: Channels
     mailbox: MailboxState
+    agents: AgentDirectory | None = None  # routing profiles; None without triage
