@@ -21,7 +21,7 @@ and swap the fitted model in when it is ready.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -75,6 +75,7 @@ class LocalModel:
     bank_type: npt.NDArray[np.intp]  # bank row → type index
     neighbours: int
     weight: float
+    temperature: float = 1.0  # fitted on held-out folds so that confidence matches accuracy
 
     def predict(self, vectors: Vectors) -> list[Prediction]:
         if len(vectors) == 0:
@@ -96,6 +97,17 @@ class LocalModel:
             return self._scores(vectors)
 
     def _scores(self, vectors: Vectors) -> npt.NDArray[np.float64]:
+        z = self.logits(vectors) / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        result: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+        return result
+
+    def logits(self, vectors: Vectors) -> npt.NDArray[np.float64]:
+        """log P(type) from the regression plus `weight` times the neighbours' similarity.
+
+        Callers hold the BLAS thread limit (see `scores`).
+        """
         probs = np.zeros((len(vectors), len(self.types)))
         if self.regression is None:
             probs[:, self.class_type] = 1.0
@@ -108,11 +120,13 @@ class LocalModel:
             if column.shape[1]:
                 k = min(self.neighbours, column.shape[1])
                 near[:, t] = np.partition(column, -k, axis=1)[:, -k:].mean(axis=1)
-        z = np.log(probs + 1e-9) + self.weight * near
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        result: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
-        return result
+        logits: npt.NDArray[np.float64] = np.log(probs + 1e-9) + self.weight * near
+        return logits
+
+
+CALIBRATION_FOLDS = 5
+CALIBRATE_UP_TO = 3_000  # examples; beyond, the regression's own probabilities are close
+TEMPERATURES = np.exp(np.linspace(np.log(0.2), np.log(3.0), 41))
 
 
 def fit(
@@ -129,16 +143,35 @@ def fit(
     """Fit on `examples` (catalog examples included by the caller), row i of `vectors` each.
 
     Examples whose type is not in the catalog are ignored (a catalog may have changed since
-    they were stored).
+    they were stored). With few examples the confidence is calibrated: a temperature is
+    chosen on held-out folds to minimise the log loss (the raw scores are underconfident).
     """
-    types = tuple(catalog.type_ids)
-    index = {t: i for i, t in enumerate(types)}
+    index = {t: i for i, t in enumerate(catalog.type_ids)}
     keep = [i for i, e in enumerate(examples) if e.request_type in index]
     examples = [examples[i] for i in keep]
     vectors = vectors[keep]
-    bank_type = np.array([index[e.request_type] for e in examples], dtype=np.intp)
     if not examples:
         raise ValueError("nothing to learn from: no example names a request type of the catalog")
+    options = (neighbours, weight, cluster_size, regularisation, seed)
+    model = _fit(catalog, examples, vectors, *options)
+    if len(examples) > CALIBRATE_UP_TO:
+        return model
+    return replace(model, temperature=_temperature(catalog, examples, vectors, options))
+
+
+def _fit(
+    catalog: Catalog,
+    examples: Sequence[Example],
+    vectors: Vectors,
+    neighbours: int,
+    weight: float,
+    cluster_size: int,
+    regularisation: float,
+    seed: int,
+) -> LocalModel:
+    types = tuple(catalog.type_ids)
+    index = {t: i for i, t in enumerate(types)}
+    bank_type = np.array([index[e.request_type] for e in examples], dtype=np.intp)
     sublabels = _sublabels(examples, vectors, cluster_size, seed)
     classes = np.unique(sublabels)
     regression: LogisticRegression | None = None
@@ -156,6 +189,39 @@ def fit(
         neighbours=neighbours,
         weight=weight,
     )
+
+
+def _temperature(
+    catalog: Catalog,
+    examples: Sequence[Example],
+    vectors: Vectors,
+    options: tuple[int, float, int, float, int],
+) -> float:
+    """The temperature with the lowest log loss on examples each scored by a model fitted
+    without them (k folds, shuffled with a fixed seed)."""
+    order = np.random.default_rng(options[-1]).permutation(len(examples))
+    folds = np.array_split(order, min(CALIBRATION_FOLDS, len(examples)))
+    logits: list[npt.NDArray[np.float64]] = []
+    truth: list[int] = []
+    index = {t: i for i, t in enumerate(catalog.type_ids)}
+    for held in folds:
+        train = np.setdiff1d(order, held)
+        if len(train) == 0 or len(held) == 0:
+            continue
+        model = _fit(catalog, [examples[i] for i in train], vectors[train], *options)
+        with _blas().limit(limits=1, user_api="blas"):
+            logits.append(model.logits(vectors[held]))
+        truth += [index[examples[i].request_type] for i in held]
+    if not logits:
+        return 1.0
+    z, y = np.vstack(logits), np.array(truth)
+    losses = []
+    for t in TEMPERATURES:
+        scaled = z / t
+        scaled -= scaled.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(scaled).sum(axis=1))
+        losses.append(float(np.mean(log_norm - scaled[np.arange(len(y)), y])))
+    return float(TEMPERATURES[int(np.argmin(losses))])
 
 
 def _sublabels(

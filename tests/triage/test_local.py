@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,13 @@ def test_a_catalog_of_one_request_type_still_answers(tmp_path: Path, encoder: En
     one = load_catalog(path)
     model = fitted(one, encoder)
     assert model.predict(encoder.encode(["hello"]))[0].request_type == "anything"
+
+
+def test_confidence_is_calibrated_on_held_out_folds(model: LocalModel, encoder: Encoder) -> None:
+    # The raw mix of regression and neighbours is underconfident; the fitted temperature
+    # sharpens it, and never changes which type wins.
+    assert 0.2 <= model.temperature < 1.0
+    vectors = encoder.encode(["I was charged twice", "where is my card", "my api is down"])
+    raw = replace(model, temperature=1.0)
+    assert (model.scores(vectors).argmax(axis=1) == raw.scores(vectors).argmax(axis=1)).all()
+    assert (model.scores(vectors).max(axis=1) >= raw.scores(vectors).max(axis=1)).all()
