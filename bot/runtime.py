@@ -129,6 +129,7 @@ class Runtime:
             triage=self.triager,
             storms=s.storms,
         )
+        await self.cases.mark_learnt()
         notifier = SlackNotifier(client, self.cases, channels)
         mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
@@ -174,7 +175,11 @@ class Runtime:
             sessions, hours=s.reminder_hours, clock=self.clock, notify=self.dispatcher.wake
         )
         self._scheduler = Sweeps(
-            {"escalation-sweep": self.sweep.run, "reminder-sweep": self.reminders.run},
+            {
+                "escalation-sweep": self.sweep.run,
+                "reminder-sweep": self.reminders.run,
+                "triage-refresh": self.cases.refresh_learning,
+            },
             interval_seconds=s.escalation_check_interval,
         )
         self._scheduler.start()

@@ -30,7 +30,7 @@ from services.triage.service import Triage
 from services.types import Actor, InboundMessage
 from storage import queries
 from storage.models import Case, CaseStatus, LabelledExample
-from storage.triage_queries import cases_to_retriage
+from storage.triage_queries import cases_to_retriage, examples_signature
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class CaseTriage(CaseReads):
 
     _refit: asyncio.Task[None] | None = None
     _refit_again = False
+    _learnt_signature: tuple[int, int] | None = None  # what the current model was fitted on
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -192,6 +193,25 @@ class CaseTriage(CaseReads):
             return
         self._refit = asyncio.create_task(self._refit_loop(), name="triage-refit")
 
+    async def mark_learnt(self) -> None:
+        """Remember what the model was just fitted on (call right after triage starts)."""
+        async with self._sessions() as session:
+            self._learnt_signature = await examples_signature(session)
+
+    async def refresh_learning(self) -> int:
+        """A sweep: refit when examples were added elsewhere (another process, the CLI).
+
+        Returns 1 when a refit was started, for the scheduler's log.
+        """
+        if self._triage is None or self._triage.dimension is None:
+            return 0
+        async with self._sessions() as session:
+            signature = await examples_signature(session)
+        if signature == self._learnt_signature:
+            return 0
+        self.learn()
+        return 1
+
     async def learnt(self) -> None:
         """Wait for the refit in progress, if any (tests and the CLI)."""
         if self._refit is not None:
@@ -205,7 +225,10 @@ class CaseTriage(CaseReads):
             try:
                 dimension = triager.dimension
                 if dimension:
+                    async with self._sessions() as session:
+                        signature = await examples_signature(session)
                     await triager.refit(await learnt(self._sessions, dimension))
+                    self._learnt_signature = signature
             except Exception:  # the previous model keeps answering
                 log.exception("triage refit failed; the previous model stays")
             if not self._refit_again:

@@ -39,3 +39,11 @@ async def cases_to_retriage(
         .limit(limit)
     )
     return [(case, body) for case, body in (await session.exec(stmt)).all()]
+
+
+async def examples_signature(session: AsyncSession) -> tuple[int, int]:
+    """(count, highest id) of the labelled examples: changes whenever one is added or
+    replaced, so that other processes know to refit."""
+    stmt = select(func.count(), func.max(LabelledExample.id)).select_from(LabelledExample)
+    count, highest = (await session.exec(stmt)).one()
+    return int(count), int(highest or 0)

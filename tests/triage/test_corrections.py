@@ -93,3 +93,28 @@ async def test_only_agents_correct_and_only_to_catalog_types(cases: CaseService)
     with pytest.raises(InvalidTransition, match="cannot be recategorised"):
         await cases.correct_type(case.number, AGENT, "refund_request")
     assert (await cases.get(case.number)).triage_source == "local"
+
+
+async def test_another_process_learns_the_correction_at_its_next_refresh(
+    sessions: SessionFactory, clock: Clock, rules: RulesConfig, catalog: Catalog
+) -> None:
+    async def process() -> CaseService:
+        triager = Triager(catalog, urgent_keywords=rules.urgent_keywords)
+        await triager.start(lambda dimension: learnt(sessions, dimension))
+        service = CaseService(sessions, rules=rules, clock=clock, triage=triager)
+        await service.mark_learnt()
+        return service
+
+    first, second = await process(), await process()
+    assert await second.refresh_learning() == 0  # nothing new yet
+    teach = [LOYALTY, "My frequent flyer miles are missing", "Bonus points were not credited"]
+    for n, text in enumerate(teach):
+        case = (await first.ingest(slack_message(text, user=f"U{n}"))).case
+        await first.correct_type(case.number, AGENT, "refund_request")
+    await first.learnt()
+
+    assert await second.refresh_learning() == 1
+    await second.learnt()
+    assert await second.refresh_learning() == 0  # up to date now
+    fresh = await second.ingest(slack_message("Where are the reward miles for my trip?", user="UX"))
+    assert fresh.case.request_type == "refund_request"
