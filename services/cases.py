@@ -154,7 +154,7 @@ class CaseService(CaseTriage):
         if self._triage is None or case.request_type is None:
             return
         skills = self._triage.catalog.request_type(case.request_type).skills
-        agent = await route(session, case, skills)
+        agent = await route(session, skills)
         if agent is None:
             return
         case.status = next_status(case.number, case.status, Action.ASSIGN, assigned=False)

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.errors import DomainError
 from services.triage.catalog import Catalog, canonical
+from storage.agent_queries import active_agents, open_case_loads
 from storage.engine import SessionFactory
-from storage.models import Agent, Case, CaseStatus, utcnow
-
-ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
+from storage.models import Agent, utcnow
 
 
 class AgentsError(DomainError):
@@ -40,18 +38,12 @@ def choose(agents: Sequence[Agent], loads: Mapping[str, int], skills: Sequence[s
     return min(suitable, key=lambda a: (loads.get(a.user_id, 0), a.user_id)).user_id
 
 
-async def route(session: AsyncSession, case: Case, skills: Sequence[str]) -> str | None:
-    """The agent `case` should go to now, or None."""
-    agents = (await session.exec(select(Agent).where(col(Agent.active).is_(True)))).all()
+async def route(session: AsyncSession, skills: Sequence[str]) -> str | None:
+    """The agent a new case needing `skills` should go to now, or None."""
+    agents = await active_agents(session)
     if not agents:
         return None
-    rows = await session.exec(
-        select(Case.assignee, func.count())
-        .where(col(Case.status).in_(ACTIVE), col(Case.assignee).is_not(None))
-        .group_by(col(Case.assignee))
-    )
-    loads = {str(assignee): int(n) for assignee, n in rows.all()}
-    return choose(agents, loads, skills)
+    return choose(agents, await open_case_loads(session), skills)
 
 
 class AgentSpec(BaseModel):
@@ -142,15 +134,6 @@ class AgentDirectory:
     async def listing(self) -> list[tuple[Agent, int]]:
         """Active agents with their current load."""
         async with self._sessions() as session:
-            agents = (
-                await session.exec(
-                    select(Agent).where(col(Agent.active).is_(True)).order_by(col(Agent.user_id))
-                )
-            ).all()
-            rows = await session.exec(
-                select(Case.assignee, func.count())
-                .where(col(Case.status).in_(ACTIVE), col(Case.assignee).is_not(None))
-                .group_by(col(Case.assignee))
-            )
-            loads = {str(a): int(n) for a, n in rows.all()}
+            agents = await active_agents(session)
+            loads = await open_case_loads(session)
         return [(agent, loads.get(agent.user_id, 0)) for agent in agents]

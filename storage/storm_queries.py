@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseEmbedding, CaseStatus, Customer
+from storage.models import Case, CaseEmbedding, Customer
+from storage.queries import ACTIVE
 
-ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
 INCIDENT_CUSTOMER = "(incident)"
 
 
