@@ -13,59 +13,60 @@ from services.cases import CaseService
 from services.errors import DomainError
 from services.types import Actor
 
-CaseAction = Callable[[CaseService, int, Actor], Awaitable[object]]
+# (cases, case number, who, the action's argument: the chosen request type for the select)
+CaseAction = Callable[[CaseService, int, Actor, str], Awaitable[object]]
 
 HANDLERS: dict[ActionId, CaseAction] = {
-    ActionId.CLAIM: lambda s, n, a: s.claim(n, a),
-    ActionId.RESOLVE: lambda s, n, a: s.resolve(n, a),
-    ActionId.ESCALATE: lambda s, n, a: s.escalate(n, a),
-    ActionId.CLOSE: lambda s, n, a: s.close(n, a),
-    ActionId.REOPEN: lambda s, n, a: s.reopen(n, a),
+    ActionId.CLAIM: lambda s, n, a, _: s.claim(n, a),
+    ActionId.RESOLVE: lambda s, n, a, _: s.resolve(n, a),
+    ActionId.ESCALATE: lambda s, n, a, _: s.escalate(n, a),
+    ActionId.CLOSE: lambda s, n, a, _: s.close(n, a),
+    ActionId.REOPEN: lambda s, n, a, _: s.reopen(n, a),
 }
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     for action_id, handler in HANDLERS.items():
-        app.action(action_id.value)(_listener(deps, handler))
-    app.action(ActionId.SET_TYPE.value)(_type_listener(deps))
+        app.action(action_id.value)(_listener(deps, _button, handler, BROKEN_BUTTON))
+    app.action(ActionId.SET_TYPE.value)(_listener(deps, _choice, _set_type, BROKEN_CHOICE))
 
 
-def _type_listener(deps: SlackDeps) -> Callable[..., Awaitable[None]]:
-    async def on_select(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+BROKEN_BUTTON = "That button is broken: no case number."
+BROKEN_CHOICE = "That choice is broken: no case number or request type."
+
+# An action's payload → (case number, argument), or None when it is malformed.
+Parse = Callable[[dict[str, Any]], tuple[int, str] | None]
+
+
+def _button(action: dict[str, Any]) -> tuple[int, str] | None:
+    value = str(action.get("value", ""))
+    return (int(value), "") if value.isdigit() else None
+
+
+def _choice(action: dict[str, Any]) -> tuple[int, str] | None:
+    selected = (action.get("selected_option") or {}).get("value", "")
+    number, _, type_id = str(selected).partition(":")
+    return (int(number), type_id) if number.isdigit() and type_id else None
+
+
+def _set_type(cases: CaseService, number: int, actor: Actor, type_id: str) -> Awaitable[object]:
+    return cases.correct_type(number, actor, type_id)
+
+
+def _listener(
+    deps: SlackDeps, parse: Parse, run: CaseAction, broken: str
+) -> Callable[..., Awaitable[None]]:
+    async def on_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
-        number, _, type_id = str(selected).partition(":")
-        if not number.isdigit() or not type_id:
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="That choice is broken: no case number or request type.",
-            )
+        parsed = parse(body["actions"][0])
+        if parsed is None:
+            await respond(response_type="ephemeral", replace_original=False, text=broken)
             return
+        number, argument = parsed
         actor = await deps.people.actor(body["user"]["id"])
         try:
-            await deps.cases.correct_type(int(number), actor, type_id)
+            await run(deps.cases, number, actor, argument)
         except DomainError as error:
             await respond(response_type="ephemeral", replace_original=False, text=str(error))
 
-    return on_select
-
-
-def _listener(deps: SlackDeps, handler: CaseAction) -> Callable[..., Awaitable[None]]:
-    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        value = str(body["actions"][0].get("value", ""))
-        if not value.isdigit():
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="That button is broken: no case number.",
-            )
-            return
-        actor = await deps.people.actor(body["user"]["id"])
-        try:
-            await handler(deps.cases, int(value), actor)
-        except DomainError as error:
-            await respond(response_type="ephemeral", replace_original=False, text=str(error))
-
-    return on_click
+    return on_action
