@@ -89,31 +89,24 @@ class EscalationSweep:
         cutoff = now - timedelta(hours=self._rules.inactivity_hours)
         alerted = 0
         async with self._sessions() as session, session.begin():
-            for case in await due_for_inactivity(session, cutoff, limit=self.BATCH):
-                alerted += len(
-                    escalate(
-                        session,
-                        case,
-                        [EscalationReason.INACTIVITY.value],
-                        actor=SYSTEM,
-                        now=now,
-                        summary=f"{case.subject} (waiting since "
-                        f"{case.last_customer_message_at:%Y-%m-%d %H:%M} UTC)",
-                    )
-                )
-            for case in await due_for_sla(session, now, limit=self.BATCH):
+            inactive = await due_for_inactivity(session, cutoff, limit=self.BATCH)
+            late = await due_for_sla(session, now, limit=self.BATCH)
+            for case in late:
                 case.sla_alerted_at = now  # even when the reason was already alerted
+            due = [(case, EscalationReason.INACTIVITY, _waiting(case)) for case in inactive]
+            due += [(case, EscalationReason.SLA, _unanswered(case)) for case in late]
+            for case, reason, summary in due:
                 alerted += len(
-                    escalate(
-                        session,
-                        case,
-                        [EscalationReason.SLA.value],
-                        actor=SYSTEM,
-                        now=now,
-                        summary=f"{case.subject} (no answer; the SLA was due "
-                        f"{case.sla_due_at:%Y-%m-%d %H:%M} UTC)",
-                    )
+                    escalate(session, case, [reason.value], actor=SYSTEM, now=now, summary=summary)
                 )
         if alerted:
             self._notify()
         return alerted
+
+
+def _waiting(case: Case) -> str:
+    return f"{case.subject} (waiting since {case.last_customer_message_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def _unanswered(case: Case) -> str:
+    return f"{case.subject} (no answer; the SLA was due {case.sla_due_at:%Y-%m-%d %H:%M} UTC)"
