@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 SHOWN_REJECTIONS = 10
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"casebot: {message}", err=True)
     sys.exit(2)
 
@@ -54,7 +54,6 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(work(load_settings()))
     except (ConfigError, DomainError) as error:
         _fail(str(error))
-        raise AssertionError("unreachable") from error
 
 
 def _read(
