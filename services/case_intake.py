@@ -1,0 +1,228 @@
+"""Customers' side of the case service: a message opens or continues a case, is triaged,
+folded into a storm or routed, mirrored, and may escalate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import customers
+from services.audit import audit
+from services.case_triage import CaseTriage
+from services.escalation import automatic_reasons, escalate
+from services.outbox import OutboxKind, enqueue
+from services.routing import route
+from services.rules import can_reopen
+from services.storms import place
+from services.threading import continued_case
+from services.transitions import Action, next_status
+from services.triage.service import Triage
+from services.types import Actor, InboundMessage, IngestResult
+from storage import queries
+from storage.models import Attachment, Case, CaseStatus, Direction, Message
+
+SUBJECT_CHARS = 120
+
+
+def subject_of(body: str, subject: str | None) -> str:
+    """The card's title: the given subject, else the first non-empty line of the message."""
+    text = (subject or "").strip() or next(
+        (ln.strip() for ln in body.splitlines() if ln.strip()), ""
+    )
+    text = text or "(no text)"
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
+
+
+class CaseIntake(CaseTriage):
+    """Customer messages in; speaks only in domain types."""
+
+    # --- customers -----------------------------------------------------------------------
+
+    async def ingest(self, inbound: InboundMessage) -> IngestResult:
+        """Open a case or continue the customer's live one; a redelivered message is a no-op.
+
+        A message that will open a case is triaged first, outside the transaction (a model
+        call must not hold database locks). If another message opened the case meanwhile,
+        the triage is simply not used.
+        """
+        triage = None
+        if self._triage is not None and await self._opens(inbound):
+            triage = await self._triage.classify(inbound.body)
+        try:
+            return await self._ingest(inbound, triage)
+        except IntegrityError:
+            # Another process stored the same message (or customer) first: report the duplicate.
+            async with self._sessions() as session:
+                stored = await queries.message_by_external_id(
+                    session, inbound.source, inbound.external_id
+                )
+                if stored is None:
+                    raise
+                case = await queries.get_case(session, stored.case_id)
+                assert case is not None
+                return IngestResult(case=case, created=False, duplicate=True)
+
+    async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
+        now = self._clock()
+        async with self._transaction() as session:
+            stored = await queries.message_by_external_id(
+                session, inbound.source, inbound.external_id
+            )
+            if stored is not None:
+                case = await queries.get_case(session, stored.case_id)
+                assert case is not None
+                return IngestResult(case=case, created=False, duplicate=True)
+
+            customer = await customers.get_or_create(session, inbound.customer)
+            assert customer.id is not None
+            case = await continued_case(session, inbound, customer.id)
+            created = reopened = False
+            if case is not None and case.status == CaseStatus.RESOLVED:
+                if can_reopen(case.resolved_at, now, self._rules.reopen_window_hours):
+                    case.status = next_status(
+                        case.number,
+                        case.status,
+                        Action.CUSTOMER_MESSAGE,
+                        assigned=bool(case.assignee),
+                    )
+                    case.resolved_at = None
+                    reopened = True
+                    audit(
+                        session,
+                        case.number,
+                        "case.reopened",
+                        customer.name or "customer",
+                        by="customer",
+                    )
+                else:
+                    case = None
+            if case is None:
+                case = await self._open(session, inbound, customer.id, now, triage)
+                created = True
+
+            session.add(
+                Message(
+                    case_id=case.number,
+                    direction=Direction.INBOUND,
+                    author=inbound.customer.name or "customer",
+                    body=inbound.body,
+                    source=inbound.source,
+                    external_id=inbound.external_id,
+                    created_at=now,
+                )
+            )
+            case.last_customer_message_at = now
+            case.consecutive_customer_messages += 1
+            case.updated_at = now
+            if not created:
+                audit(session, case.number, "message.received", inbound.customer.name or "customer")
+            else:
+                if triage is not None and triage.vector is not None and self._storms is not None:
+                    await place(session, case, triage.vector, now, self._storms)
+                if case.master_id is None:
+                    await self._route(session, case)
+            # A storm's child has no card of its own: its messages go to the master's thread,
+            # and the master carries the one alert.
+            shown = await self._load(session, case.master_id) if case.master_id else case
+            # The card first: the thread mirror is posted under it.
+            enqueue(session, shown, OutboxKind.CASE_CARD)
+            enqueue(
+                session,
+                shown,
+                OutboxKind.CASE_THREAD,
+                text=inbound.body,
+                author=inbound.customer.name,
+            )
+            await self._attach(session, case, inbound, shown)
+            escalated: list[str] = []
+            if case.master_id is None:
+                escalated = escalate(
+                    session,
+                    case,
+                    automatic_reasons(case, now, self._rules, inbound.body),
+                    actor=Actor(id="rules", name="rules"),
+                    now=now,
+                    summary=inbound.body,
+                )
+            return IngestResult(
+                case=case, created=created, reopened=reopened, escalated=tuple(escalated)
+            )
+
+    async def _route(self, session: AsyncSession, case: Case) -> None:
+        """Give a new, triaged case to the least-loaded agent with its skills, if any."""
+        if self._triage is None or case.request_type is None:
+            return
+        skills = self._triage.catalog.request_type(case.request_type).skills
+        agent = await route(session, skills)
+        if agent is None:
+            return
+        case.status = next_status(case.number, case.status, Action.ASSIGN, assigned=False)
+        case.assignee = agent
+        audit(session, case.number, "case.routed", "routing", assignee=agent, skills=list(skills))
+
+    async def _attach(
+        self, session: AsyncSession, case: Case, inbound: InboundMessage, shown: Case
+    ) -> None:
+        """Keep the message's files; the ones small enough go to the thread of the card that
+        shows the case (`shown`: the case itself, or its master incident)."""
+        for file in inbound.attachments:
+            row = Attachment(
+                case_id=case.number,
+                message_external_id=inbound.external_id,
+                filename=file.filename[:255] or "attachment",
+                content_type=file.content_type[:255],
+                size=file.size,
+                content=file.content,
+                created_at=case.updated_at,
+            )
+            session.add(row)
+            if file.content is not None:
+                await session.flush()
+                enqueue(session, shown, OutboxKind.CASE_ATTACHMENT, attachment_id=row.id)
+
+    async def _open(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer_id: int,
+        now: datetime,
+        triage: Triage | None,
+    ) -> Case:
+        case = Case(
+            customer_id=customer_id,
+            subject=subject_of(inbound.body, inbound.subject),
+            source=inbound.source,
+            origin_channel=inbound.origin_channel,
+            origin_thread_ts=inbound.origin_thread_ts,
+            created_at=now,
+            updated_at=now,
+        )
+        if triage is not None and self._triage is not None:
+            self._apply(case, triage, now)
+        session.add(case)
+        await session.flush()
+        audit(
+            session,
+            case.number,
+            "case.opened",
+            inbound.customer.name or "customer",
+            source=inbound.source,
+        )
+        if case.request_type is not None:
+            audit(
+                session,
+                case.number,
+                "case.triaged",
+                "triage",
+                request_type=case.request_type,
+                confidence=case.triage_confidence,
+                urgency=case.urgency,
+                source=case.triage_source,
+            )
+        if inbound.allow_auto_reply:
+            enqueue(session, case, OutboxKind.CUSTOMER_ACK)
+        else:
+            audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
+        return case
