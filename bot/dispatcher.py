@@ -3,6 +3,11 @@
 A row is leased before delivery and marked done right after, so a crash delays a delivery
 (at least once) and never loses it. Rows of one ordering key go strictly in id order: a
 failed row holds back the rows written after it until it succeeds or is given up.
+
+Several processes may dispatch from one PostgreSQL. Claims are serialised (a transaction
+advisory lock; SQLite's write lock does the same), so two processes never hold rows of one
+key at once. A process renews the leases of the rows it holds while it delivers them, so a
+slow delivery keeps its rows, and a dead process's rows are free again one lease later.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, exists, func, or_, text
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 
 from services.audit import audit
@@ -23,6 +29,9 @@ from storage.engine import SessionFactory
 from storage.models import OutboxItem, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
+
+# One key for every process's claim transaction (pg_advisory_xact_lock takes a bigint).
+CLAIM_LOCK = 0x0CA5EB07
 
 Deliver = Callable[[OutboxItem, bool], Awaitable[None]]
 # Kinds whose delivery renders current state, so only the newest pending one matters.
@@ -48,14 +57,18 @@ class OutboxDispatcher:
         clock: Callable[[], datetime] = utcnow,
         batch: int = 200,
         lease: timedelta = timedelta(seconds=60),
+        delivery_timeout: float = 60.0,
         max_attempts: int = 12,
         idle_poll_seconds: float = 1.0,
+        holder: str = "casebot",
     ) -> None:
         self._sessions = sessions
         self._deliver = deliver
         self._clock = clock
         self._batch = batch
         self._lease = lease
+        self._delivery_timeout = delivery_timeout
+        self._holder = holder
         self._max_attempts = max_attempts
         self._idle_poll = idle_poll_seconds
         self._wakeup = asyncio.Event()
@@ -72,17 +85,51 @@ class OutboxDispatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until `stop`; the leases of rows in delivery are renewed meanwhile."""
+        renewing = asyncio.create_task(self._keep_leases(), name="outbox-leases")
+        try:
+            while not self._stopping.is_set():
+                self._wakeup.clear()
+                try:
+                    delivered = await self.drain_once()
+                except Exception:
+                    log.exception("outbox pass failed; retrying")
+                    delivered = 0
+                if delivered == 0 and not self._stopping.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
+        finally:
+            self._stopping.set()
+            await renewing
+
+    async def _keep_leases(self) -> None:
+        """Every third of a lease, extend the leases of the rows this process holds."""
+        period = self._lease.total_seconds() / 3
         while not self._stopping.is_set():
-            self._wakeup.clear()
-            try:
-                delivered = await self.drain_once()
-            except Exception:
-                log.exception("outbox pass failed; retrying")
-                delivered = 0
-            if delivered == 0 and not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=period)
+            if self._held and not self._stopping.is_set():
+                try:
+                    await asyncio.wait_for(self.renew(), timeout=period)
+                except Exception as error:  # the next period tries again; the lease may lapse
+                    log.warning("could not renew outbox leases: %r", error)
+
+    async def renew(self) -> int:
+        """Extend the leases of the rows this process holds; returns how many it still has."""
+        held = list(self._held)
+        if not held:
+            return 0
+        async with self._sessions() as session, session.begin():
+            result = await session.exec(
+                update(OutboxItem)
+                .where(
+                    col(OutboxItem.id).in_(held),
+                    col(OutboxItem.claimed_by) == self._holder,
+                    col(OutboxItem.status) == OutboxStatus.PENDING,
+                )
+                .values(claimed_until=self._clock() + self._lease)
+            )
+        return int(result.rowcount or 0)
 
     async def drain_once(self) -> int:
         """One pass: claim due rows, deliver each key's rows in order. Returns rows attempted."""
@@ -97,28 +144,31 @@ class OutboxDispatcher:
             return int((await session.exec(stmt)).one())
 
     async def _claim(self) -> list[list[OutboxItem]]:
+        """Lease every due row whose key has no earlier row still waiting (leased elsewhere or
+        backing off), grouped by key in id order."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
+            earlier = aliased(OutboxItem)
             stmt = (
                 select(OutboxItem)
-                .where(OutboxItem.status == OutboxStatus.PENDING)
+                .where(
+                    col(OutboxItem.status) == OutboxStatus.PENDING,
+                    ~_waiting(OutboxItem, now),
+                    ~exists().where(
+                        col(earlier.ordering_key) == col(OutboxItem.ordering_key),
+                        col(earlier.status) == OutboxStatus.PENDING,
+                        col(earlier.id) < col(OutboxItem.id),
+                        _waiting(earlier, now),
+                    ),
+                )
                 .order_by(col(OutboxItem.id))
                 .limit(self._batch)
             )
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                stmt = stmt.with_for_update()
             groups: dict[str, list[OutboxItem]] = {}
-            blocked: set[str] = set()
             for item in (await session.exec(stmt)).all():
-                key = item.ordering_key
-                if key in blocked:
-                    continue
-                leased = item.claimed_until is not None and item.claimed_until > now
-                backing_off = item.next_attempt_at is not None and item.next_attempt_at > now
-                if leased or backing_off:
-                    blocked.add(key)  # an earlier row of this key is not due: keep the order
-                    continue
-                groups.setdefault(key, []).append(item)
+                groups.setdefault(item.ordering_key, []).append(item)
             claimed = [
                 item.id for group in groups.values() for item in group if item.id is not None
             ]
@@ -127,7 +177,7 @@ class OutboxDispatcher:
                 await session.exec(
                     update(OutboxItem)
                     .where(col(OutboxItem.id).in_(claimed))
-                    .values(claimed_until=now + self._lease)
+                    .values(claimed_until=now + self._lease, claimed_by=self._holder)
                 )
         return list(groups.values())
 
@@ -137,7 +187,7 @@ class OutboxDispatcher:
             superseded = item.kind in COALESCING_KINDS and any(x.kind == item.kind for x in later)
             try:
                 await asyncio.wait_for(
-                    self._deliver(item, superseded), timeout=self._lease.total_seconds() * 0.8
+                    self._deliver(item, superseded), timeout=self._delivery_timeout
                 )
             except Exception as exc:  # any failure is retried; none may kill the dispatcher
                 await self._failed(item, exc, release=later)
@@ -155,8 +205,12 @@ class OutboxDispatcher:
         async with self._sessions() as session, session.begin():
             await session.exec(
                 update(OutboxItem)
-                .where(col(OutboxItem.id).in_(held), col(OutboxItem.status) == OutboxStatus.PENDING)
-                .values(claimed_until=None)
+                .where(
+                    col(OutboxItem.id).in_(held),
+                    col(OutboxItem.status) == OutboxStatus.PENDING,
+                    col(OutboxItem.claimed_by) == self._holder,
+                )
+                .values(claimed_until=None, claimed_by=None)
             )
         return len(held)
 
@@ -166,7 +220,12 @@ class OutboxDispatcher:
             await session.exec(
                 update(OutboxItem)
                 .where(col(OutboxItem.id) == item.id)
-                .values(status=OutboxStatus.DONE, delivered_at=self._clock(), claimed_until=None)
+                .values(
+                    status=OutboxStatus.DONE,
+                    delivered_at=self._clock(),
+                    claimed_until=None,
+                    claimed_by=None,
+                )
             )
             if item.kind in AUDITED_KINDS:
                 audit(
@@ -187,6 +246,7 @@ class OutboxDispatcher:
             "attempts": attempts,
             "last_error": error,
             "claimed_until": None,
+            "claimed_by": None,
             "next_attempt_at": self._clock() + backoff(attempts),
             "status": OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
         }
@@ -198,7 +258,7 @@ class OutboxDispatcher:
                 await session.exec(
                     update(OutboxItem)
                     .where(col(OutboxItem.id).in_([x.id for x in release]))
-                    .values(claimed_until=None)
+                    .values(claimed_until=None, claimed_by=None)
                 )
             if dead:
                 audit(
@@ -222,3 +282,11 @@ class OutboxDispatcher:
             log.warning(
                 "outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, attempts, error
             )
+
+
+def _waiting(item: type[OutboxItem], now: datetime) -> ColumnElement[bool]:
+    """The row is not due: another process holds it, or it backs off after a failure."""
+    return or_(
+        and_(col(item.claimed_until).is_not(None), col(item.claimed_until) > now),
+        and_(col(item.next_attempt_at).is_not(None), col(item.next_attempt_at) > now),
+    )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -16,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
 from bot import health
-from bot.dedup import RecentIds, event_dedup_middleware
+from bot.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier
+from bot.exclusive import Exclusive, Heartbeat
 from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
 from bot.settings import (
@@ -31,8 +31,9 @@ from bot.settings import (
     smtp_config,
 )
 from bot.slack_client import build_client
+from bot.tasks import finish
 from bot.triage_wiring import build_triager
-from handlers.email.poller import ImapPoller
+from handlers.email.poller import ImapPoller, mailbox_key
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notifier import SlackNotifier
@@ -41,12 +42,13 @@ from handlers.webhook import routes as webhook_routes
 from handlers.webhook.notifier import WebhookNotifier
 from services.cases import CaseService
 from services.escalation import EscalationSweep
+from services.leases import Leases
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
 from services.routing import AgentDirectory
 from services.triage.learning import learnt
 from services.triage.service import Triager
-from storage.engine import SessionFactory, create_engine, create_session_factory
+from storage.engine import SessionFactory, create_engine, create_session_factory, is_sqlite
 from storage.migrate import upgrade
 from storage.models import utcnow
 
@@ -56,16 +58,6 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 5.0  # each loop's grace to finish the step in hand before it is cancelled
 
 
-async def _finish(task: asyncio.Task[None], *, within: float) -> None:
-    """Let `task` return on its own; cancel it only if it overstays."""
-    done, _ = await asyncio.wait({task}, timeout=within)
-    if not done:
-        log.warning("%s did not stop within %s s; cancelling it", task.get_name(), within)
-        task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 class Runtime:
     """Everything `casebot run` builds, started and stopped in order."""
 
@@ -73,9 +65,11 @@ class Runtime:
         settings.require_slack()
         self._smtp = smtp_config(settings)  # validated now, so a bad config fails in one line
         self._imap = imap_config(settings)
-        self.poller: ImapPoller | None = None
         self.triager: Triager | None = None
+        self._mailbox: Exclusive | None = None  # the IMAP poller, run by one process at a time
         self._poll_task: asyncio.Task[None] | None = None
+        self._heartbeat: Heartbeat | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock
         self._engine: AsyncEngine | None = None
@@ -100,6 +94,11 @@ class Runtime:
         await upgrade(s.database_url)
         self._engine = create_engine(s.database_url)
         self.sessions = sessions = create_session_factory(self._engine)
+        # Leases measure real time, whatever clock the rules run on.
+        self.leases = Leases(sessions, ttl=timedelta(seconds=s.lease_seconds))
+        await self.leases.heartbeat()
+        self._heartbeat = Heartbeat(self.leases)
+        self._heartbeat_task = asyncio.create_task(self._heartbeat.run(), name="heartbeat")
         self._http = aiohttp.ClientSession()
         client = build_client(str(s.slack_bot_token), s.slack_api_url, self._http)
 
@@ -114,6 +113,8 @@ class Runtime:
             sessions,
             lambda item, superseded: delivery(item, superseded),
             clock=self.clock,
+            lease=self.leases.ttl,
+            holder=self.leases.holder,
         )
         self.triager = build_triager(s, service_catalog)
         await self.triager.start(lambda dimension: learnt(sessions, dimension))
@@ -146,7 +147,9 @@ class Runtime:
         people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
 
         self.app = AsyncApp(client=client, request_verification_enabled=False)
-        self.app.middleware(event_dedup_middleware(RecentIds()))
+        # One process: a set in memory. Several on one PostgreSQL: a table they all see.
+        seen = RecentIds() if is_sqlite(s.database_url) else SharedEventIds(self.leases)
+        self.app.middleware(event_dedup_middleware(seen))
         handlers.slack.register(
             self.app,
             SlackDeps(
@@ -169,8 +172,14 @@ class Runtime:
                 clock=self.clock,
                 notify=self.dispatcher.wake,
             )
-            self.poller = ImapPoller(self._imap, mailbox_state, intake.handle)
-            self._poll_task = asyncio.create_task(self.poller.run(), name="imap-poller")
+            imap = self._imap
+            self._mailbox = Exclusive(
+                self.leases,
+                f"imap:{mailbox_key(imap)}",
+                lambda: ImapPoller(imap, mailbox_state, intake.handle),
+                stop_within=STOP_SECONDS,
+            )
+            self._poll_task = asyncio.create_task(self._mailbox.run(), name="imap-mailbox")
         self.reminders = ReminderSweep(
             sessions, hours=s.reminder_hours, clock=self.clock, notify=self.dispatcher.wake
         )
@@ -179,6 +188,7 @@ class Runtime:
                 "escalation-sweep": self.sweep.run,
                 "reminder-sweep": self.reminders.run,
                 "triage-refresh": self.cases.refresh_learning,
+                "housekeeping": self.leases.tidy,
             },
             interval_seconds=s.escalation_check_interval,
         )
@@ -210,10 +220,20 @@ class Runtime:
             ) from exc
         self._http_server = server
 
+    @property
+    def poller(self) -> ImapPoller | None:
+        """The IMAP poller while this process holds the mailbox (None otherwise)."""
+        current = self._mailbox.current if self._mailbox is not None else None
+        return current if isinstance(current, ImapPoller) else None
+
     async def poller_connected(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until the IMAP poller has selected its mailbox (tests, health checks)."""
-        assert self.poller is not None, "IMAP_SERVER is not configured"
-        await asyncio.wait_for(self.poller.connected.wait(), timeout)
+        """Wait until this process's IMAP poller has selected its mailbox (tests, health)."""
+        mailbox = self._mailbox
+        assert mailbox is not None, "IMAP_SERVER is not configured"
+        async with asyncio.timeout(timeout):
+            await mailbox.held.wait()
+            assert self.poller is not None
+            await self.poller.connected.wait()
 
     async def stop(self) -> None:
         """Stop taking requests and envelopes, then stop the jobs, then close connections."""
@@ -228,13 +248,16 @@ class Runtime:
                 log.warning("Socket Mode did not close cleanly: %r", error)
         if self._scheduler is not None:
             await self._scheduler.stop(within=STOP_SECONDS)
-        if self._poll_task is not None and self.poller is not None:
-            self.poller.stop()
-            await _finish(self._poll_task, within=STOP_SECONDS)
+        if self._poll_task is not None and self._mailbox is not None:
+            self._mailbox.stop()
+            await finish(self._poll_task, within=STOP_SECONDS * 2)
         if self._dispatch_task is not None:
             self.dispatcher.stop()
-            await _finish(self._dispatch_task, within=STOP_SECONDS)
+            await finish(self._dispatch_task, within=STOP_SECONDS)
             await self.dispatcher.release()
+        if self._heartbeat_task is not None and self._heartbeat is not None:
+            self._heartbeat.stop()  # and says at once that this process is gone
+            await finish(self._heartbeat_task, within=STOP_SECONDS)
         if self._http is not None:
             await self._http.close()
         if self.triager is not None:

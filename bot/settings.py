@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     reopen_window_hours: float = Field(default=72.0, ge=0)
     escalation_check_interval: float = Field(default=300.0, gt=0)
     email_poll_interval: float = Field(default=30.0, gt=0)
+    # Several processes on one PostgreSQL: a process that stops renewing its leases (its
+    # heartbeat, the IMAP mailbox, outbox rows in delivery) for this long counts as dead,
+    # and another process takes over its work.
+    lease_seconds: float = Field(default=15.0, ge=1)
 
     # Triage: a service catalog of your own (YAML) instead of the shipped default.
     catalog_path: Path | None = None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, str_enum
@@ -158,7 +158,17 @@ class OutboxItem(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        # The claim's "is an earlier row of this key still pending?" check.
+        Index(
+            "ix_outbox_pending_key",
+            "ordering_key",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)
@@ -169,18 +179,33 @@ class OutboxItem(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: due now
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=100)  # the process holding it
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Slack event ids already handled, so that a redelivered event has one effect."""
+    """Slack event ids taken by some process, so that a redelivery (to any process) has one
+    effect; `holder` lets another process take over the event of a process that died."""
 
     __tablename__ = "processed_events"
 
     event_id: str = Field(primary_key=True, max_length=64)
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    holder: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Lease(SQLModel, table=True):
+    """A time-limited claim by one process: `instance:<id>` says the process is alive (its
+    heartbeat), other names are singletons such as one IMAP poller per mailbox."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=400)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class MailCursor(SQLModel, table=True):

@@ -36,6 +36,11 @@ class ImapConfig:
     command_timeout: float = 30.0
 
 
+def mailbox_key(config: ImapConfig) -> str:
+    """The name of one account's folder: its cursor, and the lease of the process reading it."""
+    return f"{config.user}@{config.host}/{config.mailbox}"
+
+
 class ImapPoller:
     def __init__(
         self,
@@ -61,7 +66,7 @@ class ImapPoller:
     @property
     def key(self) -> str:
         """The cursor's name: one per account and folder."""
-        return f"{self._config.user}@{self._config.host}/{self._config.mailbox}"
+        return mailbox_key(self._config)
 
     async def run(self) -> None:
         """Read mail until cancelled; network errors and BYE reconnect with backoff."""

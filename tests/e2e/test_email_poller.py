@@ -58,13 +58,13 @@ async def quarantined(
 
 async def start_with_email(start_bot: Callable[..., Any], imap: Dovecot, smtp_port: int) -> Runtime:
     bot: Runtime = await start_bot(**email_settings(imap, smtp_port))
-    assert bot.poller is not None
     await bot.poller_connected(timeout=10)
+    assert bot.poller is not None
     return bot
 
 
 async def test_mail_in_the_mailbox_becomes_a_card_and_an_acknowledgement(
-    slack: SlackEmulator, start_bot: Callable[..., Any], imap: Dovecot
+    slack: SlackEmulator, imap: Dovecot, start_bot: Callable[..., Any]
 ) -> None:
     user = next(iter(imap.users))
     with smtp_server() as (smtp_port, inbox):
@@ -92,7 +92,7 @@ async def test_mail_in_the_mailbox_becomes_a_card_and_an_acknowledgement(
 
 
 async def test_a_restart_reads_nothing_twice_and_misses_nothing(
-    slack: SlackEmulator, start_bot: Callable[..., Any], imap: Dovecot
+    slack: SlackEmulator, imap: Dovecot, start_bot: Callable[..., Any]
 ) -> None:
     user = next(iter(imap.users))
     with smtp_server() as (smtp_port, _inbox):

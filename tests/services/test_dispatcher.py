@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -158,3 +159,63 @@ async def test_notifications_are_audited_when_sent(
             await session.exec(select(AuditEvent).where(AuditEvent.action == "notification.sent"))
         ).all()
     assert sorted(e.data["kind"] for e in sent) == ["customer.ack", "log.closure"]
+
+
+async def test_two_dispatchers_deliver_each_row_once_and_each_case_in_order(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    for n in range(30):
+        await service.ingest(slack_message(f"message {n}", user=f"U{n % 6}"))
+    seen: list[tuple[str, int]] = []
+
+    class Slow(Recorder):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        async def __call__(self, item: OutboxItem, superseded: bool) -> None:
+            await asyncio.sleep(0.001)
+            seen.append((item.ordering_key, item.id or 0))
+            await super().__call__(item, superseded)
+
+    first = OutboxDispatcher(sessions, Slow("a"), clock=clock, holder="a")
+    second = OutboxDispatcher(sessions, Slow("b"), clock=clock, holder="b")
+    for _ in range(20):
+        await asyncio.gather(first.drain_once(), second.drain_once())
+    ids = [item_id for _, item_id in seen]
+    assert sorted(ids) == [r.id for r in await rows(sessions)], "every row once"
+    for key in {key for key, _ in seen}:
+        of_key = [item_id for k, item_id in seen if k == key]
+        assert of_key == sorted(of_key), f"{key} out of order"
+    assert all(r.status == OutboxStatus.DONE for r in await rows(sessions))
+
+
+async def test_a_slow_delivery_keeps_its_lease_and_a_dead_ones_rows_are_taken_over(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    await service.ingest(slack_message("hello"))
+    holder = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="a")
+    assert sum(len(g) for g in await holder._claim()) == 3
+    other = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="b")
+    clock.advance(seconds=50)
+    assert await holder.renew() == 3, "still delivering: the lease is extended"
+    clock.advance(seconds=50)
+    assert await other.drain_once() == 0
+    clock.advance(seconds=11)  # a stopped renewing (it died) a lease ago
+    assert await other.drain_once() == 3
+    assert await holder.renew() == 0, "its rows are delivered by another process now"
+
+
+async def test_rows_backing_off_do_not_hide_later_due_rows(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """A customer channel that is down (say SMTP) can pile up more failing rows than one
+    claim reads; the cards of other cases must still go out."""
+    for n in range(5):
+        await service.ingest(slack_message(f"message {n}", user=f"U{n}"))
+    recorder = Recorder(failures={"customer.ack": 100})
+    dispatcher = OutboxDispatcher(sessions, recorder, clock=clock, batch=2)
+    for _ in range(10):
+        await dispatcher.drain_once()
+    kinds = [kind for _, kind, _ in recorder.delivered]
+    assert kinds.count("case.card") == 5 and kinds.count("case.thread") == 5

@@ -1,0 +1,129 @@
+"""Process-wide duties on a shared database: a heartbeat, and workers only one process runs.
+
+The IMAP poller must run in exactly one process per mailbox: two pollers would race for
+the same UIDs (harmless thanks to Message-ID dedup, but wasteful and out of order). The
+process that holds the mailbox's lease runs it; when that process dies, its lease expires
+and another process takes the mailbox over within one TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.tasks import finish, sleep_unless
+from services.leases import Leases
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Heartbeat:
+    """Renews this process's `instance:` lease every third of its TTL."""
+
+    def __init__(self, leases: Leases) -> None:
+        self._leases = leases
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        period = self._leases.ttl.total_seconds() / 3
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._leases.heartbeat(), timeout=period)
+            except Exception as error:  # the database is away: try again next period
+                log.warning("heartbeat failed: %r", error)
+            await sleep_unless(self._stopping, period)
+        try:
+            await asyncio.wait_for(self._leases.retire(), timeout=period)
+        except Exception as error:
+            log.warning("could not retire this process's lease: %r", error)
+
+
+class Exclusive:
+    """Runs the worker that `make` builds only while this process holds lease `name`.
+
+    The lease is renewed every third of its TTL. If renewing fails (the database is away)
+    for so long that the lease may have lapsed, or another process has taken it, the worker
+    is stopped: two holders at once must not outlast one renewal period.
+    """
+
+    def __init__(
+        self, leases: Leases, name: str, make: Callable[[], Worker], *, stop_within: float
+    ) -> None:
+        self._leases = leases
+        self.name = name
+        self._make = make
+        self._stop_within = stop_within
+        self._stopping = asyncio.Event()
+        self.current: Worker | None = None
+        self.held = asyncio.Event()  # set while this process runs the worker
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def _period(self) -> float:
+        return self._leases.ttl.total_seconds() / 3
+
+    async def _claim(self) -> bool:
+        try:
+            return await asyncio.wait_for(self._leases.claim(self.name), timeout=self._period)
+        except Exception as error:
+            log.warning("lease %s: could not claim: %r", self.name, error)
+            raise
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            asked = time.monotonic()
+            try:
+                held = await self._claim()
+            except Exception:
+                held = False
+            if held:
+                await self._hold(valid_until=asked + self._leases.ttl.total_seconds())
+            await sleep_unless(self._stopping, self._period)
+
+    async def _hold(self, *, valid_until: float) -> None:
+        """Run the worker, renewing the lease, until told to stop or the lease is in doubt."""
+        log.info("lease %s taken: running it here", self.name)
+        worker = self.current = self._make()
+        task = asyncio.create_task(worker.run(), name=self.name)
+        self.held.set()
+        try:
+            while not self._stopping.is_set() and not task.done():
+                stopping = asyncio.ensure_future(self._stopping.wait())
+                await asyncio.wait(
+                    {task, stopping}, timeout=self._period, return_when=asyncio.FIRST_COMPLETED
+                )
+                stopping.cancel()
+                if self._stopping.is_set() or task.done():
+                    break
+                asked = time.monotonic()
+                try:
+                    if not await self._claim():
+                        log.warning("lease %s: taken by another process", self.name)
+                        break
+                    valid_until = asked + self._leases.ttl.total_seconds()
+                except Exception:
+                    if time.monotonic() >= valid_until - self._period:
+                        log.warning("lease %s: cannot renew it in time; stopping", self.name)
+                        break
+        finally:
+            self.held.clear()
+            worker.stop()
+            await finish(task, within=self._stop_within)
+            try:
+                await asyncio.wait_for(self._leases.release(self.name), timeout=self._period)
+            except Exception as error:  # it expires on its own
+                log.warning("lease %s: could not release: %r", self.name, error)
