@@ -69,6 +69,7 @@ class Runtime:
         self._mailbox: Exclusive | None = None  # the IMAP poller, run by one process at a time
         self._poll_task: asyncio.Task[None] | None = None
         self._heartbeat: Heartbeat | None = None
+        self._triage_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock
@@ -117,8 +118,6 @@ class Runtime:
             holder=self.leases.holder,
         )
         self.triager = build_triager(s, service_catalog)
-        await self.triager.start(lambda dimension: learnt(sessions, dimension))
-        log.info("triage: %s", self.triager.mode)
         self.agents = AgentDirectory(sessions, service_catalog)
         if agents_spec is not None:
             log.info("agents: %s loaded from AGENTS_PATH", await self.agents.load(agents_spec))
@@ -130,7 +129,9 @@ class Runtime:
             triage=self.triager,
             storms=s.storms,
         )
-        await self.cases.mark_learnt()
+        # The model loads in the background: Socket Mode connects meanwhile and acks at once;
+        # intake waits for the model (Triager.classify), nothing else does.
+        self._triage_task = asyncio.create_task(self._start_triage(), name="triage-start")
         notifier = SlackNotifier(client, self.cases, channels)
         mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
@@ -197,6 +198,17 @@ class Runtime:
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
 
+    async def _start_triage(self) -> None:
+        assert self.triager is not None
+        await self.triager.start(lambda dimension: learnt(self.sessions, dimension))
+        await self.cases.mark_learnt()
+        log.info("triage: %s", self.triager.mode)
+
+    async def triage_ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+        """Wait until the model has loaded (or given up): tests, benchmarks."""
+        assert self._triage_task is not None
+        await asyncio.wait_for(asyncio.shield(self._triage_task), timeout)
+
     async def _start_http(self) -> None:
         """The HTTP server (HOST, PORT) with the webhook channel's route on it."""
         s = self.settings
@@ -258,6 +270,9 @@ class Runtime:
         if self._heartbeat_task is not None and self._heartbeat is not None:
             self._heartbeat.stop()  # and says at once that this process is gone
             await finish(self._heartbeat_task, within=STOP_SECONDS)
+        if self._triage_task is not None and not self._triage_task.done():
+            self._triage_task.cancel()  # a model still loading: its thread is left to finish
+            await asyncio.gather(self._triage_task, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
         if self.triager is not None:

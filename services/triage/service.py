@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.triage.batching import MicroBatcher
 from services.triage.breaker import State
 from services.triage.catalog import Catalog
 from services.triage.embeddings import Encoder, Vectors, load_encoder
@@ -79,8 +80,9 @@ class Triager:
         self._encoder: Encoder | None = None
         self._model: LocalModel | None = None
         self._base: tuple[list[Example], Vectors] | None = None
-        self._encoding = asyncio.Lock()  # one encode at a time: the model uses every core
+        self._batcher: MicroBatcher | None = None
         self._loaded = asyncio.Event()
+        self._starting = False
         self.failed = False
 
     @property
@@ -104,14 +106,18 @@ class Triager:
     async def start(self, learnt: LearntLoader | None = None) -> None:
         """Load the model and fit it on the catalog plus what was learnt; never raises.
 
-        `learnt(dimension)` returns the stored examples with vectors of that dimension.
+        `learnt(dimension)` returns the stored examples with vectors of that dimension. Run
+        it in the background: classifying waits for it, so intake waits, nothing else does.
         """
+        self._starting = True
         try:
             encoder = await asyncio.to_thread(self._load_encoder)
             if encoder is None:
                 self.failed = True
                 return
             self._encoder = encoder
+            # one encode at a time (the model uses every core), texts waiting batched together
+            self._batcher = MicroBatcher(encoder.encode)
             base = catalog_examples(self.catalog)
             texts = tuple(e.text for e in base)
             key = (id(encoder), texts)  # the catalog's vectors, once per model and catalog
@@ -151,9 +157,13 @@ class Triager:
         return await self._encode(texts)
 
     async def _encode(self, texts: Sequence[str]) -> Vectors:
-        assert self._encoder is not None
-        async with self._encoding:
-            return await asyncio.to_thread(self._encoder.encode, list(texts))
+        assert self._batcher is not None
+        return await self._batcher.encode(texts)
+
+    async def _started(self) -> None:
+        """While the model loads, a text waits for it rather than get keyword rules."""
+        if self._starting:
+            await self._loaded.wait()
 
     async def classify(self, text: str, *, followups: int = 1) -> Triage:
         """The request type, category, confidence and urgency of a customer's text.
@@ -161,6 +171,7 @@ class Triager:
         Claude first (when configured and its breaker lets the call through), with the
         embedding computed alongside; any failure falls back to the local classifier.
         """
+        await self._started()
         if self.llm is not None and self.llm.available():
             embedding = asyncio.create_task(self.embed([text]))
             try:
@@ -200,6 +211,7 @@ class Triager:
         batched encode. Items Claude failed on are classified locally; none is dropped."""
         if not texts:
             return []
+        await self._started()
         local = await self._local_many(texts)
         if self.llm is None:
             return local

@@ -60,6 +60,7 @@ async def measure(mails: int) -> dict[str, object]:
             await bot.start(connect_timeout=10)
             try:
                 await bot.poller_connected(timeout=10)
+                await bot.triage_ready()
                 delays = []
                 for n in range(1, mails + 1):
                     prefix = f"Case #{n} ("

@@ -33,6 +33,7 @@ async def test_the_card_shows_the_request_type_and_the_sla(
 
 
 async def test_health_says_which_classifier_triages(bot: Runtime) -> None:
+    await bot.triage_ready()
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"http://127.0.0.1:{bot.http_port}/health") as response,

@@ -1,0 +1,71 @@
+"""Encoding: texts that arrive together are encoded together; start-up does not block."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+
+from services.triage.batching import MicroBatcher
+from services.triage.catalog import Catalog
+from services.triage.embeddings import Encoder, Vectors
+from services.triage.service import Triager
+
+
+async def test_texts_waiting_during_a_batch_go_together_in_the_next() -> None:
+    sizes: list[int] = []
+    gate = threading.Event()
+
+    def encode(texts: list[str]) -> Vectors:
+        gate.wait(5)  # the first batch runs until the others are queued
+        sizes.append(len(texts))
+        return np.array([[float(len(t))] for t in texts])
+
+    batcher = MicroBatcher(encode, max_batch=8)
+    first = asyncio.create_task(batcher.encode(["a"]))
+    await asyncio.sleep(0.05)
+    rest = [asyncio.create_task(batcher.encode(["b" * n, "c"])) for n in range(2, 8)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert (await first).tolist() == [[1.0]]
+    results = await asyncio.gather(*rest)
+    assert [r.tolist() for r in results] == [[[float(n)], [1.0]] for n in range(2, 8)]
+    assert sizes == [1, 8, 4], "a lone text at once, then the waiting ones up to max_batch"
+
+
+async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_runs() -> None:
+    calls = 0
+
+    def encode(texts: list[str]) -> Vectors:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("out of memory")
+        return np.zeros((len(texts), 2))
+
+    batcher = MicroBatcher(encode)
+    failed = await asyncio.gather(batcher.encode(["x"]), return_exceptions=True)
+    assert isinstance(failed[0], RuntimeError)
+    assert (await batcher.encode(["y", "z"])).shape == (2, 2)
+
+
+async def test_classifying_waits_for_the_model_that_is_still_loading(
+    catalog: Catalog, encoder: Encoder
+) -> None:
+    loaded = threading.Event()
+
+    def slow_load() -> Encoder:
+        loaded.wait(10)
+        return encoder
+
+    triager = Triager(catalog, urgent_keywords=(), encoder=slow_load)
+    starting = asyncio.create_task(triager.start())
+    await asyncio.sleep(0.05)
+    assert triager.mode == "keywords (loading)"
+    answer = asyncio.create_task(triager.classify("I was charged twice for one order"))
+    await asyncio.sleep(0.1)
+    assert not answer.done(), "intake waits for the model rather than get keyword rules"
+    loaded.set()
+    await starting
+    assert (await answer).source == "local"
