@@ -194,7 +194,9 @@ class Runtime:
             interval_seconds=s.escalation_check_interval,
         )
         self._scheduler.start()
-        self._handler = AsyncSocketModeHandler(self.app, str(s.slack_app_token))
+        self._handler = AsyncSocketModeHandler(
+            self.app, str(s.slack_app_token), ping_interval=s.socket_mode_ping_interval
+        )
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
 

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # heartbeat, the IMAP mailbox, outbox rows in delivery) for this long counts as dead,
     # and another process takes over its work.
     lease_seconds: float = Field(default=15.0, ge=1)
+    # Seconds between Socket Mode pings; a connection that drops without a close frame is
+    # noticed (and replaced) within about two of these.
+    socket_mode_ping_interval: float = Field(default=10.0, gt=0)
 
     # Triage: a service catalog of your own (YAML) instead of the shipped default.
     catalog_path: Path | None = None

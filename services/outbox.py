@@ -14,6 +14,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Case, OutboxItem
 
 
+class DeliveryDeferred(Exception):
+    """Raised by a delivery that cannot go now but will later (a channel posting at its rate
+    limit): the row is tried again after `seconds`, and no failed attempt is counted."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 class OutboxKind(StrEnum):
     CASE_CARD = "case.card"  # post the case card, or update it in place once posted
     CASE_THREAD = "case.thread"  # mirror a message into the card's thread

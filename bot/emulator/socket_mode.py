@@ -3,7 +3,9 @@
 Acks are matched by envelope_id across all connections, because during a
 `disconnect` handover the SDK answers on whichever session is current.
 Connections told to disconnect stop receiving envelopes, like Slack does, so
-`wait_connected` really waits for the replacement connection.
+`wait_connected` really waits for the replacement connection. An envelope whose connection
+goes away before its ack is sent again on another connection, with `retry_attempt` and
+`retry_reason` as Slack sets them: a dropped socket delays an event, it does not lose it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Connection:
     ws: web.WebSocketResponse
     request: web.Request
     draining: bool = field(default=False)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class SocketHub:
@@ -77,6 +80,7 @@ class SocketHub:
         return ws
 
     def _forget(self, conn: Connection) -> None:
+        conn.closed.set()
         if conn in self.connections:
             self.connections.remove(conn)
             self.signal.notify()
@@ -131,17 +135,26 @@ class SocketHub:
         self.signal.notify()
         fut: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._pending[envelope_id] = fut
-        frame = json.dumps(envelope)
         try:
             async with asyncio.timeout(timeout):
                 while True:
                     conn = await self._pick()
                     try:
-                        await conn.ws.send_str(frame)
-                        break
+                        await conn.ws.send_str(json.dumps(envelope))
                     except ConnectionError:
                         self._forget(conn)
-                return await fut
+                        continue
+                    closed: asyncio.Future[object] = asyncio.ensure_future(conn.closed.wait())
+                    waiting: set[asyncio.Future[object]] = {fut, closed}  # type: ignore[arg-type]
+                    try:
+                        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        closed.cancel()
+                    if fut.done():
+                        return fut.result()
+                    # Gone before the ack: Slack sends the envelope again, elsewhere.
+                    attempt = int(envelope.get("retry_attempt", 0)) + 1
+                    envelope = {**envelope, "retry_attempt": attempt, "retry_reason": "timeout"}
         except TimeoutError:
             raise TimeoutError(
                 f"no ack for {envelope.get('type')} envelope {envelope_id} within {timeout}s "

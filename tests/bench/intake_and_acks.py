@@ -1,0 +1,182 @@
+"""Benchmark: Slack intake with local triage, and Socket Mode ack latency under that load.
+
+Run: `.venv/bin/python -m tests.bench.intake_and_acks [--texts 600] [--commands 50]`.
+`casebot run` is a separate process (SQLite, the local Slack emulator in this process, the
+local classifier); customers post Banking77 texts from distinct accounts, 64 in flight.
+Prints two JSON lines:
+- `intake`: messages stored and triaged per second, end to end, against the raw batched
+  encode rate of the same model on the same texts in this run (target: ratio >= 0.8);
+- `ack_latency`: while a second round of intake runs at full speed, rounds of
+  `--commands` concurrent `/queue` slash commands; p50, p99 and max seconds from sending the
+  envelope to its ack (target: p99 <= 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.emulator import SlackEmulator
+from bot.settings import Settings
+from services.triage.embeddings import MiniLMEncoder
+from storage.models import Message
+from tests.bench.startup_memory import until_local
+from tests.e2e.bot_process import bot_processes, settings_env
+
+TEXTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "test.csv"
+IN_FLIGHT = 64
+BATCH = 32
+AGENT = "UAGENT"
+PORT = 18766
+
+
+def banking_texts(limit: int) -> list[str]:
+    with TEXTS.open(newline="") as f:
+        return [row["text"] for row in csv.DictReader(f)][:limit]
+
+
+def raw_encode_rate(texts: list[str]) -> float:
+    """Texts per second through the model alone, in batches (best of 2)."""
+    encoder = MiniLMEncoder()
+    encoder.encode(texts[:BATCH])  # warm up
+    best = 0.0
+    for _ in range(2):
+        started = time.perf_counter()
+        for start in range(0, len(texts), BATCH):
+            encoder.encode(texts[start : start + BATCH])
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best
+
+
+class Stored:
+    """Counts customer messages in the bot's database (read-only, short statements)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_async_engine(url)
+
+    async def count(self) -> int:
+        async with AsyncSession(self.engine) as session:
+            stmt = select(func.count()).select_from(Message).where(Message.source == "slack")
+            return int((await session.exec(stmt)).one())
+
+    async def reach(self, total: int, timeout: float = 600.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            while True:
+                if await self.count() >= total:
+                    return
+                await asyncio.sleep(0.05)
+
+
+async def post_all(slack: SlackEmulator, texts: list[str], offset: int) -> None:
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def post(n: int, text: str) -> None:
+        async with gate:
+            await slack.user_message(f"UC{offset + n}", "CINTAKE", text, timeout=60)
+
+    await asyncio.gather(*(post(n, t) for n, t in enumerate(texts)))
+
+
+async def command_round(slack: SlackEmulator, commands: int) -> list[float]:
+    async def one() -> float:
+        started = time.perf_counter()
+        await slack.slash_command(AGENT, "/queue", "", timeout=10)
+        return time.perf_counter() - started
+
+    return list(await asyncio.gather(*(one() for _ in range(commands))))
+
+
+async def measure(texts: list[str], commands: int, raw_rate: float) -> list[dict[str, Any]]:
+    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
+    await slack.start()
+    slack.add_channel("CSUPPORT", "support")
+    slack.add_channel("CINTAKE", "help")
+    slack.add_user(AGENT, "agnes")
+    for n in range(2 * len(texts)):
+        slack.add_user(f"UC{n}", f"customer{n}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                slack_bot_token="xoxb-bench",
+                slack_app_token="xapp-bench",
+                slack_api_url=slack.api_url,
+                support_slack_channel="CSUPPORT",
+                intake_slack_channels=["CINTAKE"],
+                agent_user_ids=[AGENT],
+                database_url=url,
+                host="127.0.0.1",
+                port=PORT,
+            )
+            stored = Stored(url)
+            async with bot_processes(settings_env(settings), Path(tmp)) as bots:
+                bot = await bots.start()
+                await slack.wait_connected(timeout=60)
+                await until_local(PORT, bots.logs)
+
+                started = time.perf_counter()
+                await post_all(slack, texts, 0)
+                await stored.reach(len(texts))
+                rate = len(texts) / (time.perf_counter() - started)
+
+                intake = asyncio.create_task(post_all(slack, texts, len(texts)))
+                latencies: list[float] = []
+                await asyncio.sleep(0.5)  # intake at full speed
+                while not intake.done():
+                    latencies += await command_round(slack, commands)
+                    await asyncio.sleep(0.2)
+                await intake
+                await stored.reach(2 * len(texts))
+                await bot.terminate()
+            await stored.engine.dispose()
+    finally:
+        await slack.stop()
+    latencies.sort()
+    return [
+        {
+            "bench": "intake",
+            "texts": len(texts),
+            "intake_per_s": round(rate, 1),
+            "raw_batched_encode_per_s": round(raw_rate, 1),
+            "ratio": round(rate / raw_rate, 3),
+            "target": "ratio >= 0.8",
+        },
+        {
+            "bench": "ack_latency",
+            "commands": len(latencies),
+            "concurrent": commands,
+            "p50_s": round(statistics.median(latencies), 4),
+            "p99_s": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 4),
+            "max_s": round(latencies[-1], 4),
+            "target": "p99 <= 0.05 s",
+        },
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=600)
+    parser.add_argument("--commands", type=int, default=50)
+    args = parser.parse_args()
+    texts = banking_texts(args.texts)
+    raw = raw_encode_rate(texts)
+    for line in asyncio.run(measure(texts, args.commands, raw)):
+        sys.stdout.write(json.dumps(line) + "\n")
+
+
+if __name__ == "__main__":
+    main()

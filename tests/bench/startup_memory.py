@@ -1,0 +1,133 @@
+"""Benchmark: start-up time to Socket Mode, and peak memory against a bare model process.
+
+Run: `.venv/bin/python -m tests.bench.startup_memory [--messages 32]`. Prints one JSON line:
+- `connected_s`: from spawning `casebot run` (SQLite, the local Slack emulator) until its
+  Socket Mode connection is up (target <= 3 s; the model loads in the background);
+- `model_ready_s`: until `/health` reports the local classifier;
+- `peak_rss_mb` of the bot after it triaged `--messages` Slack messages (VmHWM), against
+  `bare_rss_mb`: a bare Python process that loads the same model and encodes one batch of
+  that many texts, and the ratio (target <= 1.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.emulator import SlackEmulator
+from bot.settings import Settings
+from tests.e2e.bot_process import bot_processes, settings_env
+
+BARE = """
+import resource
+from services.triage.embeddings import load_encoder
+encoder = load_encoder()
+encoder.encode([f"my card payment {n} was declined twice" for n in range({n})])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bare_peak_mb(messages: int) -> float:
+    """Peak RSS of a process that only loads the model and encodes one batch."""
+    out = subprocess.run(
+        [sys.executable, "-c", BARE.replace("{n}", str(messages))],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert match, status
+    return int(match.group(1)) / 1024
+
+
+async def measure(messages: int) -> dict[str, object]:
+    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
+    await slack.start()
+    slack.add_channel("CSUPPORT", "support")
+    slack.add_channel("CINTAKE", "help")
+    for n in range(messages):
+        slack.add_user(f"UB{n}", f"customer{n}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                slack_bot_token="xoxb-bench",
+                slack_app_token="xapp-bench",
+                slack_api_url=slack.api_url,
+                support_slack_channel="CSUPPORT",
+                intake_slack_channels=["CINTAKE"],
+                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                host="127.0.0.1",
+                port=18765,
+            )
+            async with bot_processes(settings_env(settings), Path(tmp)) as bots:
+                started = time.perf_counter()
+                bot = await bots.start()
+                await slack.wait_connected(timeout=60)
+                connected = time.perf_counter() - started
+                await until_local(settings.port, bots.logs)
+                ready = time.perf_counter() - started
+                for n in range(messages):
+                    await slack.user_message(f"UB{n}", "CINTAKE", f"card payment {n} declined")
+                async with asyncio.timeout(120):
+                    while True:
+                        if len(cards(slack)) >= messages:
+                            break
+                        await asyncio.sleep(0.1)
+                peak = peak_mb(bot.pid)
+                await bot.terminate()
+    finally:
+        await slack.stop()
+    bare = bare_peak_mb(messages)
+    return {
+        "bench": "startup_memory",
+        "connected_s": round(connected, 2),
+        "model_ready_s": round(ready, 2),
+        "peak_rss_mb": round(peak, 1),
+        "bare_rss_mb": round(bare, 1),
+        "rss_ratio": round(peak / bare, 3),
+        "target": "connected <= 3 s; peak RSS <= 1.25x bare",
+    }
+
+
+def cards(slack: SlackEmulator) -> list[dict[str, object]]:
+    return [m for m in slack.messages("CSUPPORT") if str(m.get("text", "")).startswith("Case #")]
+
+
+async def until_local(port: int, logs: object) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(120):
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                    if (await response.json()).get("triage") == "local":
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=32)
+    args = parser.parse_args()
+    sys.stdout.write(json.dumps(asyncio.run(measure(args.messages))) + "\n")
+
+
+if __name__ == "__main__":
+    main()

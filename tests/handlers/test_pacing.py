@@ -1,0 +1,50 @@
+"""The per-channel posting pace (pure: a fake clock)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.slack.pacing import ChannelPacer
+from services.outbox import DeliveryDeferred
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_of_three_then_one_per_second_per_channel() -> None:
+    clock = Clock()
+    pacer = ChannelPacer(per_second=1.0, burst=3, clock=clock)
+    assert [pacer.reserve("C1") for _ in range(5)] == [0, 0, 0, 1.0, 2.0]
+    assert pacer.reserve("C2") == 0, "channels are paced apart"
+    clock.now += 10
+    assert pacer.reserve("C1") == 0, "an idle channel has its burst back"
+
+
+def test_a_post_too_far_ahead_is_deferred_not_held() -> None:
+    pacer = ChannelPacer(per_second=1.0, burst=1, max_wait=2.0, clock=Clock())
+    assert [pacer.reserve("C1") for _ in range(3)] == [0, 1.0, 2.0]
+    with pytest.raises(DeliveryDeferred) as deferred:
+        pacer.reserve("C1")
+    assert deferred.value.seconds == 3.0
+    assert pacer.reserve("C2") == 0
+
+
+@given(st.lists(st.floats(min_value=0, max_value=5), min_size=1, max_size=60))
+def test_no_window_of_ten_seconds_has_more_than_ten_posts_plus_the_burst(
+    gaps: list[float],
+) -> None:
+    clock = Clock()
+    pacer = ChannelPacer(per_second=1.0, burst=3, max_wait=1e9, clock=clock)
+    sent = []
+    for gap in gaps:
+        clock.now += gap
+        sent.append(clock.now + pacer.reserve("C"))
+    for start in sent:
+        assert sum(start <= t < start + 10 for t in sent) <= 10 + 2
