@@ -17,6 +17,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, text
@@ -24,7 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 
 from services.audit import audit
-from services.outbox import OutboxKind
+from services.outbox import DeliveryDeferred, OutboxKind
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, OutboxStatus, utcnow
 
@@ -36,6 +37,11 @@ CLAIM_LOCK = 0x0CA5EB07
 Deliver = Callable[[OutboxItem, bool], Awaitable[None]]
 # Kinds whose delivery renders current state, so only the newest pending one matters.
 COALESCING_KINDS = frozenset({OutboxKind.CASE_CARD.value})
+# Kinds whose consecutive pending rows of one key go out as one delivery (a "batch" payload):
+# a burst of messages into one thread (a ticket storm's master) is one post, not hundreds.
+MERGEABLE_KINDS = frozenset({OutboxKind.CASE_THREAD.value})
+MERGE_MAX_ITEMS = 20
+MERGE_MAX_CHARS = 3_000
 # Notifications to people are audited when sent; card renders and mirrors are not worth a row.
 AUDITED_KINDS = frozenset(
     k.value for k in OutboxKind if k not in (OutboxKind.CASE_CARD, OutboxKind.CASE_THREAD)
@@ -182,17 +188,20 @@ class OutboxDispatcher:
         return list(groups.values())
 
     async def _deliver_group(self, group: list[OutboxItem]) -> None:
-        for index, item in enumerate(group):
-            later = group[index + 1 :]
-            superseded = item.kind in COALESCING_KINDS and any(x.kind == item.kind for x in later)
+        steps = plan(group)
+        for index, step in enumerate(steps):
+            later = [row for rest in steps[index + 1 :] for row in rest.rows]
             try:
                 await asyncio.wait_for(
-                    self._deliver(item, superseded), timeout=self._delivery_timeout
+                    self._deliver(step.item, step.superseded), timeout=self._delivery_timeout
                 )
-            except Exception as exc:  # any failure is retried; none may kill the dispatcher
-                await self._failed(item, exc, release=later)
+            except DeliveryDeferred as deferred:
+                await self._deferred(step.rows, deferred, release=later)
                 return
-            await self._done(item)
+            except Exception as exc:  # any failure is retried; none may kill the dispatcher
+                await self._failed(step.rows[0], exc, release=step.rows[1:] + later)
+                return
+            await self._done(step.rows)
 
     async def release(self) -> int:
         """On an orderly stop: give back the leases of rows not delivered, for the next process.
@@ -214,12 +223,12 @@ class OutboxDispatcher:
             )
         return len(held)
 
-    async def _done(self, item: OutboxItem) -> None:
-        self._held.discard(item.id or 0)
+    async def _done(self, items: list[OutboxItem]) -> None:
+        self._held.difference_update(item.id or 0 for item in items)
         async with self._sessions() as session, session.begin():
             await session.exec(
                 update(OutboxItem)
-                .where(col(OutboxItem.id) == item.id)
+                .where(col(OutboxItem.id).in_([item.id for item in items]))
                 .values(
                     status=OutboxStatus.DONE,
                     delivered_at=self._clock(),
@@ -227,15 +236,41 @@ class OutboxDispatcher:
                     claimed_by=None,
                 )
             )
-            if item.kind in AUDITED_KINDS:
-                audit(
-                    session,
-                    item.case_id,
-                    "notification.sent",
-                    "casebot",
-                    kind=item.kind,
-                    outbox_id=item.id,
+            for item in items:
+                if item.kind in AUDITED_KINDS:
+                    audit(
+                        session,
+                        item.case_id,
+                        "notification.sent",
+                        "casebot",
+                        kind=item.kind,
+                        outbox_id=item.id,
+                    )
+
+    async def _deferred(
+        self, run: list[OutboxItem], deferred: DeliveryDeferred, *, release: list[OutboxItem]
+    ) -> None:
+        """Not now, later: the rows wait `deferred.seconds`; no failed attempt is counted."""
+        self._held.difference_update(x.id or 0 for x in (*run, *release))
+        async with self._sessions() as session, session.begin():
+            await session.exec(
+                update(OutboxItem)
+                .where(col(OutboxItem.id).in_([x.id for x in run]))
+                .values(
+                    next_attempt_at=self._clock() + timedelta(seconds=deferred.seconds),
+                    claimed_until=None,
+                    claimed_by=None,
                 )
+            )
+            if release:
+                await session.exec(
+                    update(OutboxItem)
+                    .where(col(OutboxItem.id).in_([x.id for x in release]))
+                    .values(claimed_until=None, claimed_by=None)
+                )
+        log.debug(
+            "outbox items %s deferred %.1f s: %s", [x.id for x in run], deferred.seconds, deferred
+        )
 
     async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
         self._held.difference_update(x.id or 0 for x in (item, *release))
@@ -290,3 +325,56 @@ def _waiting(item: type[OutboxItem], now: datetime) -> ColumnElement[bool]:
         and_(col(item.claimed_until).is_not(None), col(item.claimed_until) > now),
         and_(col(item.next_attempt_at).is_not(None), col(item.next_attempt_at) > now),
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One delivery standing for one or more rows of a key."""
+
+    item: OutboxItem
+    superseded: bool
+    rows: list[OutboxItem]
+
+
+def plan(group: list[OutboxItem]) -> list[Step]:
+    """How to deliver one key's due rows, in order, with as few posts as say the same.
+
+    A card render shows the case as it is at delivery, so of several renders only the first
+    (it may be the card's first post, which the thread needs) and the last count: the last
+    goes at the end and stands for the ones between. Consecutive thread mirrors, then side by
+    side, go as one post (a "batch" payload), up to MERGE_MAX_ITEMS and about
+    MERGE_MAX_CHARS.
+    """
+    cards = [row for row in group if row.kind in COALESCING_KINDS]
+    first_card, last_card = (cards[0], cards[-1]) if len(cards) > 1 else (None, None)
+    steps: list[Step] = []
+    mirrors: list[OutboxItem] = []
+
+    def flush() -> None:
+        if mirrors:
+            steps.append(Step(merged(mirrors), False, list(mirrors)))
+            mirrors.clear()
+
+    for row in group:
+        if last_card is not None and row.kind in COALESCING_KINDS and row is not first_card:
+            continue  # rendered once, by the last render, at the end
+        if row.kind in MERGEABLE_KINDS:
+            size = sum(len(str(m.payload.get("text", ""))) for m in (*mirrors, row))
+            if len(mirrors) >= MERGE_MAX_ITEMS or (mirrors and size > MERGE_MAX_CHARS):
+                flush()
+            mirrors.append(row)
+            continue
+        flush()
+        steps.append(Step(row, row is first_card, [row]))
+    flush()
+    if last_card is not None:
+        between = [row for row in cards if row is not first_card and row is not last_card]
+        steps.append(Step(last_card, False, [last_card, *between]))
+    return steps
+
+
+def merged(rows: list[OutboxItem]) -> OutboxItem:
+    """One delivery standing for several mirrors: the first row, every payload in `batch`."""
+    if len(rows) == 1:
+        return rows[0]
+    return rows[0].model_copy(update={"payload": {"batch": [row.payload for row in rows]}})

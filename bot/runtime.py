@@ -37,6 +37,7 @@ from handlers.email.poller import ImapPoller, mailbox_key
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
 from handlers.webhook import routes as webhook_routes
 from handlers.webhook.notifier import WebhookNotifier
@@ -132,7 +133,9 @@ class Runtime:
         # The model loads in the background: Socket Mode connects meanwhile and acks at once;
         # intake waits for the model (Triager.classify), nothing else does.
         self._triage_task = asyncio.create_task(self._start_triage(), name="triage-start")
-        notifier = SlackNotifier(client, self.cases, channels)
+        notifier = SlackNotifier(
+            client, self.cases, channels, pacer=ChannelPacer(per_second=s.slack_posts_per_second)
+        )
         mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
         mailer = email_notifier(s, smtp, sessions, self.clock) if smtp else None

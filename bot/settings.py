@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # Seconds between Socket Mode pings; a connection that drops without a close frame is
     # noticed (and replaced) within about two of these.
     socket_mode_ping_interval: float = Field(default=10.0, gt=0)
+    # Posts per second into one Slack channel (Slack allows about 1, with short bursts);
+    # the rest wait their turn in the outbox.
+    slack_posts_per_second: float = Field(default=1.0, gt=0)
 
     # Triage: a service catalog of your own (YAML) instead of the shipped default.
     catalog_path: Path | None = None

@@ -7,10 +7,13 @@ only the newest update, and a retried update never shows stale data.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks
+from handlers.slack.pacing import ChannelPacer
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
@@ -23,6 +26,20 @@ def closure_line(number: int, payload: dict[str, object]) -> str:
     """`Case #<N> closed at <ISO-8601 UTC> by <agent>` (DESIGN.md, rule 3)."""
     closed_at = blocks.iso_utc(datetime.fromisoformat(str(payload["closed_at"])))
     return f"Case #{number} closed at {closed_at} by {blocks.person(str(payload['closed_by']))}"
+
+
+def mirror_text(entry: dict[str, Any]) -> str:
+    """One mirrored message: who wrote it (customer, agent by another channel, system), then
+    the text, defused so that it cannot ping anyone."""
+    author, via = str(entry.get("author", "")), str(entry.get("via", ""))
+    match entry.get("role", "customer"):
+        case "agent":
+            heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
+        case "system":
+            heading = f":warning: *{author or 'Casebot'}*:"
+        case _:
+            heading = f"*{author or 'Customer'}* (customer) wrote:"
+    return f"{heading}\n{blocks.defuse(str(entry.get('text', '')))}"
 
 
 CARD_EVENT = "casebot_case_card"  # message metadata that names a card's case
@@ -41,10 +58,23 @@ class UnsupportedChannel(Exception):
 class SlackNotifier:
     """Turns semantic outbox kinds into Slack Web API calls."""
 
-    def __init__(self, client: AsyncWebClient, cases: CaseService, channels: Channels) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        cases: CaseService,
+        channels: Channels,
+        *,
+        pacer: ChannelPacer | None = None,
+    ) -> None:
         self._client = client
         self._cases = cases
         self._channels = channels
+        self._pacer = pacer or ChannelPacer()
+
+    async def _post(self, **message: Any) -> AsyncSlackResponse:
+        """chat.postMessage at the channel's pace (Slack: about one per second per channel)."""
+        await self._pacer.slot(str(message["channel"]))
+        return await self._client.chat_postMessage(**message)
 
     async def deliver(self, item: OutboxItem, view: CaseView, *, superseded: bool) -> None:
         kind = OutboxKind(item.kind)
@@ -53,13 +83,8 @@ class SlackNotifier:
             case OutboxKind.CASE_CARD:
                 await self._card(view, superseded=superseded)
             case OutboxKind.CASE_THREAD:
-                await self._post_in_card_thread(
-                    view,
-                    payload.get("text", ""),
-                    payload.get("author", ""),
-                    role=payload.get("role", "customer"),
-                    via=payload.get("via", ""),
-                )
+                # several mirrors merged by the dispatcher come as one "batch"
+                await self._post_in_card_thread(view, payload.get("batch") or [payload])
             case OutboxKind.CASE_ATTACHMENT:
                 await self._attachment(view, int(payload["attachment_id"]))
             case OutboxKind.CUSTOMER_ACK:
@@ -92,7 +117,7 @@ class SlackNotifier:
                     payload.get("by", ""),
                 )
             case OutboxKind.CLOSURE_LOG:
-                await self._client.chat_postMessage(
+                await self._post(
                     channel=self._channels.log, text=closure_line(view.case.number, payload)
                 )
 
@@ -116,7 +141,7 @@ class SlackNotifier:
                 channel=self._channels.support, ts=found, text=blocks.card_text(case), blocks=card
             )
             return
-        response = await self._client.chat_postMessage(
+        response = await self._post(
             channel=self._channels.support,
             text=blocks.card_text(case),
             blocks=card,
@@ -160,22 +185,13 @@ class SlackNotifier:
                 return master.card_channel, master.card_ts
         raise NotReady(f"case #{case.number} has no card yet")
 
-    async def _post_in_card_thread(
-        self, view: CaseView, text: str, author: str, *, role: str, via: str
-    ) -> None:
-        """Mirror a message under the card; `role` says who wrote it."""
+    async def _post_in_card_thread(self, view: CaseView, entries: list[dict[str, Any]]) -> None:
+        """Mirror messages under the card, in one post; each entry's `role` says who wrote it."""
         channel, thread_ts = await self._thread_host(view.case)
-        match role:
-            case "agent":
-                heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
-            case "system":
-                heading = f":warning: *{author or 'Casebot'}*:"
-            case _:
-                heading = f"*{author or 'Customer'}* (customer) wrote:"
-        await self._client.chat_postMessage(
+        await self._post(
             channel=channel,
             thread_ts=thread_ts,
-            text=f"{heading}\n{blocks.defuse(text)}",
+            text="\n\n".join(mirror_text(entry) for entry in entries),
             unfurl_links=False,
         )
 
@@ -201,7 +217,7 @@ class SlackNotifier:
                 f"case #{case.number}: no outbound adapter for source {case.source!r}"
             )
         is_dm = case.origin_channel.startswith("D")
-        await self._client.chat_postMessage(
+        await self._post(
             channel=case.origin_channel,
             thread_ts=None if is_dm else case.origin_thread_ts,
             text=text,
@@ -218,7 +234,7 @@ class SlackNotifier:
                 channel=case.card_channel, message_ts=case.card_ts
             )
             link = f" · <{permalink['permalink']}|open card>"
-        await self._client.chat_postMessage(
+        await self._post(
             channel=self._channels.alerts,
             text=(
                 f":rotating_light: *Case #{case.number} escalated* ({reason}): {label}{link}\n"

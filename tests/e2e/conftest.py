@@ -72,6 +72,9 @@ def make_settings(slack: SlackEmulator, db_url: str) -> Callable[..., Settings]:
             "reopen_window_hours": 72.0,
             "host": "127.0.0.1",
             "port": 0,  # any free port; the runtime reports the one it bound
+            # Slack's pace (about 1 post per second per channel) has tests of its own; the
+            # others would only wait for it.
+            "slack_posts_per_second": 100.0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
