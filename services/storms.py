@@ -30,6 +30,7 @@ from storage.queries import is_postgres
 
 STORM_LOCK = 7_420_001  # pg_advisory_xact_lock key: one storm decision at a time
 INCIDENT_CUSTOMER = storm_queries.INCIDENT_CUSTOMER
+STORM_NEIGHBOURS = 200  # a storm's newest children a new case is compared with
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,22 @@ async def place(
     placement = Placement()
 
     masters = await storm_queries.open_masters(session)
-    master_vectors = await storm_queries.embeddings(session, [m.number for m in masters])
     by_id = {m.number: m for m in masters}
-    near_master = most_similar(
-        vector,
-        [(cid, from_bytes(v)) for cid, v in master_vectors if cid in by_id],
-        config.similarity,
+    # A new case joins a storm when it is like the master's first report or like one of its
+    # newest children (a storm drifts: other order numbers, other words).
+    known = [
+        (cid, from_bytes(v))
+        for cid, v in await storm_queries.embeddings(session, list(by_id))
+        if cid in by_id
+    ]
+    children = await storm_queries.recent_children_embeddings(
+        session, list(by_id), since, limit=STORM_NEIGHBOURS
     )
+    master_of = {cid: cid for cid, _ in known} | {cid: mid for mid, cid, _ in children}
+    known += [(cid, from_bytes(v)) for _, cid, v in children]
+    near_master = most_similar(vector, known, config.similarity)
     if near_master:
-        master = by_id[near_master[0][0]]
+        master = by_id[master_of[near_master[0][0]]]
         _join(session, case, master, now)
         placement.master = master
         return placement

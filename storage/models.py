@@ -60,6 +60,10 @@ class Case(SQLModel, table=True):
         Index("ix_cases_origin", "origin_channel", "origin_thread_ts"),
         Index("ix_cases_reminder_due", "status", "reminder_sent_at", "created_at"),
         Index("ix_cases_sla_due", "status", "sla_alerted_at", "sla_due_at"),
+        # The inactivity sweep: active, not alerted yet, waiting since before the cutoff.
+        Index(
+            "ix_cases_inactivity_due", "status", "inactivity_alerted_at", "last_customer_message_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -28,6 +28,23 @@ async def embeddings(session: AsyncSession, case_ids: Sequence[int]) -> list[tup
     return [(cid, vector) for cid, vector in (await session.exec(stmt)).all()]
 
 
+async def recent_children_embeddings(
+    session: AsyncSession, master_ids: Sequence[int], since: datetime, *, limit: int
+) -> list[tuple[int, int, bytes]]:
+    """(master id, child id, vector) of the newest children of these masters since `since`:
+    a storm drifts (other order numbers, other words) away from its first report."""
+    if not master_ids:
+        return []
+    stmt = (
+        select(Case.master_id, CaseEmbedding.case_id, CaseEmbedding.vector)
+        .join(Case, col(Case.id) == col(CaseEmbedding.case_id))
+        .where(col(Case.master_id).in_(master_ids), col(CaseEmbedding.created_at) >= since)
+        .order_by(col(CaseEmbedding.case_id).desc())
+        .limit(limit)
+    )
+    return [(int(mid or 0), cid, vector) for mid, cid, vector in (await session.exec(stmt)).all()]
+
+
 async def recent_open_embeddings(
     session: AsyncSession, since: datetime, *, exclude: int
 ) -> list[tuple[int, bytes]]:

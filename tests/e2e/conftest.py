@@ -111,6 +111,17 @@ async def bot(start_bot: Callable[..., Any]) -> Runtime:
 # --- reading what the bot did ----------------------------------------------------------------
 
 
+def mirrored(slack: SlackEmulator, card_ts: str) -> list[str]:
+    """The customer messages mirrored under a card, in order (a burst may share one post)."""
+    texts = []
+    for reply in slack.replies(SUPPORT, card_ts):
+        for chunk in reply.get("text", "").split("\n\n"):
+            heading, _, text = chunk.partition("\n")
+            if heading.endswith("(customer) wrote:"):
+                texts.append(text)
+    return texts
+
+
 def cards(slack: SlackEmulator) -> list[JSON]:
     """Case cards posted in the support channel, in order."""
     return [m for m in slack.messages(SUPPORT) if re.match(r"Case #\d+ \(", m.get("text", ""))]

@@ -8,7 +8,16 @@ from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from services.types import Actor
 from storage.models import Case, OutboxItem, OutboxStatus
-from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card, cards, outbox_settled
+from tests.e2e.conftest import (
+    AGENT,
+    CUSTOMER,
+    INTAKE,
+    SUPPORT,
+    card,
+    cards,
+    mirrored,
+    outbox_settled,
+)
 
 
 async def test_rate_limits_server_errors_and_dropped_connections_are_retried(
@@ -42,13 +51,11 @@ async def test_a_refusing_slack_holds_later_deliveries_of_the_case_back_in_order
     await slack.user_message(CUSTOMER, INTAKE, "second")
 
     posted = await card(slack, 1, where=lambda m: True)
-    replies = await slack.wait_for(
-        lambda: (
-            len(slack.replies(SUPPORT, posted["ts"])) == 2 and slack.replies(SUPPORT, posted["ts"])
-        ),
+    texts = await slack.wait_for(
+        lambda: len(mirrored(slack, posted["ts"])) == 2 and mirrored(slack, posted["ts"]),
         timeout=20,
     )
-    assert [r["text"].splitlines()[-1] for r in replies] == ["first", "second"]
+    assert texts == ["first", "second"]
     async with bot.sessions() as session:
         rows = (await session.exec(select(OutboxItem))).all()
     assert max(r.attempts for r in rows) >= 1

@@ -21,7 +21,7 @@ from tests.e2e.conftest import (
     buttons,
     card,
     cards,
-    texts,
+    mirrored,
 )
 
 
@@ -61,7 +61,7 @@ async def test_follow_ups_update_one_card_and_alert_once(
     for text in ("anyone?", "hello??", "still waiting"):
         await slack.user_message(CUSTOMER, INTAKE, text)
 
-    await slack.wait_for(lambda: len(slack.replies(SUPPORT, posted["ts"])) == 4)
+    await slack.wait_for(lambda: len(mirrored(slack, posted["ts"])) == 4)
     alerts = await slack.wait_for(lambda: slack.messages(ALERTS))
     await card(slack, 1, where=lambda m: "follow-ups" in str(m["blocks"]))
     await bot.dispatcher.drain_once()
@@ -107,11 +107,10 @@ async def test_redelivered_envelope_and_event_have_one_effect(
     await slack.send_envelope(other_event)
     await slack.user_message(CUSTOMER, INTAKE, "a real second message")
     posted = await card(slack, 1)
-    await slack.wait_for(lambda: len(slack.replies(SUPPORT, posted["ts"])) == 2)
+    await slack.wait_for(lambda: len(mirrored(slack, posted["ts"])) == 2)
     await bot.dispatcher.drain_once()
 
-    assert texts(slack.replies(SUPPORT, posted["ts"]))[0].endswith("duplicate me")
-    assert len(slack.replies(SUPPORT, posted["ts"])) == 2
+    assert mirrored(slack, posted["ts"]) == ["duplicate me", "a real second message"]
     assert len([m for m in slack.replies(INTAKE, message["ts"]) if m.get("bot_id")]) == 1
     assert len(cards(slack)) == 1
     case = await bot.cases.get(1)
@@ -126,14 +125,11 @@ async def test_a_burst_of_messages_is_mirrored_in_the_order_written(
         await slack.user_message(CUSTOMER, INTAKE, text)
 
     posted = await card(slack, 1)
-    mirrored = await slack.wait_for(
-        lambda: (
-            len(slack.replies(SUPPORT, posted["ts"])) == len(sent)
-            and slack.replies(SUPPORT, posted["ts"])
-        ),
+    shown = await slack.wait_for(
+        lambda: len(mirrored(slack, posted["ts"])) == len(sent) and mirrored(slack, posted["ts"]),
         timeout=15,
     )
-    assert [m["text"].splitlines()[-1] for m in mirrored] == sent
+    assert shown == sent
     assert len(cards(slack)) == 1
 
 

@@ -181,3 +181,35 @@ def test_most_similar_orders_and_filters() -> None:
         (2, pytest.approx(0.7071, abs=1e-4)),
     ]
     assert most_similar(a, [], 0.5) == []
+
+
+async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """Each report is close to the one before, the last far from the first (other order
+    numbers, other words): they still make one storm, not a second master."""
+    from math import cos, sin
+
+    from services.storms import place
+
+    config = StormConfig(threshold=3, window_minutes=30, similarity=0.8)
+
+    def unit(angle: float) -> np.ndarray:
+        vector = np.zeros(384, dtype=np.float32)
+        vector[0], vector[1] = cos(angle), sin(angle)
+        return vector
+
+    angles = [0.05 * n for n in range(4)] + [0.15 + 0.15 * n for n in range(1, 13)]
+    for n, angle in enumerate(angles):
+        case = (await service.ingest(slack_message(f"report {n}", user=f"UD{n}"))).case
+        async with sessions() as session, session.begin():
+            loaded = await session.get(Case, case.number)
+            assert loaded is not None
+            await place(session, loaded, unit(angle), clock(), config)
+        clock.advance(seconds=5)
+    assert cos(angles[-1] - angles[3]) < 0.8, "the last report is unlike the master's"
+    async with sessions() as session:
+        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
+        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    assert len(masters) == 1
+    assert len(children) == len(angles)

@@ -1,0 +1,176 @@
+"""Benchmark: a storm of near-identical emails through Dovecot into Slack.
+
+Run: `.venv/bin/python -m tests.bench.email_storm [--mails 1000]`. `casebot run` is a
+separate process (SQLite, local classifier); the emulator in this process enforces Slack's
+pace (1 post per second per channel, bursts of 3, 429 beyond). Prints one JSON line: every
+mail stored (once), the master incidents, the alerts posted, the busiest channel's posts in
+its busiest 10-second window and over the whole run, the 429s the bot ran into, and how long
+storing and delivering took. Targets: all stored, 1 master incident, <= 3 alerts, posts kept
+within 1 per second per channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.emulator import SlackEmulator
+from bot.settings import Settings
+from storage.models import Case, Message, OutboxItem, OutboxStatus
+from tests.e2e.bot_process import bot_processes, settings_env
+from tests.e2e.test_email_crash import append_all
+from tests.mail_servers import dovecot
+from tests.smtp_server import smtp_server
+
+SUPPORT, ALERTS = "CSUPPORT", "CALERTS"
+
+
+def storm_mail(n: int) -> bytes:
+    return (
+        f"From: Customer {n} <storm{n}@example.org>\r\nTo: support@example.com\r\n"
+        f"Subject: Checkout is down\r\nMessage-ID: <storm-{n}@example.org>\r\n\r\n"
+        f"The checkout page shows error 502 when I try to pay for my order {n}.\r\n"
+    ).encode()
+
+
+class Db:
+    def __init__(self, url: str) -> None:
+        self.engine = create_async_engine(url)
+
+    async def scalar(self, stmt: Any) -> int:
+        async with AsyncSession(self.engine) as session:
+            return int((await session.exec(stmt)).one())
+
+    async def stored(self) -> int:
+        stmt = select(func.count()).select_from(Message).where(Message.source == "email")
+        return await self.scalar(stmt)
+
+    async def pending(self) -> int:
+        stmt = select(func.count()).select_from(OutboxItem)
+        return await self.scalar(stmt.where(OutboxItem.status == OutboxStatus.PENDING))
+
+    async def masters(self) -> int:
+        stmt = select(func.count()).select_from(Case).where(col(Case.is_master).is_(True))
+        return await self.scalar(stmt)
+
+
+def busiest(slack: SlackEmulator) -> tuple[str, int, float]:
+    """(channel, most posts in any 10 s window, posts per second over its posting span)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for call in slack.calls_to("chat.postMessage"):
+        if call.ok:
+            times[str(call.args.get("channel"))].append(call.at)
+    best = ("", 0, 0.0)
+    for channel, stamps in times.items():
+        stamps.sort()
+        window = max(sum(1 for t in stamps if s <= t < s + 10) for s in stamps)
+        span = max(stamps[-1] - stamps[0], 1.0)
+        if window > best[1]:
+            best = (channel, window, len(stamps) / span)
+    return best
+
+
+async def until(check: Any, timeout: float) -> None:  # noqa: ASYNC109
+    async with asyncio.timeout(timeout):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.25)
+
+
+async def measure(mails: int) -> dict[str, Any]:
+    slack = SlackEmulator(bot_token="xoxb-b", app_token="xapp-b", post_rate_per_channel=1.0)
+    await slack.start()
+    slack.add_channel(SUPPORT, "support")
+    slack.add_channel(ALERTS, "support-alerts")
+    try:
+        with tempfile.TemporaryDirectory() as tmp, smtp_server() as (smtp_port, inbox):
+            async with dovecot(Path(tmp)) as imap:
+                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                settings = Settings(
+                    _env_file=None,  # type: ignore[call-arg]
+                    slack_bot_token="xoxb-b",
+                    slack_app_token="xapp-b",
+                    slack_api_url=slack.api_url,
+                    support_slack_channel=SUPPORT,
+                    alerting_slack_channel=ALERTS,
+                    database_url=url,
+                    imap_server=imap.host,
+                    imap_port=imap.port,
+                    imap_email=imap.user,
+                    imap_password=imap.password,
+                    imap_ssl=False,
+                    email_poll_interval=1.0,
+                    smtp_server="127.0.0.1",
+                    smtp_port=smtp_port,
+                    smtp_starttls=False,
+                    support_email="support@example.com",
+                    host="127.0.0.1",
+                    port=0,
+                )
+                db = Db(url)
+                async with bot_processes(settings_env(settings), Path(tmp)) as bots:
+                    await bots.start()
+                    await slack.wait_connected(timeout=60)
+                    started = time.perf_counter()
+                    await append_all(imap, [storm_mail(n) for n in range(mails)])
+                    appended = time.perf_counter() - started
+
+                    async def all_stored() -> bool:
+                        return await db.stored() >= mails
+
+                    await until(all_stored, 900)
+                    stored_s = time.perf_counter() - started
+
+                    async def drained() -> bool:
+                        return await db.pending() == 0 and len(inbox.messages) >= mails
+
+                    await until(drained, 900)
+                    delivered_s = time.perf_counter() - started
+                    stored, masters = await db.stored(), await db.masters()
+                    await bots.started[-1].terminate()
+                await db.engine.dispose()
+    finally:
+        await slack.stop()
+    channel, window, rate = busiest(slack)
+    alerts = [m for m in slack.messages(ALERTS) if "escalated" in str(m.get("text", ""))]
+    limited = [c for c in slack.calls_to("chat.postMessage") if c.error == "ratelimited"]
+    return {
+        "bench": "email_storm",
+        "mails": mails,
+        "stored": stored,
+        "master_incidents": masters,
+        "alerts": len(alerts),
+        "acks_sent": len(inbox.messages),
+        "busiest_channel": channel,
+        "busiest_posts_in_10s": window,
+        "busiest_posts_per_s": round(rate, 2),
+        "slack_429s": len(limited),
+        "append_s": round(appended, 1),
+        "stored_s": round(stored_s, 1),
+        "delivered_s": round(delivered_s, 1),
+        "target": "all stored, 1 master, <= 3 alerts, <= 1 post/s per channel",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=1000)
+    args = parser.parse_args()
+    sys.stdout.write(json.dumps(asyncio.run(measure(args.mails))) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Issue 5: `kill -9` of the bot twice during a storm of 1,000 near-identical emails.
+
+After the restarts: every mail stored once, one master incident, each alert once, and
+each of the 1,000 customers acknowledged once. "Once" for mail means one Message-ID: a
+process killed between the SMTP server's "250 OK" and its own commit sends that mail again
+with the same Message-ID (no SMTP server can tell us it already has it), and receivers
+collapse it; at most one such resend per kill is allowed, and each is checked to carry the
+same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.emulator import SlackEmulator
+from bot.settings import Settings
+from storage.models import Case, Message, OutboxItem, OutboxStatus
+from tests.e2e.bot_process import BotProcesses, bot_processes, settings_env
+from tests.e2e.conftest import ALERTS, cards
+from tests.e2e.test_email_crash import Database, append_all, at_least, eventually, start
+from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
+from tests.mail_servers import dovecot
+from tests.smtp_server import Inbox, smtp_server
+
+log = logging.getLogger(__name__)
+
+MAILS = 1000
+KILL_AT = (120, 450)  # kill when this many mails are stored
+BUDGET = 300.0
+
+
+def storm_mail(n: int) -> bytes:
+    return (
+        f"From: Customer {n} <storm{n:04d}@example.org>\r\n"
+        f"To: {SUPPORT_EMAIL}\r\n"
+        "Subject: Checkout is down\r\n"
+        f"Message-ID: <storm-{n:04d}@example.org>\r\n\r\n"
+        f"The checkout page shows error 502 when I try to pay for order {n}.\r\n"
+    ).encode()
+
+
+async def test_a_storm_survives_two_kills(
+    slack: SlackEmulator,
+    make_settings: Callable[..., Settings],
+    db_url: str,
+    tmp_path: Path,
+) -> None:
+    deadline = time.monotonic() + BUDGET
+    async with dovecot(tmp_path) as imap, asyncio.timeout(BUDGET + 15):
+        with smtp_server() as (smtp_port, inbox):
+            settings = make_settings(
+                imap_server=imap.host,
+                imap_port=imap.port,
+                imap_email=imap.user,
+                imap_password=imap.password,
+                imap_ssl=False,
+                email_poll_interval=1.0,
+                lease_seconds=3,
+                **smtp_settings(smtp_port),
+            )
+            await append_all(imap, [storm_mail(n) for n in range(MAILS)])
+            db = Database(db_url)
+            try:
+                async with bot_processes(settings_env(settings), tmp_path) as bots:
+                    started = time.monotonic()
+                    for threshold in KILL_AT:
+                        bot = await start(bots, slack, deadline)
+                        await eventually(
+                            f"{threshold} mails stored",
+                            lambda threshold=threshold: at_least(db, threshold),
+                            deadline=deadline,
+                            bots=bots,
+                        )
+                        await bot.kill()
+                        log.info("killed at %d stored", await db.stored())
+                    await start(bots, slack, deadline)
+                    await settled(bots, db, inbox, deadline)
+                    log.info("storm of %d settled in %.1f s", MAILS, time.monotonic() - started)
+                    assert await bots.started[-1].terminate() == 0, bots.logs()
+                await check(db, slack, inbox)
+            finally:
+                await db.engine.dispose()
+
+
+async def settled(bots: BotProcesses, db: Database, inbox: Inbox, deadline: float) -> None:
+    async def done() -> bool:
+        if await db.stored() < MAILS or (await db.outbox())[OutboxStatus.PENDING]:
+            return False
+        return len({r for rcpts in inbox.recipients for r in rcpts}) >= MAILS
+
+    await eventually("the storm to settle", done, deadline=deadline, bots=bots, interval=0.5)
+
+
+async def check(db: Database, slack: SlackEmulator, inbox: Inbox) -> None:
+    async def facts(session: AsyncSession) -> tuple[Counter[str], int, int, int]:
+        ids = Counter(str(m) for m in (await session.exec(select(Message.external_id))).all())
+        masters = int(
+            (
+                await session.exec(
+                    select(func.count()).select_from(Case).where(col(Case.is_master).is_(True))
+                )
+            ).one()
+        )
+        children = int(
+            (
+                await session.exec(
+                    select(func.count()).select_from(Case).where(col(Case.master_id).is_not(None))
+                )
+            ).one()
+        )
+        dead = int(
+            (
+                await session.exec(
+                    select(func.count())
+                    .select_from(OutboxItem)
+                    .where(OutboxItem.status == OutboxStatus.DEAD)
+                )
+            ).one()
+        )
+        return ids, masters, children, dead
+
+    ids, masters, children, dead = await db.read(facts)
+    assert [i for i, n in ids.items() if n > 1] == [], "stored twice"
+    assert set(ids) == {f"<storm-{n:04d}@example.org>" for n in range(MAILS)}, "lost mail"
+    assert masters == 1, f"{masters} master incidents"
+    assert children >= MAILS - 11, f"only {children} cases folded into the master"
+    assert dead == 0
+
+    alerts = Counter(
+        (m.group(1), m.group(2))
+        for a in slack.messages(ALERTS)
+        if (m := re.search(r"Case #(\d+) escalated\* \(([a-z_]+)\)", a.get("text", "")))
+    )
+    assert alerts and set(alerts.values()) == {1}, f"alerts posted twice: {alerts}"
+    assert len(alerts) <= 3, alerts
+    numbers = Counter(
+        int(m.group(1)) for c in cards(slack) if (m := re.match(r"Case #(\d+) \(", c["text"]))
+    )
+    assert set(numbers.values()) <= {1}, f"cards posted twice: {numbers}"
+
+    acks: dict[str, Counter[str]] = defaultdict(Counter)
+    for message, rcpts in zip(inbox.messages, inbox.recipients, strict=True):
+        for who in rcpts:
+            acks[who][str(message["Message-ID"])] += 1
+    assert len(acks) == MAILS, f"{MAILS - len(acks)} customers never acknowledged"
+    several = {who: ids for who, ids in acks.items() if len(ids) != 1}
+    assert several == {}, f"customers acknowledged more than once: {several}"
+    resent = sum(n - 1 for ids in acks.values() for n in ids.values())
+    log.info("%d acknowledgements, %d re-sent with the same Message-ID", len(acks), resent)
+    assert resent <= len(KILL_AT)
