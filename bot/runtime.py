@@ -71,6 +71,7 @@ class Runtime:
         self._poll_task: asyncio.Task[None] | None = None
         self._heartbeat: Heartbeat | None = None
         self._triage_task: asyncio.Task[None] | None = None
+        self._stopped = False
         self._heartbeat_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock
@@ -253,7 +254,11 @@ class Runtime:
             await self.poller.connected.wait()
 
     async def stop(self) -> None:
-        """Stop taking requests and envelopes, then stop the jobs, then close connections."""
+        """Stop taking requests and envelopes, then stop the jobs, then close connections.
+        A second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._http_server is not None:
             await self._http_server.stop()
         if self._handler is not None:

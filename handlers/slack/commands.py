@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Awaitable
 from typing import Any
@@ -14,6 +15,7 @@ from handlers.slack.agent_commands import agent_answer
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Command
 from services.errors import DomainError
+from storage.availability import unavailable
 
 CASE_HELP = (
     "*/case* — look up support cases\n"
@@ -27,6 +29,14 @@ CASE_HELP = (
 )
 _CASE_NUMBER = re.compile(r"#?(\d{1,9})")
 MAX_QUERY = 200
+
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "The case database is not reachable right now, so nothing was read or changed. "
+    "Please try again in a minute."
+)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -50,11 +60,17 @@ async def answered(answer: Awaitable[dict[str, Any]]) -> dict[str, Any]:
 
     Domain errors must not escape a listener: Bolt (1.30) can lose the envelope's ack when a
     listener raises within its 10 ms ack poll, and a refusal is an answer, not a failure.
+    Nor may a database outage, which fails that fast.
     """
     try:
         return await answer
     except DomainError as error:
         return ephemeral(str(error))
+    except Exception as error:  # an outage is an answer too, said plainly; a bug is raised
+        if not unavailable(error):
+            raise
+        log.warning("command failed, database unavailable: %s", error)
+        return ephemeral(UNAVAILABLE)
 
 
 def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:

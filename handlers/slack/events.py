@@ -13,6 +13,7 @@ from handlers.slack.ordering import KeyedLocks
 from handlers.slack.routing import Route, route_message
 from services.errors import DomainError
 from services.types import CustomerIdentity, InboundMessage
+from storage.availability import retrying
 
 log = logging.getLogger(__name__)
 SOURCE = "slack"
@@ -45,15 +46,18 @@ async def _customer_message(event: dict[str, Any], deps: SlackDeps) -> None:
     if event.get("channel_type") != "im" and await deps.people.is_agent(user):
         return  # agents chatting in an intake channel are not customers
     name = await deps.people.name(user)
-    result = await deps.cases.ingest(
-        InboundMessage(
-            source=SOURCE,
-            external_id=external_id(event),
-            body=event.get("text") or "",
-            customer=CustomerIdentity(name=name, slack_user_id=user),
-            origin_channel=event["channel"],
-            origin_thread_ts=event.get("thread_ts") or event["ts"],
-        )
+    inbound = InboundMessage(
+        source=SOURCE,
+        external_id=external_id(event),
+        body=event.get("text") or "",
+        customer=CustomerIdentity(name=name, slack_user_id=user),
+        origin_channel=event["channel"],
+        origin_thread_ts=event.get("thread_ts") or event["ts"],
+    )
+    # Slack has its ack already: while the database is away the message waits here (in
+    # order: the author's lock is held) rather than be lost.
+    result = await retrying(
+        lambda: deps.cases.ingest(inbound), what=f"message {inbound.external_id}"
     )
     log.info(
         "case #%s %s from %s",
@@ -71,12 +75,15 @@ async def _card_thread_reply(
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
     try:
-        await deps.cases.agent_message(
-            case.number,
-            actor,
-            event.get("text") or "",
-            source=SOURCE,
-            external_id=external_id(event),
+        await retrying(
+            lambda: deps.cases.agent_message(
+                case.number,
+                actor,
+                event.get("text") or "",
+                source=SOURCE,
+                external_id=external_id(event),
+            ),
+            what=f"agent reply {external_id(event)}",
         )
     except DomainError as error:
         await client.chat_postEphemeral(

@@ -15,6 +15,7 @@ from aiohttp import web
 from handlers.webhook.inbound import InvalidField, parse_message
 from handlers.webhook.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from services.cases import CaseService
+from storage.availability import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,17 @@ class MessagesEndpoint:
             return web.json_response(
                 {"error": str(exc), "field": exc.field, "reason": exc.reason}, status=422
             )
-        result = await self._cases.ingest(inbound)
+        try:
+            result = await self._cases.ingest(inbound)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("webhook message %s: database unavailable: %s", inbound.external_id, exc)
+            return web.json_response(
+                {"error": "storage is unavailable; nothing was stored, please retry"},
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return web.json_response(
             {
                 "case_number": result.case.number,
@@ -71,6 +82,9 @@ class MessagesEndpoint:
             },
             status=201 if result.created else 200,
         )
+
+
+RETRY_AFTER_SECONDS = 5
 
 
 def register(

@@ -126,7 +126,7 @@ async def measure(url: str, total: int) -> dict[str, Any]:
 
 
 async def run(backend: str, sizes: list[int]) -> None:
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for total in sizes:
             folder = Path(tmp) / str(total)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import statistics
 import sys
@@ -24,28 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.emulator import SlackEmulator
 from bot.settings import Settings
 from services.triage.embeddings import MiniLMEncoder
-from storage.models import Message
-from tests.bench.startup_memory import until_local
+from tests.bench.common import Stored, banking_texts, until_local
 from tests.e2e.bot_process import bot_processes, settings_env
 
-TEXTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "test.csv"
 IN_FLIGHT = 64
 BATCH = 32
 AGENT = "UAGENT"
 PORT = 18766
-
-
-def banking_texts(limit: int) -> list[str]:
-    with TEXTS.open(newline="") as f:
-        return [row["text"] for row in csv.DictReader(f)][:limit]
 
 
 def raw_encode_rate(texts: list[str]) -> float:
@@ -59,25 +46,6 @@ def raw_encode_rate(texts: list[str]) -> float:
             encoder.encode(texts[start : start + BATCH])
         best = max(best, len(texts) / (time.perf_counter() - started))
     return best
-
-
-class Stored:
-    """Counts customer messages in the bot's database (read-only, short statements)."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = create_async_engine(url)
-
-    async def count(self) -> int:
-        async with AsyncSession(self.engine) as session:
-            stmt = select(func.count()).select_from(Message).where(Message.source == "slack")
-            return int((await session.exec(stmt)).one())
-
-    async def reach(self, total: int, timeout: float = 600.0) -> None:  # noqa: ASYNC109
-        async with asyncio.timeout(timeout):
-            while True:
-                if await self.count() >= total:
-                    return
-                await asyncio.sleep(0.05)
 
 
 async def post_all(slack: SlackEmulator, texts: list[str], offset: int) -> None:
@@ -126,7 +94,7 @@ async def measure(texts: list[str], commands: int, raw_rate: float) -> list[dict
             async with bot_processes(settings_env(settings), Path(tmp)) as bots:
                 bot = await bots.start()
                 await slack.wait_connected(timeout=60)
-                await until_local(PORT, bots.logs)
+                await until_local(PORT)
 
                 started = time.perf_counter()
                 await post_all(slack, texts, 0)

@@ -22,17 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-
 from bot.emulator import SlackEmulator
 from bot.settings import Settings
+from tests.bench.common import Stored, banking_texts, until_local
 from tests.e2e.bot_process import bot_processes, settings_env
 
 BARE = """
 import resource
 from services.triage.embeddings import load_encoder
 encoder = load_encoder()
-encoder.encode([f"my card payment {n} was declined twice" for n in range({n})])
+from tests.bench.common import banking_texts
+encoder.encode(banking_texts({n}))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -81,15 +81,13 @@ async def measure(messages: int) -> dict[str, object]:
                 bot = await bots.start()
                 await slack.wait_connected(timeout=60)
                 connected = time.perf_counter() - started
-                await until_local(settings.port, bots.logs)
+                await until_local(settings.port)
                 ready = time.perf_counter() - started
-                for n in range(messages):
-                    await slack.user_message(f"UB{n}", "CINTAKE", f"card payment {n} declined")
-                async with asyncio.timeout(120):
-                    while True:
-                        if len(cards(slack)) >= messages:
-                            break
-                        await asyncio.sleep(0.1)
+                stored = Stored(settings.database_url)
+                for n, text in enumerate(banking_texts(messages)):
+                    await slack.user_message(f"UB{n}", "CINTAKE", text)
+                await stored.reach(messages, timeout=120)
+                await stored.engine.dispose()
                 peak = peak_mb(bot.pid)
                 await bot.terminate()
     finally:
@@ -104,22 +102,6 @@ async def measure(messages: int) -> dict[str, object]:
         "rss_ratio": round(peak / bare, 3),
         "target": "connected <= 3 s; peak RSS <= 1.25x bare",
     }
-
-
-def cards(slack: SlackEmulator) -> list[dict[str, object]]:
-    return [m for m in slack.messages("CSUPPORT") if str(m.get("text", "")).startswith("Case #")]
-
-
-async def until_local(port: int, logs: object) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(120):
-        while True:
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/health") as response:
-                    if (await response.json()).get("triage") == "local":
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 def main() -> None:

@@ -1,0 +1,71 @@
+"""Issue 5: Claude slow or failing. After a few slow calls the breaker opens and intake runs
+on the local classifier at the local classifier's speed (within 2x of a bot that has no
+key at all, measured in the same test)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.emulator import SlackEmulator
+from bot.runtime import Runtime
+from storage.models import Message
+from tests.fake_anthropic import SLOW, fake_anthropic
+
+SAMPLES = 8
+
+
+async def intake_latencies(slack: SlackEmulator, bot: Runtime, prefix: str) -> list[float]:
+    """Seconds from a customer's post to its message being stored, one customer at a time."""
+    latencies = []
+    for n in range(SAMPLES):
+        user = f"U{prefix}{n}"
+        slack.add_user(user, user.lower())
+        async with bot.sessions() as session:
+            before = int((await session.exec(select(func.count()).select_from(Message))).one())
+        started = time.perf_counter()
+        await slack.user_message(user, "CINTAKE1", f"My card payment {n} was declined twice")
+        async with asyncio.timeout(30):
+            while True:
+                async with bot.sessions() as session:
+                    stmt = select(func.count()).select_from(Message)
+                    if int((await session.exec(stmt)).one()) > before:
+                        break
+                await asyncio.sleep(0.005)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def test_a_slow_claude_opens_the_breaker_and_intake_keeps_local_speed(
+    slack: SlackEmulator, start_bot: Callable[..., Any]
+) -> None:
+    local: Runtime = await start_bot()
+    await local.triage_ready()
+    baseline = statistics.median(await intake_latencies(slack, local, "LOCAL"))
+    await local.stop()
+    await slack.wait_for(lambda: not slack.hub.active, timeout=10)
+
+    async with fake_anthropic() as fake:
+        fake.default = SLOW
+        fake.slow_seconds = 5.0
+        bot: Runtime = await start_bot(
+            anthropic_api_key="sk-test", anthropic_base_url=fake.base_url, llm_timeout_seconds=0.3
+        )
+        await bot.triage_ready()
+        assert bot.triager is not None and bot.triager.mode == "claude"
+        opening = await intake_latencies(slack, bot, "OPEN")
+        assert bot.triager.mode == "local (claude open)", "slow answers opened the breaker"
+        calls = len(fake.requests)
+        after = await intake_latencies(slack, bot, "AFTER")
+        assert len(fake.requests) == calls, "an open breaker sends nothing to Claude"
+    measured = statistics.median(after)
+    assert measured <= 2 * baseline + 0.01, (
+        f"intake with the breaker open: median {measured * 1000:.0f} ms; "
+        f"local only: {baseline * 1000:.0f} ms (while opening: {max(opening):.1f} s at worst)"
+    )
