@@ -21,11 +21,14 @@ class ChannelPacer:
         self,
         *,
         per_second: float = 1.0,
-        burst: int = 3,
+        burst: int = 2,
         max_wait: float = 15.0,
+        margin: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._interval = 1.0 / per_second
+        # a little slower than the limit: a post reaches Slack some milliseconds after its
+        # slot, and two that arrive closer than the limit would be refused
+        self._interval = (1.0 + margin) / per_second
         self._burst = burst
         self._max_wait = max_wait
         self._clock = clock
