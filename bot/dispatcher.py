@@ -66,6 +66,7 @@ class OutboxDispatcher:
         delivery_timeout: float = 60.0,
         max_attempts: int = 12,
         idle_poll_seconds: float = 1.0,
+        min_gap_seconds: float = 0.05,
         holder: str = "casebot",
     ) -> None:
         self._sessions = sessions
@@ -77,6 +78,7 @@ class OutboxDispatcher:
         self._holder = holder
         self._max_attempts = max_attempts
         self._idle_poll = idle_poll_seconds
+        self._min_gap = min_gap_seconds
         self._wakeup = asyncio.Event()
         self._held: set[int] = set()  # rows this process has leased and not settled yet
         self._stopping = asyncio.Event()
@@ -104,6 +106,9 @@ class OutboxDispatcher:
                 if delivered == 0 and not self._stopping.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
+                # Under a burst every commit wakes the dispatcher; a claim is a query over
+                # every pending row, so passes are spaced a little and wake-ups coalesce.
+                await asyncio.sleep(self._min_gap)
         finally:
             self._stopping.set()
             await renewing

@@ -19,15 +19,16 @@ from pathlib import Path
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from bot.settings import Settings
+from tests.bench.common import banking_texts
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 
 
-def _mail(n: int) -> bytes:
+def _mail(n: int, text: str) -> bytes:
     return (
         f"From: Customer {n} <c{n}@example.org>\r\nTo: support@example.com\r\n"
-        f"Subject: Problem {n}\r\nMessage-ID: <bench-{n}@example.org>\r\n\r\n"
-        f"Something is broken ({n}).\r\n"
+        f"Subject: {text[:60]}\r\nMessage-ID: <bench-{n}@example.org>\r\n\r\n"
+        f"{text}\r\n"
     ).encode()
 
 
@@ -62,10 +63,12 @@ async def measure(mails: int) -> dict[str, object]:
                 await bot.poller_connected(timeout=10)
                 await bot.triage_ready()
                 delays = []
+                # distinct real texts: similar ones would (rightly) fold into a storm
+                texts = banking_texts(mails * 7)[::7]
                 for n in range(1, mails + 1):
                     prefix = f"Case #{n} ("
                     appended = time.monotonic()
-                    await imap.append(imap.user, _mail(n))
+                    await imap.append(imap.user, _mail(n, texts[n - 1]))
                     await slack.wait_for(
                         lambda p=prefix: any(
                             m.get("text", "").startswith(p) for m in slack.messages("CSUPPORT")

@@ -104,7 +104,8 @@ async def measure(texts: list[str], commands: int, raw_rate: float) -> list[dict
                 intake = asyncio.create_task(post_all(slack, texts, len(texts)))
                 latencies: list[float] = []
                 await asyncio.sleep(0.5)  # intake at full speed
-                while not intake.done():
+                # rounds of commands for as long as the second intake is being processed
+                while not intake.done() or await stored.count() < 2 * len(texts):
                     latencies += await command_round(slack, commands)
                     await asyncio.sleep(0.2)
                 await intake
