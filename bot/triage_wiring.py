@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from bot.settings import Settings
-from handlers.anthropic_api import AnthropicTransport
 from services.triage.breaker import Breaker
 from services.triage.catalog import Catalog
 from services.triage.llm import LlmClassifier
@@ -16,6 +15,9 @@ from services.triage.service import Triager, shared_encoder
 def build_triager(settings: Settings, catalog: Catalog) -> Triager:
     llm = None
     if settings.anthropic_api_key:
+        # the SDK takes ~1 s to import: only when Claude is configured
+        from handlers.anthropic_api import AnthropicTransport
+
         transport = AnthropicTransport(
             api_key=settings.anthropic_api_key,
             model=settings.llm_model,

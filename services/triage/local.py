@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import KMeans
-from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
+
+if TYPE_CHECKING:  # scikit-learn takes ~1 s to import: only when a model is fitted
+    from sklearn.linear_model import LogisticRegression
 
 from services.triage.catalog import Catalog
 from services.triage.embeddings import Vectors
@@ -176,6 +178,8 @@ def _fit(
     classes = np.unique(sublabels)
     regression: LogisticRegression | None = None
     if len(classes) > 1:
+        from sklearn.linear_model import LogisticRegression
+
         regression = LogisticRegression(C=regularisation, max_iter=5000)
         regression.fit(vectors, sublabels)
         classes = regression.classes_
@@ -240,6 +244,8 @@ def _sublabels(
         if k == 1:
             clusters = np.zeros(len(rows), dtype=np.intp)
         else:
+            from sklearn.cluster import KMeans
+
             clusters = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors[rows])
         for row, cluster in zip(rows, clusters, strict=True):
             labels[row] = f"{type_id}\x1f#{cluster}"

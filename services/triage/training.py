@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sqlmodel import col, select
 
 from services.triage.history import History
@@ -112,6 +111,8 @@ async def evaluate(triager: Triager, history: History, *, progress: Progress = _
 
 def score(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
     """Accuracy, macro-F1 over the labels that occur in `truth`, and the confusion matrix."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # ~1 s to import
+
     labels = sorted(set(truth))
     shown = labels + sorted(set(predicted) - set(labels))
     per_type = f1_score(truth, predicted, labels=labels, average=None, zero_division=0)
