@@ -53,11 +53,16 @@ class Authenticator:
 
 @contextmanager
 def smtp_server(
-    *, user: str | None = None, password: str | None = None
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    port: int | None = None,
+    inbox: Inbox | None = None,
 ) -> Iterator[tuple[int, Inbox]]:
-    """Run aiosmtpd on a free loopback port (in its own thread) for the duration."""
-    inbox = Inbox()
-    port = free_port()
+    """Run aiosmtpd on a loopback port (a free one unless given), in its own thread, for the
+    duration; `inbox` lets a restarted server keep counting."""
+    inbox = inbox or Inbox()
+    port = port or free_port()
     kwargs: dict[str, Any] = {}
     if user is not None and password is not None:
         kwargs = {

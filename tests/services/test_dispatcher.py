@@ -273,3 +273,29 @@ async def test_a_deferred_delivery_waits_without_counting_an_attempt(
     clock.advance(seconds=31)
     await dispatcher.drain_once()
     assert all(r.status == OutboxStatus.DONE and r.attempts == 0 for r in await rows(sessions))
+
+
+async def test_a_channel_down_for_ten_minutes_loses_nothing(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """Backoff (1 s doubling to 5 min, 12 attempts) outlasts an outage of several minutes:
+    every row waits, none is given up, each goes out once when the channel is back."""
+    await service.ingest(slack_message("hello"))
+    await service.agent_message(1, AGENT, "first answer", source="slack", external_id="a1")
+    down_until = clock() + timedelta(minutes=10)
+    delivered: list[str] = []
+
+    async def deliver(item: OutboxItem, superseded: bool) -> None:
+        if item.kind.startswith("customer.") and clock() < down_until:
+            raise ConnectionRefusedError("smtp down")
+        delivered.append(item.kind)
+
+    dispatcher = OutboxDispatcher(sessions, deliver, clock=clock)
+    for _ in range(400):  # a pass every 5 simulated seconds: 33 minutes
+        await dispatcher.drain_once()
+        clock.advance(seconds=5)
+    assert [k for k in delivered if k.startswith("customer.")] == [
+        "customer.ack",
+        "customer.reply",
+    ]
+    assert all(r.status == OutboxStatus.DONE for r in await rows(sessions))
