@@ -2,23 +2,29 @@
 
 While it is away: a customer's Slack message (already acked to Slack) waits in the bot and
 is stored once the database is back, in order; an agent's command is answered with a
-clear message. No case is left half-written.
+clear message; a webhook request gets 503 with Retry-After and stores nothing (the provider
+retries it). No case is left half-written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from handlers.webhook.signing import signed_headers
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
+from tests.e2e.test_webhook import SECRET
 from tests.tcp_proxy import cuttable_proxy
 
 OUTAGE_SECONDS = 3.0
@@ -32,7 +38,7 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         pytest.skip("SQLite is a file: it is locked (and waited for), never unreachable")
     async with cuttable_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
         proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        bot: Runtime = await start_bot(database_url=proxied)
+        bot: Runtime = await start_bot(database_url=proxied, webhook_secret=SECRET)
         await bot.triage_ready()
         await slack.user_message(CUSTOMER, INTAKE, "The invoice PDF is blank")
         await card(slack, 1)
@@ -41,6 +47,8 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         for text in ("It is blank in Firefox too", "And on my phone"):
             await slack.user_message(CUSTOMER, INTAKE, text)  # acked at once, as always
         command = await slack.slash_command(AGENT, "/queue")
+        refused = await post_sms(bot, "Where is my parcel?")
+        assert refused[0] == 503 and refused[1] == "5", refused
         await asyncio.sleep(OUTAGE_SECONDS)
         replies = str(command.responses) + str(command.ack_payload)
         assert "went wrong" in replies or "try again" in replies.lower(), replies
@@ -61,3 +69,13 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         async with bot.sessions() as session:
             cases = (await session.exec(select(Case))).all()
         assert len(cases) == 1 and {m.case_id for m in stored} == {cases[0].number}
+        assert (await post_sms(bot, "Where is my parcel?"))[0] == 201, "the provider's retry"
+
+
+async def post_sms(bot: Runtime, text: str) -> tuple[int, str | None]:
+    """A signed webhook message; returns the status and the Retry-After header."""
+    body = json.dumps({"customer_id": "+15550001", "channel": "sms", "message": text}).encode()
+    headers = signed_headers(SECRET, body, now=time.time())
+    url = f"http://127.0.0.1:{bot.http_port}/api/messages"
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as r:
+        return r.status, r.headers.get("Retry-After")
