@@ -13,21 +13,22 @@ slow delivery keeps its rows, and a dead process's rows are free again one lease
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, text
+from sqlalchemy import ColumnElement, Update, and_, exists, func, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 
+from bot.tasks import sleep_unless
 from services.audit import audit
 from services.outbox import DeliveryDeferred, OutboxKind
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, OutboxStatus, utcnow
+from storage.queries import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,7 @@ class OutboxDispatcher:
                     log.exception("outbox pass failed; retrying")
                     delivered = 0
                 if delivered == 0 and not self._stopping.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll)
+                    await sleep_unless(self._wakeup, self._idle_poll)
                 # Under a burst every commit wakes the dispatcher; a claim is a query over
                 # every pending row, so passes are spaced a little and wake-ups coalesce.
                 await asyncio.sleep(self._min_gap)
@@ -117,8 +117,7 @@ class OutboxDispatcher:
         """Every third of a lease, extend the leases of the rows this process holds."""
         period = self._lease.total_seconds() / 3
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=period)
+            await sleep_unless(self._stopping, period)
             if self._held and not self._stopping.is_set():
                 try:
                     await asyncio.wait_for(self.renew(), timeout=period)
@@ -159,7 +158,7 @@ class OutboxDispatcher:
         backing off), grouped by key in id order."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if is_postgres(session):
                 await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
             earlier = aliased(OutboxItem)
             stmt = (
@@ -268,11 +267,7 @@ class OutboxDispatcher:
                 )
             )
             if release:
-                await session.exec(
-                    update(OutboxItem)
-                    .where(col(OutboxItem.id).in_([x.id for x in release]))
-                    .values(claimed_until=None, claimed_by=None)
-                )
+                await session.exec(_unclaimed(release))
         log.debug(
             "outbox items %s deferred %.1f s: %s", [x.id for x in run], deferred.seconds, deferred
         )
@@ -295,11 +290,7 @@ class OutboxDispatcher:
                 update(OutboxItem).where(col(OutboxItem.id) == item.id).values(**values)
             )
             if release:
-                await session.exec(
-                    update(OutboxItem)
-                    .where(col(OutboxItem.id).in_([x.id for x in release]))
-                    .values(claimed_until=None, claimed_by=None)
-                )
+                await session.exec(_unclaimed(release))
             if dead:
                 audit(
                     session,
@@ -322,6 +313,15 @@ class OutboxDispatcher:
             log.warning(
                 "outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, attempts, error
             )
+
+
+def _unclaimed(rows: list[OutboxItem]) -> Update:
+    """Give `rows` back for the next pass, as they were (no attempt counted, no backoff)."""
+    return (
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_([row.id for row in rows]))
+        .values(claimed_until=None, claimed_by=None)
+    )
 
 
 def _waiting(item: type[OutboxItem], now: datetime) -> ColumnElement[bool]:

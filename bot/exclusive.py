@@ -27,7 +27,8 @@ class Worker(Protocol):
 
 
 class Heartbeat:
-    """Renews this process's `instance:` lease every third of its TTL."""
+    """Renews this process's `instance:` lease every third of its TTL; the first beat is
+    the caller's, at start (before anything may ask whether this process is alive)."""
 
     def __init__(self, leases: Leases) -> None:
         self._leases = leases
@@ -38,12 +39,14 @@ class Heartbeat:
 
     async def run(self) -> None:
         period = self._leases.ttl.total_seconds() / 3
-        while not self._stopping.is_set():
+        while True:
+            await sleep_unless(self._stopping, period)
+            if self._stopping.is_set():
+                break
             try:
                 await asyncio.wait_for(self._leases.heartbeat(), timeout=period)
             except Exception as error:  # the database is away: try again next period
                 log.warning("heartbeat failed: %r", error)
-            await sleep_unless(self._stopping, period)
         try:
             await asyncio.wait_for(self._leases.retire(), timeout=period)
         except Exception as error:
@@ -76,22 +79,25 @@ class Exclusive:
     def _period(self) -> float:
         return self._leases.ttl.total_seconds() / 3
 
-    async def _claim(self) -> bool:
+    async def _claim(self) -> float | None:
+        """Take or renew the lease: until when (monotonic) this process surely holds it, or
+        None while another process does. Raises when the database cannot say."""
+        asked = time.monotonic()  # the lease runs from before the request, to be safe
         try:
-            return await asyncio.wait_for(self._leases.claim(self.name), timeout=self._period)
+            held = await asyncio.wait_for(self._leases.claim(self.name), timeout=self._period)
         except Exception as error:
             log.warning("lease %s: could not claim: %r", self.name, error)
             raise
+        return asked + self._leases.ttl.total_seconds() if held else None
 
     async def run(self) -> None:
         while not self._stopping.is_set():
-            asked = time.monotonic()
             try:
-                held = await self._claim()
+                valid_until = await self._claim()
             except Exception:
-                held = False
-            if held:
-                await self._hold(valid_until=asked + self._leases.ttl.total_seconds())
+                valid_until = None
+            if valid_until is not None:
+                await self._hold(valid_until=valid_until)
             await sleep_unless(self._stopping, self._period)
 
     async def _hold(self, *, valid_until: float) -> None:
@@ -109,16 +115,17 @@ class Exclusive:
                 stopping.cancel()
                 if self._stopping.is_set() or task.done():
                     break
-                asked = time.monotonic()
                 try:
-                    if not await self._claim():
-                        log.warning("lease %s: taken by another process", self.name)
-                        break
-                    valid_until = asked + self._leases.ttl.total_seconds()
+                    renewed = await self._claim()
                 except Exception:
                     if time.monotonic() >= valid_until - self._period:
                         log.warning("lease %s: cannot renew it in time; stopping", self.name)
                         break
+                    continue
+                if renewed is None:
+                    log.warning("lease %s: taken by another process", self.name)
+                    break
+                valid_until = renewed
         finally:
             self.held.clear()
             worker.stop()

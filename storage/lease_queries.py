@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Lease, ProcessedEvent
+from storage.queries import is_postgres
 
 INSTANCE = "instance:"  # the lease that says "this process is alive"
 
@@ -27,10 +28,7 @@ def _insert(
     session: AsyncSession, table: type[Lease] | type[ProcessedEvent]
 ) -> postgresql.Insert | sqlite.Insert:
     """INSERT with ON CONFLICT for the session's database (both spell it the same way)."""
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    return postgresql.insert(table)
+    return postgresql.insert(table) if is_postgres(session) else sqlite.insert(table)
 
 
 async def claim(
