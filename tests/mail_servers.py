@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aioimaplib import IMAP4
@@ -51,6 +52,17 @@ class Dovecot:
     @property
     def password(self) -> str:
         return self.users[DEFAULT_USER]
+
+    def settings(self, *, poll_interval: float = 1.0) -> dict[str, Any]:
+        """The bot's IMAP settings for this server's default mailbox (plain, on loopback)."""
+        return {
+            "imap_server": self.host,
+            "imap_port": self.port,
+            "imap_email": self.user,
+            "imap_password": self.password,
+            "imap_ssl": False,
+            "email_poll_interval": poll_interval,
+        }
 
     async def append(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy import func
@@ -12,9 +13,38 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.emulator import SlackEmulator
+from bot.settings import Settings
 from storage.models import Message
 
+BOT_TOKEN, APP_TOKEN = "xoxb-bench", "xapp-bench"
+SUPPORT, INTAKE = "CSUPPORT", "CINTAKE"
+
 TEXTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "test.csv"
+
+
+async def emulator(**options: Any) -> SlackEmulator:
+    """The local Slack, started, with the support and intake channels."""
+    slack = SlackEmulator(bot_token=BOT_TOKEN, app_token=APP_TOKEN, **options)
+    await slack.start()
+    slack.add_channel(SUPPORT, "support")
+    slack.add_channel(INTAKE, "help")
+    return slack
+
+
+def settings(slack: SlackEmulator, folder: str, **overrides: Any) -> Settings:
+    """The bot's settings against `slack`, with a SQLite database in `folder` (no .env)."""
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_app_token": APP_TOKEN,
+        "slack_api_url": slack.api_url,
+        "support_slack_channel": SUPPORT,
+        "intake_slack_channels": [INTAKE],
+        "database_url": f"sqlite+aiosqlite:///{folder}/bench.db",
+        "host": "127.0.0.1",
+        "port": 0,
+    }
+    return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 
 
 def banking_texts(limit: int) -> list[str]:

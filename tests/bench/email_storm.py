@@ -27,14 +27,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.emulator import SlackEmulator
-from bot.settings import Settings
 from storage.models import Case, Message, OutboxItem, OutboxStatus
+from tests.bench.common import emulator
+from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
 from tests.e2e.test_email_crash import append_all
+from tests.e2e.test_email_customers import smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 
-SUPPORT, ALERTS = "CSUPPORT", "CALERTS"
+ALERTS = "CALERTS"
 
 
 def storm_mail(n: int) -> bytes:
@@ -91,35 +93,19 @@ async def until(check: Any, timeout: float) -> None:  # noqa: ASYNC109
 
 
 async def measure(mails: int) -> dict[str, Any]:
-    slack = SlackEmulator(bot_token="xoxb-b", app_token="xapp-b", post_rate_per_channel=1.0)
-    await slack.start()
-    slack.add_channel(SUPPORT, "support")
+    slack = await emulator(post_rate_per_channel=1.0)
     slack.add_channel(ALERTS, "support-alerts")
     try:
         with tempfile.TemporaryDirectory() as tmp, smtp_server() as (smtp_port, inbox):
             async with dovecot(Path(tmp)) as imap:
-                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                settings = Settings(
-                    _env_file=None,  # type: ignore[call-arg]
-                    slack_bot_token="xoxb-b",
-                    slack_app_token="xapp-b",
-                    slack_api_url=slack.api_url,
-                    support_slack_channel=SUPPORT,
+                settings = bench_settings(
+                    slack,
+                    tmp,
                     alerting_slack_channel=ALERTS,
-                    database_url=url,
-                    imap_server=imap.host,
-                    imap_port=imap.port,
-                    imap_email=imap.user,
-                    imap_password=imap.password,
-                    imap_ssl=False,
-                    email_poll_interval=1.0,
-                    smtp_server="127.0.0.1",
-                    smtp_port=smtp_port,
-                    smtp_starttls=False,
-                    support_email="support@example.com",
-                    host="127.0.0.1",
-                    port=0,
+                    **imap.settings(),
+                    **smtp_settings(smtp_port),
                 )
+                url = settings.database_url
                 db = Db(url)
                 async with bot_processes(settings_env(settings), Path(tmp)) as bots:
                     await bots.start()

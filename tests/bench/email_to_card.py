@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
-from bot.settings import Settings
-from tests.bench.common import banking_texts
+from tests.bench.common import SUPPORT, banking_texts, emulator
+from tests.bench.common import settings as bench_settings
+from tests.e2e.test_email_customers import smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 
@@ -36,29 +36,11 @@ def _mail(n: int, text: str) -> bytes:
 
 
 async def measure(mails: int, gap: float) -> dict[str, object]:
-    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
-    await slack.start()
-    slack.add_channel("CSUPPORT", "support")
+    slack = await emulator()
     with tempfile.TemporaryDirectory() as tmp, smtp_server() as (smtp_port, _inbox):
         async with dovecot(Path(tmp)) as imap:
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                slack_bot_token="xoxb-bench",
-                slack_app_token="xapp-bench",
-                slack_api_url=slack.api_url,
-                support_slack_channel="CSUPPORT",
-                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                imap_server=imap.host,
-                imap_port=imap.port,
-                imap_email=imap.user,
-                imap_password=imap.password,
-                imap_ssl=False,
-                smtp_server="127.0.0.1",
-                smtp_port=smtp_port,
-                smtp_starttls=False,
-                support_email="support@example.com",
-                host="127.0.0.1",
-                port=0,
+            settings = bench_settings(
+                slack, tmp, **imap.settings(poll_interval=30.0), **smtp_settings(smtp_port)
             )
             bot = Runtime(settings)
             await bot.start(connect_timeout=10)
@@ -74,7 +56,7 @@ async def measure(mails: int, gap: float) -> dict[str, object]:
                     await imap.append(imap.user, _mail(n, texts[n - 1]))
                     await slack.wait_for(
                         lambda p=prefix: any(
-                            m.get("text", "").startswith(p) for m in slack.messages("CSUPPORT")
+                            m.get("text", "").startswith(p) for m in slack.messages(SUPPORT)
                         ),
                         timeout=30,
                     )

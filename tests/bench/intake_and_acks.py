@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator import SlackEmulator
-from bot.settings import Settings
 from services.triage.embeddings import MiniLMEncoder
-from tests.bench.common import Stored, banking_texts, until_local
+from tests.bench.common import INTAKE, Stored, banking_texts, emulator, until_local
+from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
 
 IN_FLIGHT = 64
@@ -53,7 +53,7 @@ async def post_all(slack: SlackEmulator, texts: list[str], offset: int) -> None:
 
     async def post(n: int, text: str) -> None:
         async with gate:
-            await slack.user_message(f"UC{offset + n}", "CINTAKE", text, timeout=60)
+            await slack.user_message(f"UC{offset + n}", INTAKE, text, timeout=60)
 
     await asyncio.gather(*(post(n, t) for n, t in enumerate(texts)))
 
@@ -68,28 +68,14 @@ async def command_round(slack: SlackEmulator, commands: int) -> list[float]:
 
 
 async def measure(texts: list[str], commands: int, raw_rate: float) -> list[dict[str, Any]]:
-    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
-    await slack.start()
-    slack.add_channel("CSUPPORT", "support")
-    slack.add_channel("CINTAKE", "help")
+    slack = await emulator()
     slack.add_user(AGENT, "agnes")
     for n in range(2 * len(texts)):
         slack.add_user(f"UC{n}", f"customer{n}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                slack_bot_token="xoxb-bench",
-                slack_app_token="xapp-bench",
-                slack_api_url=slack.api_url,
-                support_slack_channel="CSUPPORT",
-                intake_slack_channels=["CINTAKE"],
-                agent_user_ids=[AGENT],
-                database_url=url,
-                host="127.0.0.1",
-                port=PORT,
-            )
+            settings = bench_settings(slack, tmp, agent_user_ids=[AGENT], port=PORT)
+            url = settings.database_url
             stored = Stored(url)
             async with bot_processes(settings_env(settings), Path(tmp)) as bots:
                 bot = await bots.start()

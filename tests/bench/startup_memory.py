@@ -22,16 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
-from bot.settings import Settings
-from tests.bench.common import Stored, banking_texts, until_local
+from tests.bench.common import INTAKE, Stored, banking_texts, emulator, until_local
+from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
 
 BARE = """
 import resource
 from services.triage.embeddings import load_encoder
-encoder = load_encoder()
 from tests.bench.common import banking_texts
+encoder = load_encoder()
 encoder.encode(banking_texts({n}))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -57,25 +56,12 @@ def peak_mb(pid: int) -> float:
 
 
 async def measure(messages: int) -> dict[str, object]:
-    slack = SlackEmulator(bot_token="xoxb-bench", app_token="xapp-bench")
-    await slack.start()
-    slack.add_channel("CSUPPORT", "support")
-    slack.add_channel("CINTAKE", "help")
+    slack = await emulator()
     for n in range(messages):
         slack.add_user(f"UB{n}", f"customer{n}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                slack_bot_token="xoxb-bench",
-                slack_app_token="xapp-bench",
-                slack_api_url=slack.api_url,
-                support_slack_channel="CSUPPORT",
-                intake_slack_channels=["CINTAKE"],
-                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                host="127.0.0.1",
-                port=18765,
-            )
+            settings = bench_settings(slack, tmp, port=18765)
             async with bot_processes(settings_env(settings), Path(tmp)) as bots:
                 started = time.perf_counter()
                 bot = await bots.start()
@@ -85,7 +71,7 @@ async def measure(messages: int) -> dict[str, object]:
                 ready = time.perf_counter() - started
                 stored = Stored(settings.database_url)
                 for n, text in enumerate(banking_texts(messages)):
-                    await slack.user_message(f"UB{n}", "CINTAKE", text)
+                    await slack.user_message(f"UB{n}", INTAKE, text)
                 await stored.reach(messages, timeout=120)
                 await stored.engine.dispose()
                 peak = peak_mb(bot.pid)

@@ -207,12 +207,7 @@ async def test_a_killed_poller_loses_nothing_and_doubles_nothing(
     ):
         with smtp_server() as (smtp_port, inbox):
             settings = make_settings(
-                imap_server=imap.host,
-                imap_port=imap.port,
-                imap_email=imap.user,
-                imap_password=imap.password,
-                imap_ssl=False,
-                email_poll_interval=1.0,
+                **imap.settings(),
                 # Forty customers writing near-identical lines are a ticket storm; storms
                 # have their own tests, this one checks one case and one card per customer.
                 storm_threshold=10_000,

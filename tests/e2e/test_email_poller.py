@@ -31,16 +31,7 @@ async def imap(tmp_path: Path) -> AsyncIterator[Dovecot]:
 
 
 def email_settings(imap: Dovecot, smtp_port: int) -> dict[str, Any]:
-    user, password = next(iter(imap.users.items()))
-    return {
-        "imap_server": imap.host,
-        "imap_port": imap.port,
-        "imap_email": user,
-        "imap_password": password,
-        "imap_ssl": False,
-        "email_poll_interval": 5.0,
-        **smtp_settings(smtp_port),
-    }
+    return {**imap.settings(poll_interval=5.0), **smtp_settings(smtp_port)}
 
 
 async def quarantined(

@@ -81,12 +81,7 @@ async def test_two_processes_share_the_work_and_one_takes_over_the_mailbox(
     async with dovecot(tmp_path) as imap, asyncio.timeout(BUDGET + 15):
         with smtp_server() as (smtp_port, inbox):
             settings = make_settings(
-                imap_server=imap.host,
-                imap_port=imap.port,
-                imap_email=imap.user,
-                imap_password=imap.password,
-                imap_ssl=False,
-                email_poll_interval=1.0,
+                **imap.settings(),
                 escalation_check_interval=0.5,
                 reminder_hours=REMINDER_SECONDS / 3600,
                 lease_seconds=LEASE_SECONDS,

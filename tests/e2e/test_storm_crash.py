@@ -59,12 +59,7 @@ async def test_a_storm_survives_two_kills(
     async with dovecot(tmp_path) as imap, asyncio.timeout(BUDGET + 15):
         with smtp_server() as (smtp_port, inbox):
             settings = make_settings(
-                imap_server=imap.host,
-                imap_port=imap.port,
-                imap_email=imap.user,
-                imap_password=imap.password,
-                imap_ssl=False,
-                email_poll_interval=1.0,
+                **imap.settings(),
                 lease_seconds=3,
                 **smtp_settings(smtp_port),
             )
