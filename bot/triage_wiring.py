@@ -4,10 +4,12 @@ unless turned off, keyword rules always."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from bot.settings import Settings
 from services.triage.breaker import Breaker
 from services.triage.catalog import Catalog
+from services.triage.embeddings import serving_threads
 from services.triage.llm import LlmClassifier
 from services.triage.service import Triager, shared_encoder
 
@@ -34,7 +36,11 @@ def build_triager(settings: Settings, catalog: Catalog) -> Triager:
     return Triager(
         catalog,
         urgent_keywords=settings.urgent_keywords,
-        encoder=shared_encoder if settings.triage_local_model else lambda: None,
+        encoder=(
+            partial(shared_encoder, serving_threads(settings.triage_encoder_threads))
+            if settings.triage_local_model
+            else lambda: None
+        ),
         llm=llm,
         batch_size=settings.llm_batch_size,
     )

@@ -58,10 +58,19 @@ class MiniLMEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_encoder() -> Encoder | None:
-    """The model, or None (logged) when it cannot load: triage then falls back to keywords."""
+def serving_threads(configured: int = 0) -> int:
+    """Encoder threads for a process that also runs an event loop: `configured`, else every
+    core this process may use but one (the loop's), and at least one."""
+    return configured or max(1, len(os.sched_getaffinity(0)) - 1)
+
+
+def load_encoder(threads: int | None = None) -> Encoder | None:
+    """The model, or None (logged) when it cannot load: triage then falls back to keywords.
+
+    `threads`: torch's threads for this process (None: torch's default, every core).
+    """
     try:
-        return MiniLMEncoder()
+        return MiniLMEncoder(threads=threads)
     except Exception:  # any import or load failure means the same thing here: no model
         log.exception("the embedding model did not load; triage uses keyword rules")
         return None

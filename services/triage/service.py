@@ -49,12 +49,13 @@ _shared_lock = threading.Lock()
 _shared_tried = False
 
 
-def shared_encoder() -> Encoder | None:
-    """The process's one embedding model (loading it again would cost seconds and memory)."""
+def shared_encoder(threads: int | None = None) -> Encoder | None:
+    """The process's one embedding model (loading it again would cost seconds and memory);
+    `threads` counts when it is the first to load it."""
     global _shared, _shared_tried
     with _shared_lock:
         if not _shared_tried:
-            _shared = load_encoder()
+            _shared = load_encoder(threads)
             _shared_tried = True
         return _shared
 

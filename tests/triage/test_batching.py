@@ -1,15 +1,18 @@
-"""Encoding: texts that arrive together are encoded together; start-up does not block."""
+"""Encoding: texts that arrive together are encoded together; start-up does not block; the
+encoder leaves the event loop a core."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import numpy as np
+import pytest
 
 from services.triage.batching import MicroBatcher
 from services.triage.catalog import Catalog
-from services.triage.embeddings import Encoder, Vectors
+from services.triage.embeddings import Encoder, Vectors, serving_threads
 from services.triage.service import Triager
 
 
@@ -69,3 +72,11 @@ async def test_classifying_waits_for_the_model_that_is_still_loading(
     loaded.set()
     await starting
     assert (await answer).source == "local"
+
+
+def test_the_encoder_leaves_one_core_to_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    assert serving_threads() == 3
+    assert serving_threads(configured=2) == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert serving_threads() == 1, "one core: the encoder still gets a thread"
