@@ -20,6 +20,7 @@ from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier
 from bot.exclusive import Exclusive, Heartbeat
+from bot.heap import settle_heap
 from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
 from bot.settings import (
@@ -209,6 +210,7 @@ class Runtime:
         await self.triager.start(lambda dimension: learnt(self.sessions, dimension))
         await self.cases.mark_learnt()
         log.info("triage: %s", self.triager.mode)
+        settle_heap()
 
     async def triage_ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Wait until the model has loaded (or given up): tests, benchmarks."""
