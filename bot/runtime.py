@@ -285,6 +285,8 @@ class Runtime:
         if self._triage_task is not None and not self._triage_task.done():
             self._triage_task.cancel()  # a model still loading: its thread is left to finish
             await asyncio.gather(self._triage_task, return_exceptions=True)
+        if hasattr(self, "cases"):  # set once start got that far
+            await self.cases.stop_learning()
         if self._http is not None:
             await self._http.close()
         if self.triager is not None:

@@ -217,6 +217,13 @@ class CaseTriage(CaseReads):
         if self._refit is not None:
             await self._refit
 
+    async def stop_learning(self) -> None:
+        """Stop a refit in progress (the fit's thread is left to finish): it holds a database
+        session, which must be back in the pool before the engine is disposed."""
+        if self._refit is not None and not self._refit.done():
+            self._refit.cancel()
+            await asyncio.gather(self._refit, return_exceptions=True)
+
     async def _refit_loop(self) -> None:
         assert self._triage is not None
         triager = self._triage
