@@ -6,18 +6,33 @@ to reason about: the web layer only asks "should this call fail, and how?".
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 
 from bot.emulator.models import Fault
 
+# What an outage serves, in turn: rate limits with Retry-After, server errors, dropped
+# connections (the three ways Slack's Web API fails).
+OUTAGE_FAULTS = (
+    Fault(429, "ratelimited", 5),
+    Fault(500, "internal_error"),
+    Fault(503, "service_unavailable"),
+    Fault(drop=True, error="connection_dropped"),
+)
+
 
 class FaultInjector:
-    """Queues of one-shot failures per Web API method."""
+    """Queues of one-shot failures per Web API method, and outages that last a while."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._queues: dict[str, deque[Fault]] = {}
+        self._clock = clock
+        self._outages: dict[str, float] = {}  # method -> until (clock time)
+        self._turn = itertools.cycle(OUTAGE_FAULTS)
+        self.served_in_outage = 0
 
     def fail_next(
         self,
@@ -47,12 +62,26 @@ class FaultInjector:
             fault = Fault(status or 200, error or "internal_error", retry_after)
         self._queues.setdefault(method, deque()).extend([fault] * count)
 
+    def outage(self, methods: Iterable[str], seconds: float) -> None:
+        """Every call of `methods` fails for `seconds`, with each of OUTAGE_FAULTS in turn."""
+        if seconds <= 0:
+            raise ValueError("an outage lasts a positive number of seconds")
+        until = self._clock() + seconds
+        for method in methods:
+            self._outages[method] = until
+
+    def in_outage(self, method: str) -> bool:
+        return self._clock() < self._outages.get(method, -math.inf)
+
     def take(self, method: str) -> Fault | None:
-        """Pop the next pending fault for `method`, if any."""
+        """The fault `method` gets now: a queued one-shot fault first, then an outage's."""
         queue = self._queues.get(method)
-        if not queue:
-            return None
-        return queue.popleft()
+        if queue:
+            return queue.popleft()
+        if self.in_outage(method):
+            self.served_in_outage += 1
+            return next(self._turn)
+        return None
 
     def pending(self, method: str) -> int:
         return len(self._queues.get(method, ()))

@@ -283,6 +283,11 @@ class SlackEmulator(Inspection):
             method, status=status, retry_after=retry_after, error=error, drop=drop, count=count
         )
 
+    def outage(self, *methods: str, seconds: float) -> None:
+        """Every call to `methods` fails for `seconds`: 429 with Retry-After, 500, 503 and
+        dropped connections in turn (see FaultInjector.outage)."""
+        self.faults.outage(methods, seconds)
+
     async def send_disconnect(self, reason: str = "warning") -> None:
         """Socket Mode "disconnect" to every client; they reconnect, then close the old one."""
         await self.hub.send_disconnect(reason)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import pytest
 from sqlmodel import select
 
 from bot.emulator import SlackEmulator
@@ -12,6 +16,7 @@ from tests.e2e.conftest import (
     AGENT,
     CUSTOMER,
     INTAKE,
+    OTHER_CUSTOMER,
     SUPPORT,
     card,
     cards,
@@ -80,3 +85,47 @@ async def test_a_card_posted_but_not_recorded_is_found_again_not_posted_twice(
     assert updated["ts"] == first["ts"] and len(cards(slack)) == 1
     assert (await bot.cases.get(1)).card_ts == first["ts"]
     assert [c for c in slack.calls_to("conversations.history") if c.ok], "it looked first"
+
+
+OUTAGE_SECONDS = 60
+
+
+async def test_a_minute_of_slack_failing_every_way_delays_but_never_loses_or_reorders(
+    slack: SlackEmulator, bot: Runtime, backend: str
+) -> None:
+    """For a whole minute every post and update answers 429 with Retry-After, 500, 503 or a
+    dropped connection, in turn, while customers write and an agent claims a case. After
+    it, every card, mirror, acknowledgement and card update arrives, once and in order."""
+    if backend != "sqlite":
+        pytest.skip("a minute of wall time: once is enough (delivery does not depend on it)")
+    customers = [CUSTOMER, OTHER_CUSTOMER, "UC3"]
+    slack.add_user("UC3", "erin")
+    slack.outage("chat.postMessage", "chat.update", seconds=OUTAGE_SECONDS)
+    started = time.monotonic()
+    firsts = {}
+    for round_ in range(3):
+        for customer in customers:
+            sent = await slack.user_message(customer, INTAKE, f"{customer} says {round_}")
+            firsts.setdefault(customer, sent)
+        if round_ == 1:
+            await bot.cases.claim(1, Actor(id=AGENT, name="agnes", is_agent=True))
+        await asyncio.sleep(15)
+    assert time.monotonic() - started < OUTAGE_SECONDS, "all of it happened during the outage"
+    assert not cards(slack), "nothing got through the outage"
+
+    await outbox_settled(bot, within=150)  # retries keep their backoff: up to ~80 s more
+    async with bot.sessions() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    assert all(r.status == OutboxStatus.DONE for r in rows), "nothing given up on"
+    assert max(r.attempts for r in rows) >= 4, "deliveries really failed for a while"
+    assert slack.faults.served_in_outage >= 20, "the outage was really served"
+
+    assert len(cards(slack)) == 3, "one card per case, however often posting failed"
+    await card(slack, 1, status="assigned")  # the claim made during the outage
+    for number, customer in enumerate(customers, start=1):
+        posted = await card(slack, number)
+        assert mirrored(slack, posted["ts"]) == [f"{customer} says {n}" for n in range(3)], (
+            "each message once, in the order written"
+        )
+        acks = slack.replies(INTAKE, firsts[customer]["ts"])
+        assert len(acks) == 1, "one acknowledgement per customer"
