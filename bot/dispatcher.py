@@ -49,9 +49,9 @@ AUDITED_KINDS = frozenset(
 )
 
 
-def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s … capped at 5 minutes, with jitter so that retries do not stampede."""
-    base = min(2.0 ** max(attempts - 1, 0), 300.0)
+def backoff(attempts: int, cap_seconds: float = 300.0) -> timedelta:
+    """1 s, 2 s, 4 s … capped (5 minutes), with jitter so that retries do not stampede."""
+    base = min(2.0 ** max(attempts - 1, 0), cap_seconds)
     return timedelta(seconds=base * random.uniform(1.0, 1.25))
 
 
@@ -65,7 +65,8 @@ class OutboxDispatcher:
         batch: int = 200,
         lease: timedelta = timedelta(seconds=60),
         delivery_timeout: float = 60.0,
-        max_attempts: int = 12,
+        max_attempts: int = 30,
+        max_backoff: timedelta = timedelta(minutes=5),
         idle_poll_seconds: float = 1.0,
         min_gap_seconds: float = 0.05,
         holder: str = "casebot",
@@ -78,6 +79,7 @@ class OutboxDispatcher:
         self._delivery_timeout = delivery_timeout
         self._holder = holder
         self._max_attempts = max_attempts
+        self._max_backoff = max_backoff.total_seconds()
         self._idle_poll = idle_poll_seconds
         self._min_gap = min_gap_seconds
         self._wakeup = asyncio.Event()
@@ -282,7 +284,7 @@ class OutboxDispatcher:
             "last_error": error,
             "claimed_until": None,
             "claimed_by": None,
-            "next_attempt_at": self._clock() + backoff(attempts),
+            "next_attempt_at": self._clock() + backoff(attempts, self._max_backoff),
             "status": OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
         }
         async with self._sessions() as session, session.begin():

@@ -119,6 +119,8 @@ class Runtime:
             clock=self.clock,
             lease=self.leases.ttl,
             holder=self.leases.holder,
+            max_attempts=s.outbox_max_attempts,
+            max_backoff=timedelta(seconds=s.outbox_retry_max_seconds),
         )
         self.triager = build_triager(s, service_catalog)
         self.agents = AgentDirectory(sessions, service_catalog)

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     # Posts per second into one Slack channel (Slack allows about 1, with short bursts);
     # the rest wait their turn in the outbox.
     slack_posts_per_second: float = Field(default=1.0, gt=0)
+    # A failed delivery (Slack, SMTP, webhook) is retried after 1, 2, 4 … seconds, at most
+    # OUTBOX_RETRY_MAX_SECONDS apart, and given up (audited, left in the outbox as dead)
+    # after OUTBOX_MAX_ATTEMPTS: by default after about two hours of outage.
+    outbox_retry_max_seconds: float = Field(default=300.0, gt=0)
+    outbox_max_attempts: int = Field(default=30, ge=1)
 
     # Triage: a service catalog of your own (YAML) instead of the shipped default.
     catalog_path: Path | None = None

@@ -1,28 +1,33 @@
-"""Issue 5: the SMTP server down while customers write and agents answer. Everything for
-the customers waits in the outbox (the cards and threads in Slack do not wait for it) and is
-delivered once the server is back: each mail once, each customer's in the order written."""
+"""Issue 5: the SMTP server down for three minutes while customers write and agents answer.
+Everything for the customers waits in the outbox (the cards and threads in Slack do not wait
+for it), is retried throughout, and is delivered once the server is back: each mail once,
+each customer's in the order written."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
+from services.outbox import OutboxKind
 from storage.models import OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, SUPPORT, card, mirrored
 from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
 from tests.smtp_server import Inbox, free_port, smtp_server
 
 CUSTOMERS = 3
-OUTAGE_SECONDS = 8.0
+OUTAGE_SECONDS = 180.0
+RETRY_MAX_SECONDS = 5.0  # retries this far apart at most, so the end of the outage is seen
 
 
 def first_mail(n: int) -> bytes:
@@ -34,10 +39,17 @@ def first_mail(n: int) -> bytes:
 
 
 async def test_mail_waits_for_a_dead_smtp_server_and_goes_out_once_in_order(
-    slack: SlackEmulator, start_bot: Callable[..., Any]
+    slack: SlackEmulator, start_bot: Callable[..., Any], backend: str
 ) -> None:
+    if backend != "sqlite":
+        pytest.skip("three minutes of wall time: once is enough (delivery does not depend on it)")
     port = free_port()  # nothing listens here yet: the server is down
-    bot: Runtime = await start_bot(**smtp_settings(port))
+    bot: Runtime = await start_bot(
+        **smtp_settings(port),
+        outbox_retry_max_seconds=RETRY_MAX_SECONDS,
+        outbox_max_attempts=1000,
+    )
+    down_since = time.monotonic()
     for n in range(CUSTOMERS):
         await bot.cases.ingest(to_inbound(parse_email(first_mail(n))))
     for n in range(CUSTOMERS):
@@ -47,13 +59,17 @@ async def test_mail_waits_for_a_dead_smtp_server_and_goes_out_once_in_order(
             await slack.user_message(
                 AGENT, SUPPORT, f"Answer {k} to customer {n}", thread_ts=posted["ts"]
             )
-    await asyncio.sleep(OUTAGE_SECONDS)
+    await asyncio.sleep(OUTAGE_SECONDS - (time.monotonic() - down_since))
     async with bot.sessions() as session:
         rows = (await session.exec(select(OutboxItem))).all()
     waiting = [r for r in rows if r.ordering_key.endswith(":customer")]
     assert len(waiting) == 3 * CUSTOMERS
     assert all(r.status == OutboxStatus.PENDING for r in waiting)
-    assert any(r.attempts >= 2 for r in waiting), "retried while the server was down"
+    # The first mail of each customer is retried throughout (the later ones wait behind it).
+    acks = [r for r in waiting if r.kind == OutboxKind.CUSTOMER_ACK.value]
+    assert len(acks) == CUSTOMERS and all(r.attempts >= 20 for r in acks), [
+        (r.kind, r.attempts) for r in waiting
+    ]
 
     inbox = Inbox()
     with smtp_server(port=port, inbox=inbox):
