@@ -113,10 +113,10 @@ class CaseIntake(CaseTriage):
                     created_at=now,
                 )
             )
-            case.last_customer_message_at = now
-            case.consecutive_customer_messages += 1
-            case.updated_at = now
-            if not created:
+            if not created:  # a new case was inserted with these already (no UPDATE after)
+                case.last_customer_message_at = now
+                case.consecutive_customer_messages += 1
+                case.updated_at = now
                 audit(session, case.number, "message.received", inbound.customer.name or "customer")
             else:
                 if triage is not None and triage.vector is not None and self._storms is not None:
@@ -198,6 +198,8 @@ class CaseIntake(CaseTriage):
             origin_thread_ts=inbound.origin_thread_ts,
             created_at=now,
             updated_at=now,
+            last_customer_message_at=now,
+            consecutive_customer_messages=1,  # the message that opens it
         )
         if triage is not None and self._triage is not None:
             self._apply(case, triage, now)

@@ -51,15 +51,25 @@ class Placement:
 
 
 def most_similar(
-    vector: Vectors, candidates: Sequence[tuple[int, Vectors]], minimum: float
+    vector: Vectors, candidates: Sequence[tuple[int, Vectors | bytes]], minimum: float
 ) -> list[tuple[int, float]]:
-    """(case id, cosine) of the candidates at least `minimum` similar, most similar first."""
+    """(case id, cosine) of the candidates at least `minimum` similar, most similar first.
+
+    Candidates come as vectors or as stored (little-endian float32) bytes.
+    """
     if not candidates:
         return []
-    matrix = np.vstack([v for _, v in candidates])
-    sims = matrix @ vector
-    found = [(cid, float(s)) for (cid, _), s in zip(candidates, sims, strict=True) if s >= minimum]
+    sims = _matrix([v for _, v in candidates]) @ vector
+    found = [(candidates[int(i)][0], float(sims[i])) for i in np.flatnonzero(sims >= minimum)]
     return sorted(found, key=lambda pair: -pair[1])
+
+
+def _matrix(rows: Sequence[Vectors | bytes]) -> Vectors:
+    """One row per vector; stored bytes are read in one go (hundreds per new case)."""
+    blobs = [row for row in rows if isinstance(row, bytes)]
+    if len(blobs) == len(rows):
+        return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+    return np.vstack([from_bytes(row) if isinstance(row, bytes) else row for row in rows])
 
 
 async def place(
@@ -77,16 +87,14 @@ async def place(
     by_id = {m.number: m for m in masters}
     # A new case joins a storm when it is like the master's first report or like one of its
     # newest children (a storm drifts: other order numbers, other words).
-    known = [
-        (cid, from_bytes(v))
-        for cid, v in await storm_queries.embeddings(session, list(by_id))
-        if cid in by_id
+    known: list[tuple[int, Vectors | bytes]] = [
+        (cid, v) for cid, v in await storm_queries.embeddings(session, list(by_id)) if cid in by_id
     ]
     children = await storm_queries.recent_children_embeddings(
         session, list(by_id), since, limit=STORM_NEIGHBOURS
     )
     master_of = {cid: cid for cid, _ in known} | {cid: mid for mid, cid, _ in children}
-    known += [(cid, from_bytes(v)) for _, cid, v in children]
+    known += [(cid, v) for _, cid, v in children]
     near_master = most_similar(vector, known, config.similarity)
     if near_master:
         master = by_id[master_of[near_master[0][0]]]
@@ -95,7 +103,7 @@ async def place(
         return placement
 
     recent = await storm_queries.recent_open_embeddings(session, since, exclude=case.number)
-    similar = most_similar(vector, [(cid, from_bytes(v)) for cid, v in recent], config.similarity)
+    similar = most_similar(vector, recent, config.similarity)
     if similar:
         placement.duplicate_of = case.duplicate_of = similar[0][0]
     if len(similar) + 1 <= config.threshold:

@@ -15,6 +15,7 @@ from services.outbox import OutboxKind
 from services.rules import RulesConfig
 from services.storms import StormConfig, most_similar
 from services.triage.catalog import Catalog
+from services.triage.learning import to_bytes
 from services.triage.service import Triager
 from storage.engine import SessionFactory
 from storage.models import Case, CaseStatus, OutboxItem
@@ -181,6 +182,8 @@ def test_most_similar_orders_and_filters() -> None:
         (2, pytest.approx(0.7071, abs=1e-4)),
     ]
     assert most_similar(a, [], 0.5) == []
+    stored = [(1, to_bytes(b)), (2, to_bytes(mixed)), (3, to_bytes(a))]  # as read from the db
+    assert most_similar(a, stored, 0.5) == most_similar(a, [(1, b), (2, mixed), (3, a)], 0.5)
 
 
 async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
