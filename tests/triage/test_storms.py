@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import numpy as np
 import pytest
@@ -109,11 +108,9 @@ async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_ap
     messages = [(f"US{n}", storm_message(rng)) for n in range(200)]
     messages += [(f"UU{n}", text) for n, text in enumerate(UNRELATED)]
     rng.shuffle(messages)
-    started = time.perf_counter()
     for user, text in messages:
         await cases.ingest(slack_message(text, user=user))
         clock.advance(seconds=2)  # 250 messages in about 8 minutes
-    elapsed = time.perf_counter() - started
 
     async with sessions() as session:
         all_cases = list((await session.exec(select(Case).order_by(col(Case.id)))).all())
@@ -132,7 +129,6 @@ async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_ap
     cards = {item.case_id for item in await outbox(sessions, OutboxKind.CASE_CARD)}
     # Only the cases before the storm was recognised ever had a card (now collapsed).
     assert len(cards & {c.number for c in children}) <= 10
-    assert elapsed < 120  # a generous bound; the figures are in the closing note
 
 
 async def test_resolving_the_master_resolves_and_notifies_every_child(
