@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -268,11 +267,11 @@ async def test_replies_wait_for_a_provider_that_is_down_and_arrive_once_it_recov
     start_bot: Callable[..., Any],
     receiver: Receiver,
     http: aiohttp.ClientSession,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bot.dispatcher.backoff", lambda attempts: timedelta(milliseconds=100))
     receiver.down_for = 3
-    bot = await start_bot(webhook_secret=SECRET, webhook_reply_url=receiver.url)
+    bot = await start_bot(
+        webhook_secret=SECRET, webhook_reply_url=receiver.url, outbox_retry_max_seconds=0.1
+    )
 
     assert (await post(http, bot, message("Is my number ported?"))).status == 201
 
