@@ -33,18 +33,11 @@ from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
 from tests.e2e.test_email_crash import append_all
 from tests.e2e.test_email_customers import smtp_settings
+from tests.e2e.test_storm_crash import storm_mail
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 
 ALERTS = "CALERTS"
-
-
-def storm_mail(n: int) -> bytes:
-    return (
-        f"From: Customer {n} <storm{n}@example.org>\r\nTo: support@example.com\r\n"
-        f"Subject: Checkout is down\r\nMessage-ID: <storm-{n}@example.org>\r\n\r\n"
-        f"The checkout page shows error 502 when I try to pay for my order {n}.\r\n"
-    ).encode()
 
 
 class Db:
