@@ -29,6 +29,16 @@ class Clock:
         return self.now
 
 
+class Ticks:
+    """A settable monotonic clock in seconds, for pacers, breakers and fault windows."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres" and not POSTGRES_URL:

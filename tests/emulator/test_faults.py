@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator.faults import OUTAGE_FAULTS, FaultInjector
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Ticks
 
 
 def test_an_outage_fails_every_call_in_each_way_until_it_ends() -> None:
-    clock = Clock()
+    clock = Ticks(100.0)
     faults = FaultInjector(clock)
     faults.outage(["chat.postMessage", "chat.update"], seconds=60)
 
@@ -40,7 +33,7 @@ def test_an_outage_fails_every_call_in_each_way_until_it_ends() -> None:
 
 
 def test_one_shot_faults_come_first_and_outages_must_last() -> None:
-    faults = FaultInjector(Clock())
+    faults = FaultInjector(Ticks(100.0))
     faults.outage(["chat.postMessage"], seconds=10)
     faults.fail_next("chat.postMessage", error="channel_not_found")
     first = faults.take("chat.postMessage")

@@ -8,18 +8,11 @@ from hypothesis import strategies as st
 
 from handlers.slack.pacing import ChannelPacer
 from services.outbox import DeliveryDeferred
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Ticks
 
 
 def test_a_burst_of_three_then_one_per_second_per_channel() -> None:
-    clock = Clock()
+    clock = Ticks(1000.0)
     pacer = ChannelPacer(per_second=1.0, burst=3, margin=0, clock=clock)
     assert [pacer.reserve("C1") for _ in range(5)] == [0, 0, 0, 1.0, 2.0]
     assert pacer.reserve("C2") == 0, "channels are paced apart"
@@ -28,7 +21,7 @@ def test_a_burst_of_three_then_one_per_second_per_channel() -> None:
 
 
 def test_a_post_too_far_ahead_is_deferred_not_held() -> None:
-    pacer = ChannelPacer(per_second=1.0, burst=1, max_wait=2.0, margin=0, clock=Clock())
+    pacer = ChannelPacer(per_second=1.0, burst=1, max_wait=2.0, margin=0, clock=Ticks(1000.0))
     assert [pacer.reserve("C1") for _ in range(3)] == [0, 1.0, 2.0]
     with pytest.raises(DeliveryDeferred) as deferred:
         pacer.reserve("C1")
@@ -40,7 +33,7 @@ def test_a_post_too_far_ahead_is_deferred_not_held() -> None:
 def test_no_window_of_ten_seconds_has_more_than_ten_posts_plus_the_burst(
     gaps: list[float],
 ) -> None:
-    clock = Clock()
+    clock = Ticks(1000.0)
     pacer = ChannelPacer(per_second=1.0, max_wait=1e9, clock=clock)
     sent = []
     for gap in gaps:

@@ -6,18 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.triage.breaker import Breaker, State
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Ticks
 
 
 def test_opens_after_repeated_failures_and_probes_after_the_cooldown() -> None:
-    clock = Clock()
+    clock = Ticks()
     breaker = Breaker(threshold=3, cooldown_seconds=60, clock=clock)
     for _ in range(2):
         assert breaker.allow()
@@ -43,14 +36,14 @@ def test_opens_after_repeated_failures_and_probes_after_the_cooldown() -> None:
 
 
 def test_slow_answers_count_as_failures() -> None:
-    breaker = Breaker(threshold=2, slow_seconds=5, clock=Clock())
+    breaker = Breaker(threshold=2, slow_seconds=5, clock=Ticks())
     breaker.record(ok=True, seconds=9)
     breaker.record(ok=True, seconds=7)
     assert breaker.state == State.OPEN
 
 
 def test_a_success_resets_the_count() -> None:
-    breaker = Breaker(threshold=2, clock=Clock())
+    breaker = Breaker(threshold=2, clock=Ticks())
     breaker.record(ok=False)
     breaker.record(ok=True)
     breaker.record(ok=False)
@@ -61,7 +54,7 @@ def test_a_success_resets_the_count() -> None:
 def test_never_more_than_one_probe_while_not_closed(
     events: list[tuple[bool, float, float]],
 ) -> None:
-    clock = Clock()
+    clock = Ticks()
     breaker = Breaker(threshold=3, cooldown_seconds=30, slow_seconds=5, clock=clock)
     for ok, seconds, wait in events:
         clock.now += wait

@@ -11,6 +11,7 @@ from services.triage.breaker import Breaker, State
 from services.triage.catalog import Catalog
 from services.triage.llm import LlmClassifier, LlmFailed, prompt, validate
 from services.triage.service import Triager
+from tests.conftest import Ticks
 from tests.fake_anthropic import (
     ERROR_500,
     GOOD,
@@ -24,13 +25,6 @@ from tests.fake_anthropic import (
 )
 
 
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAnthropic]:
     async with fake_anthropic() as fake:
@@ -38,7 +32,7 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
 
 
 def make_triager(
-    catalog: Catalog, fake: FakeAnthropic, clock: Clock, *, retries: int = 0, timeout: float = 1.0
+    catalog: Catalog, fake: FakeAnthropic, clock: Ticks, *, retries: int = 0, timeout: float = 1.0
 ) -> Triager:
     transport = AnthropicTransport(
         api_key="sk-test",
@@ -59,7 +53,7 @@ def make_triager(
 async def test_a_good_answer_is_used_and_the_request_is_well_formed(
     catalog: Catalog, fake: FakeAnthropic
 ) -> None:
-    triager = make_triager(catalog, fake, Clock())
+    triager = make_triager(catalog, fake, Ticks())
     await triager.start()
     result = await triager.classify("I was charged twice for one coffee")
     assert (result.request_type, result.category, result.source) == (
@@ -83,7 +77,7 @@ async def test_a_good_answer_is_used_and_the_request_is_well_formed(
 async def test_any_failure_falls_back_to_the_local_classifier(
     catalog: Catalog, fake: FakeAnthropic, failure: str
 ) -> None:
-    triager = make_triager(catalog, fake, Clock())
+    triager = make_triager(catalog, fake, Ticks())
     await triager.start()
     fake.script.append(failure)
     result = await triager.classify("somebody stole my card at the station")
@@ -92,7 +86,7 @@ async def test_any_failure_falls_back_to_the_local_classifier(
 
 
 async def test_the_sdk_retries_a_server_error(catalog: Catalog, fake: FakeAnthropic) -> None:
-    triager = make_triager(catalog, fake, Clock(), retries=2)
+    triager = make_triager(catalog, fake, Ticks(), retries=2)
     await triager.start()
     fake.script.extend([ERROR_500, OVERLOADED_529])
     result = await triager.classify("Your API is down")
@@ -103,7 +97,7 @@ async def test_the_sdk_retries_a_server_error(catalog: Catalog, fake: FakeAnthro
 async def test_the_breaker_opens_sends_traffic_local_and_probes_later(
     catalog: Catalog, fake: FakeAnthropic
 ) -> None:
-    clock = Clock()
+    clock = Ticks()
     triager = make_triager(catalog, fake, clock)
     await triager.start()
     fake.default = ERROR_500
@@ -123,7 +117,7 @@ async def test_the_breaker_opens_sends_traffic_local_and_probes_later(
 
 
 async def test_invalid_answers_open_the_breaker_too(catalog: Catalog, fake: FakeAnthropic) -> None:
-    triager = make_triager(catalog, fake, Clock())
+    triager = make_triager(catalog, fake, Ticks())
     await triager.start()
     fake.default = INVALID
     for _ in range(3):
@@ -134,7 +128,7 @@ async def test_invalid_answers_open_the_breaker_too(catalog: Catalog, fake: Fake
 async def test_a_batch_is_one_call_and_bad_items_fall_back_one_by_one(
     catalog: Catalog, fake: FakeAnthropic
 ) -> None:
-    triager = make_triager(catalog, fake, Clock())
+    triager = make_triager(catalog, fake, Ticks())
     await triager.start()
     texts = [
         "charged twice for lunch",
