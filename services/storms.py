@@ -23,7 +23,7 @@ from services.audit import audit
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason
 from services.triage.embeddings import Vectors
-from services.triage.learning import from_bytes, to_bytes
+from services.triage.learning import from_bytes, rows_from_bytes, to_bytes
 from storage import storm_queries
 from storage.models import Case, CaseEmbedding, Customer
 from storage.queries import is_postgres
@@ -68,7 +68,7 @@ def _matrix(rows: Sequence[Vectors | bytes]) -> Vectors:
     """One row per vector; stored bytes are read in one go (hundreds per new case)."""
     blobs = [row for row in rows if isinstance(row, bytes)]
     if len(blobs) == len(rows):
-        return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+        return rows_from_bytes(blobs)
     return np.vstack([from_bytes(row) if isinstance(row, bytes) else row for row in rows])
 
 
@@ -87,9 +87,9 @@ async def place(
     by_id = {m.number: m for m in masters}
     # A new case joins a storm when it is like the master's first report or like one of its
     # newest children (a storm drifts: other order numbers, other words).
-    known: list[tuple[int, Vectors | bytes]] = [
-        (cid, v) for cid, v in await storm_queries.embeddings(session, list(by_id)) if cid in by_id
-    ]
+    known: list[tuple[int, Vectors | bytes]] = list(
+        await storm_queries.embeddings(session, list(by_id))
+    )
     children = await storm_queries.recent_children_embeddings(
         session, list(by_id), since, limit=STORM_NEIGHBOURS
     )

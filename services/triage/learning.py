@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from services.triage.embeddings import Vectors
@@ -16,6 +18,11 @@ def to_bytes(vector: Vectors) -> bytes:
 
 def from_bytes(data: bytes) -> Vectors:
     return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+def rows_from_bytes(blobs: Sequence[bytes]) -> Vectors:
+    """Several stored vectors (of one size) as the rows of one matrix, read in one go."""
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
 
 
 async def learnt(sessions: SessionFactory, dimension: int) -> list[tuple[Example, Vectors]]:
