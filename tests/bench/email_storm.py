@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.emulator import SlackEmulator
-from storage.models import Case, Message, OutboxItem, OutboxStatus
-from tests.bench.common import emulator
+from storage.models import Case, OutboxItem, OutboxStatus
+from tests.bench.common import Stored, emulator
 from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
 from tests.e2e.test_email_crash import append_all
@@ -40,17 +39,15 @@ from tests.smtp_server import smtp_server
 ALERTS = "CALERTS"
 
 
-class Db:
+class Db(Stored):
+    """The stored mails (`count`), and what the storm made of them."""
+
     def __init__(self, url: str) -> None:
-        self.engine = create_async_engine(url)
+        super().__init__(url, source="email")
 
     async def scalar(self, stmt: Any) -> int:
         async with AsyncSession(self.engine) as session:
             return int((await session.exec(stmt)).one())
-
-    async def stored(self) -> int:
-        stmt = select(func.count()).select_from(Message).where(Message.source == "email")
-        return await self.scalar(stmt)
 
     async def pending(self) -> int:
         stmt = select(func.count()).select_from(OutboxItem)
@@ -108,7 +105,7 @@ async def measure(mails: int) -> dict[str, Any]:
                     appended = time.perf_counter() - started
 
                     async def all_stored() -> bool:
-                        return await db.stored() >= mails
+                        return await db.count() >= mails
 
                     await until(all_stored, 900)
                     stored_s = time.perf_counter() - started
@@ -118,7 +115,7 @@ async def measure(mails: int) -> dict[str, Any]:
 
                     await until(drained, 900)
                     delivered_s = time.perf_counter() - started
-                    stored, masters = await db.stored(), await db.masters()
+                    stored, masters = await db.count(), await db.masters()
                     await bots.started[-1].terminate()
                 await db.engine.dispose()
     finally:
