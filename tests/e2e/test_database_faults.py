@@ -9,8 +9,6 @@ retries it). No case is left half-written.
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +19,9 @@ from sqlmodel import col, select
 
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
-from handlers.webhook.signing import signed_headers
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
-from tests.e2e.test_webhook import SECRET
+from tests.e2e.test_webhook import SECRET, message, post
 from tests.tcp_proxy import cuttable_proxy
 
 OUTAGE_SECONDS = 3.0
@@ -47,8 +44,9 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         for text in ("It is blank in Firefox too", "And on my phone"):
             await slack.user_message(CUSTOMER, INTAKE, text)  # acked at once, as always
         command = await slack.slash_command(AGENT, "/queue")
-        refused = await post_sms(bot, "Where is my parcel?")
-        assert refused[0] == 503 and refused[1] == "5", refused
+        async with aiohttp.ClientSession() as http:
+            refused = await post(http, bot, message("Where is my parcel?"))
+        assert (refused.status, refused.retry_after) == (503, "5"), refused
         await asyncio.sleep(OUTAGE_SECONDS)
         replies = str(command.responses) + str(command.ack_payload)
         assert "went wrong" in replies or "try again" in replies.lower(), replies
@@ -69,13 +67,6 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         async with bot.sessions() as session:
             cases = (await session.exec(select(Case))).all()
         assert len(cases) == 1 and {m.case_id for m in stored} == {cases[0].number}
-        assert (await post_sms(bot, "Where is my parcel?"))[0] == 201, "the provider's retry"
-
-
-async def post_sms(bot: Runtime, text: str) -> tuple[int, str | None]:
-    """A signed webhook message; returns the status and the Retry-After header."""
-    body = json.dumps({"customer_id": "+15550001", "channel": "sms", "message": text}).encode()
-    headers = signed_headers(SECRET, body, now=time.time())
-    url = f"http://127.0.0.1:{bot.http_port}/api/messages"
-    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as r:
-        return r.status, r.headers.get("Retry-After")
+        async with aiohttp.ClientSession() as http:
+            retried = await post(http, bot, message("Where is my parcel?"))
+        assert retried.status == 201, "the provider's retry"

@@ -100,6 +100,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 class Answer:
     status: int
     json: JSON
+    retry_after: str | None = None  # the Retry-After header, when there is one
 
 
 def message(text: str, customer_id: str = PHONE, **extra: Any) -> str:
@@ -121,7 +122,7 @@ async def post(
         headers = signed_headers(secret, raw, now=time.time() if now is None else now)
     url = f"http://127.0.0.1:{bot.http_port}/api/messages"
     async with http.post(url, data=raw, headers=headers) as response:
-        return Answer(response.status, await response.json())
+        return Answer(response.status, await response.json(), response.headers.get("Retry-After"))
 
 
 async def case_count(bot: Runtime) -> int:

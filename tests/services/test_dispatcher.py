@@ -278,7 +278,7 @@ async def test_a_deferred_delivery_waits_without_counting_an_attempt(
 async def test_a_channel_down_for_ten_minutes_loses_nothing(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    """Backoff (1 s doubling to 5 min, 12 attempts) outlasts an outage of several minutes:
+    """Backoff (1 s doubling to 5 min, 30 attempts) outlasts an outage of several minutes:
     every row waits, none is given up, each goes out once when the channel is back."""
     await service.ingest(slack_message("hello"))
     await service.agent_message(1, AGENT, "first answer", source="slack", external_id="a1")
