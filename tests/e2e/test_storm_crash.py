@@ -17,6 +17,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -98,30 +99,14 @@ async def settled(bots: BotProcesses, db: Database, inbox: Inbox, deadline: floa
 
 async def check(db: Database, slack: SlackEmulator, inbox: Inbox) -> None:
     async def facts(session: AsyncSession) -> tuple[Counter[str], int, int, int]:
+        async def count(table: type[Case] | type[OutboxItem], where: Any) -> int:
+            stmt = select(func.count()).select_from(table).where(where)
+            return int((await session.exec(stmt)).one())
+
         ids = Counter(str(m) for m in (await session.exec(select(Message.external_id))).all())
-        masters = int(
-            (
-                await session.exec(
-                    select(func.count()).select_from(Case).where(col(Case.is_master).is_(True))
-                )
-            ).one()
-        )
-        children = int(
-            (
-                await session.exec(
-                    select(func.count()).select_from(Case).where(col(Case.master_id).is_not(None))
-                )
-            ).one()
-        )
-        dead = int(
-            (
-                await session.exec(
-                    select(func.count())
-                    .select_from(OutboxItem)
-                    .where(OutboxItem.status == OutboxStatus.DEAD)
-                )
-            ).one()
-        )
+        masters = await count(Case, col(Case.is_master).is_(True))
+        children = await count(Case, col(Case.master_id).is_not(None))
+        dead = await count(OutboxItem, OutboxItem.status == OutboxStatus.DEAD)
         return ids, masters, children, dead
 
     ids, masters, children, dead = await db.read(facts)
