@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from typing import NoReturn
 
 import click
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.report_cli import report
+from bot.settings import ConfigError, Settings, load_settings, secret_values
 from bot.triage_cli import triage
 
 
@@ -25,11 +25,11 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet = max(logging.WARNING, logging.getLevelName(level))
-    for chatty in ("slack_bolt", "apscheduler"):  # a line per envelope / per job run otherwise
-        logging.getLogger(chatty).setLevel(quiet)
+def _logging(settings: Settings) -> None:
+    """LOG_LEVEL and LOG_FORMAT; the configured secrets never reach the log (bot/logs.py)."""
+    from bot.logs import configure
+
+    configure(settings.log_level, fmt=settings.log_format, secrets=secret_values(settings))
 
 
 @click.group()
@@ -39,22 +39,44 @@ def main() -> None:
 
 @main.command()
 def run() -> None:
-    """Connect to Slack over Socket Mode and serve until stopped."""
+    """Connect to Slack over Socket Mode and serve until stopped.
+
+    With no Slack tokens at all, run the sandbox instead: a local Slack emulator and a web
+    page to try the bot on, without a workspace."""
     from bot.runtime import Runtime
 
     settings = _settings()
+    if settings.slack_bot_token is None and settings.slack_app_token is None:
+        _sandbox(settings)
+        return
     try:
         runtime = Runtime(settings)
     except ConfigError as error:
         _fail(str(error))
-    _logging(settings.log_level)
+    _logging(settings)
     try:
         asyncio.run(runtime.serve_forever())
     except ConfigError as error:  # found while starting, e.g. the port is taken
         _fail(str(error))
 
 
+def _sandbox(settings: Settings) -> None:
+    from bot.sandbox.run import serve_sandbox
+
+    _logging(settings)
+    click.echo("casebot: no SLACK_BOT_TOKEN or SLACK_APP_TOKEN set, so starting the sandbox")
+
+    def announce(url: str) -> None:
+        click.echo(f"casebot: sandbox ready at {url} (open it in a browser; Ctrl+C stops)")
+
+    try:
+        asyncio.run(serve_sandbox(settings, announce=announce))
+    except ConfigError as error:
+        _fail(str(error))
+
+
 main.add_command(triage)
+main.add_command(report)
 
 
 @main.group()
@@ -70,3 +92,15 @@ def db_upgrade() -> None:
     settings = _settings()
     asyncio.run(upgrade(settings.database_url))
     click.echo(f"database at revision {asyncio.run(current_revision(settings.database_url))}")
+
+
+@main.command("check")
+def check_command() -> None:
+    """Check the configuration, catalog, database and Slack tokens; exit 1 if any is wrong."""
+    from bot.check import check
+
+    results, ok = check()
+    for result in results:
+        click.echo(result.line())
+    click.echo("all checks passed" if ok else "some checks failed: see FAIL above")
+    sys.exit(0 if ok else 1)

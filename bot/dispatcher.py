@@ -43,9 +43,12 @@ COALESCING_KINDS = frozenset({OutboxKind.CASE_CARD.value})
 MERGEABLE_KINDS = frozenset({OutboxKind.CASE_THREAD.value})
 MERGE_MAX_ITEMS = 20
 MERGE_MAX_CHARS = 3_000
-# Notifications to people are audited when sent; card renders and mirrors are not worth a row.
+# Notifications to people are audited when sent; card renders and mirrors are not worth a row,
+# and a ticket sync audits itself (`ticket.synced`, with the id).
 AUDITED_KINDS = frozenset(
-    k.value for k in OutboxKind if k not in (OutboxKind.CASE_CARD, OutboxKind.CASE_THREAD)
+    k.value
+    for k in OutboxKind
+    if k not in (OutboxKind.CASE_CARD, OutboxKind.CASE_THREAD, OutboxKind.TICKET_SYNC)
 )
 
 
@@ -70,6 +73,7 @@ class OutboxDispatcher:
         idle_poll_seconds: float = 1.0,
         min_gap_seconds: float = 0.05,
         holder: str = "casebot",
+        on_failure: Callable[[str], None] = lambda _kind: None,
     ) -> None:
         self._sessions = sessions
         self._deliver = deliver
@@ -85,6 +89,7 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._held: set[int] = set()  # rows this process has leased and not settled yet
         self._stopping = asyncio.Event()
+        self._on_failure = on_failure  # told the kind of each failed attempt (metrics)
 
     def stop(self) -> None:
         """Finish the pass in hand, then return from `run`; `release` gives back the rest."""
@@ -155,6 +160,12 @@ class OutboxDispatcher:
             stmt = select(func.count()).where(OutboxItem.status == OutboxStatus.PENDING)
             return int((await session.exec(stmt)).one())
 
+    async def due(self) -> int:
+        """Rows the next pass would claim (not backing off, not held, not behind one that is)."""
+        async with self._sessions() as session:
+            stmt = select(func.count()).where(_due(self._clock()))
+            return int((await session.exec(stmt)).one())
+
     async def _claim(self) -> list[list[OutboxItem]]:
         """Lease every due row whose key has no earlier row still waiting (leased elsewhere or
         backing off), grouped by key in id order."""
@@ -162,21 +173,8 @@ class OutboxDispatcher:
         async with self._sessions() as session, session.begin():
             if is_postgres(session):
                 await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
-            earlier = aliased(OutboxItem)
             stmt = (
-                select(OutboxItem)
-                .where(
-                    col(OutboxItem.status) == OutboxStatus.PENDING,
-                    ~_waiting(OutboxItem, now),
-                    ~exists().where(
-                        col(earlier.ordering_key) == col(OutboxItem.ordering_key),
-                        col(earlier.status) == OutboxStatus.PENDING,
-                        col(earlier.id) < col(OutboxItem.id),
-                        _waiting(earlier, now),
-                    ),
-                )
-                .order_by(col(OutboxItem.id))
-                .limit(self._batch)
+                select(OutboxItem).where(_due(now)).order_by(col(OutboxItem.id)).limit(self._batch)
             )
             groups: dict[str, list[OutboxItem]] = {}
             for item in (await session.exec(stmt)).all():
@@ -243,6 +241,12 @@ class OutboxDispatcher:
                 )
             )
             for item in items:
+                log.debug(
+                    "outbox item %s (%s) delivered",
+                    item.id,
+                    item.kind,
+                    extra={"case": item.case_id, "outbox_id": item.id, "kind": item.kind},
+                )
                 if item.kind in AUDITED_KINDS:
                     audit(
                         session,
@@ -276,6 +280,7 @@ class OutboxDispatcher:
 
     async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
         self._held.difference_update(x.id or 0 for x in (item, *release))
+        self._on_failure(item.kind)
         attempts = item.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:2000]
         dead = attempts >= self._max_attempts
@@ -303,6 +308,7 @@ class OutboxDispatcher:
                     kind=item.kind,
                     error=error,
                 )
+        fields = {"case": item.case_id, "outbox_id": item.id, "kind": item.kind}
         if dead:
             log.error(
                 "gave up on outbox item %s (%s) after %s attempts: %s",
@@ -310,10 +316,16 @@ class OutboxDispatcher:
                 item.kind,
                 attempts,
                 error,
+                extra=fields,
             )
         else:
             log.warning(
-                "outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, attempts, error
+                "outbox item %s (%s) failed, attempt %s: %s",
+                item.id,
+                item.kind,
+                attempts,
+                error,
+                extra=fields,
             )
 
 
@@ -323,6 +335,22 @@ def _unclaimed(rows: list[OutboxItem]) -> Update:
         update(OutboxItem)
         .where(col(OutboxItem.id).in_([row.id for row in rows]))
         .values(claimed_until=None, claimed_by=None)
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """A pending row that is not waiting, and whose key has no earlier row still waiting
+    (leased elsewhere or backing off): rows of one key go in id order."""
+    earlier = aliased(OutboxItem)
+    return and_(
+        col(OutboxItem.status) == OutboxStatus.PENDING,
+        ~_waiting(OutboxItem, now),
+        ~exists().where(
+            col(earlier.ordering_key) == col(OutboxItem.ordering_key),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.id) < col(OutboxItem.id),
+            _waiting(earlier, now),
+        ),
     )
 
 

@@ -71,6 +71,7 @@ class Exclusive:
         self._stopping = asyncio.Event()
         self.current: Worker | None = None
         self.held = asyncio.Event()  # set while this process runs the worker
+        self.elsewhere = False  # the last claim found the lease held by another process
 
     def stop(self) -> None:
         self._stopping.set()
@@ -94,8 +95,10 @@ class Exclusive:
         while not self._stopping.is_set():
             try:
                 valid_until = await self._claim()
+                self.elsewhere = valid_until is None
             except Exception:
                 valid_until = None
+                self.elsewhere = False
             if valid_until is not None:
                 await self._hold(valid_until=valid_until)
             await sleep_unless(self._stopping, self._period)

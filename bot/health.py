@@ -1,37 +1,156 @@
-"""`GET /health`: whether the database answers and which classifier triages new cases.
+"""`GET /health`: can this process serve, and what works less well than it should.
 
-200 with `"status": "ok"`, or `"degraded"` when triage runs on keyword rules because the
-model could not load (cases still open; their categories are rougher); 503 when the
-database does not answer.
+The body names each component (database, Slack, IMAP, scheduler, classifier) with a status
+and a plain-words detail, and an overall `status`:
+
+- `ok` (200): everything works;
+- `degraded` (200): cases are still taken, something is missing: triage on keyword rules,
+  Claude's breaker open, the mailbox not connected, the scheduler stopped, or Slack
+  reconnecting for less than SLACK_GRACE_SECONDS;
+- `down` (503): the process cannot serve: the database does not answer, or Socket Mode has
+  been disconnected for longer than the grace. A load balancer takes it out of rotation.
+
+Slack's outage is timed from the first check that found the connection gone (the SDK does
+not say when it dropped), so the grace is as precise as the load balancer's check interval.
+
+`database` and `triage` stay at the top level as well (older checks and the benchmarks
+read them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.exclusive import Exclusive
+from handlers.email.poller import ImapPoller
 from services.triage.service import Triager
 from storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 
 PATH = "/health"
+SLACK_GRACE_SECONDS = 30.0  # a reconnect takes a second or two; longer than this is an outage
+DATABASE_TIMEOUT_SECONDS = 3.0  # an unreachable server must not hang the check
+
+OK, DEGRADED, DOWN, OFF = "ok", "degraded", "down", "off"
 
 
-def register(router: web.UrlDispatcher, *, sessions: SessionFactory, triager: Triager) -> None:
-    async def health(_request: web.Request) -> web.Response:
-        body: dict[str, str] = {"triage": triager.mode}
+@dataclass(frozen=True)
+class Component:
+    status: str  # ok | degraded | down | off (not configured)
+    detail: str
+
+
+class Health:
+    """Probes each component; `slack_connected` answers None before Socket Mode is set up."""
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        triager: Triager,
+        slack_connected: Callable[[], Awaitable[bool | None]],
+        imap: Callable[[], Component],
+        scheduler_running: Callable[[], bool],
+        slack_grace: float = SLACK_GRACE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._triager = triager
+        self._slack_connected = slack_connected
+        self._imap = imap
+        self._scheduler_running = scheduler_running
+        self.slack_grace = slack_grace
+        self._monotonic = monotonic
+        self._started_at = monotonic()
+        self._slack_lost_at: float | None = None  # when a check first found it disconnected
+
+    async def database(self) -> Component:
         try:
-            async with sessions() as session:
+            async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), self._sessions() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            body["database"] = "ok"
         except Exception as error:  # any failure to answer is "down" for a health check
             log.warning("health: the database did not answer: %r", error)
-            body |= {"database": "down", "status": "down"}
-            return web.json_response(body, status=503)
-        body["status"] = "degraded" if triager.failed else "ok"
-        return web.json_response(body)
+            return Component(DOWN, f"does not answer: {type(error).__name__}")
+        return Component(OK, "answers")
 
-    router.add_get(PATH, health)
+    async def slack(self) -> Component:
+        connected = await self._slack_connected()
+        now = self._monotonic()
+        if connected:
+            self._slack_lost_at = None
+            return Component(OK, "connected over Socket Mode")
+        if connected is None:  # starting: Socket Mode is not set up yet
+            what, waited = "connecting", now - self._started_at
+        else:
+            if self._slack_lost_at is None:
+                self._slack_lost_at = now
+            what, waited = "disconnected", now - self._slack_lost_at
+        if waited <= self.slack_grace:
+            return Component(DEGRADED, f"{what} for {waited:.0f} s; reconnecting")
+        return Component(DOWN, f"{what} for {waited:.0f} s (longer than {self.slack_grace:g} s)")
+
+    def scheduler(self) -> Component:
+        if self._scheduler_running():
+            return Component(OK, "running")
+        return Component(DEGRADED, "not running: no escalation or reminder sweeps")
+
+    def classifier(self) -> Component:
+        triager = self._triager
+        mode = triager.mode
+        if triager.failed or (triager.llm is not None and mode != "claude"):
+            return Component(DEGRADED, mode)
+        return Component(OK, mode)
+
+    async def check(self) -> tuple[int, dict[str, object]]:
+        """The HTTP status and the body."""
+        components = {
+            "database": await self.database(),
+            "slack": await self.slack(),
+            "imap": self._imap(),
+            "scheduler": self.scheduler(),
+            "classifier": self.classifier(),
+        }
+        statuses = {c.status for c in components.values()}
+        if components["database"].status == DOWN or components["slack"].status == DOWN:
+            overall = DOWN
+        elif statuses & {DEGRADED, DOWN}:
+            overall = DEGRADED
+        else:
+            overall = OK
+        body: dict[str, object] = {
+            "status": overall,
+            "database": "ok" if components["database"].status == OK else "down",
+            "triage": self._triager.mode,
+            "components": {name: asdict(c) for name, c in components.items()},
+        }
+        return (503 if overall == DOWN else 200), body
+
+
+def mailbox(exclusive: Exclusive | None) -> Component:
+    """The IMAP mailbox: read here, read by another process, or not read at all."""
+    if exclusive is None:
+        return Component(OFF, "IMAP_SERVER not set")
+    poller = exclusive.current
+    if exclusive.held.is_set() and isinstance(poller, ImapPoller):
+        if poller.connected.is_set():
+            return Component(OK, "this process reads the mailbox")
+        return Component(DEGRADED, "this process holds the mailbox but is not connected")
+    if exclusive.elsewhere:
+        return Component(OK, "another process reads the mailbox")
+    return Component(DEGRADED, "no process reads the mailbox yet (waiting for its lease)")
+
+
+def register(router: web.UrlDispatcher, health: Health) -> None:
+    async def handle(_request: web.Request) -> web.Response:
+        status, body = await health.check()
+        return web.json_response(body, status=status)
+
+    router.add_get(PATH, handle)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import aiohttp
+from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
-from bot import health
+from bot import health, metrics
 from bot.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
@@ -22,32 +24,42 @@ from bot.email_wiring import email_intake, email_notifier
 from bot.exclusive import Exclusive, Heartbeat
 from bot.heap import settle_heap
 from bot.http_server import HttpServer
+from bot.report_schedule import ReportJob
+from bot.report_wiring import report_delivery, report_schedule, report_service
 from bot.scheduler import Sweeps
 from bot.settings import (
     ConfigError,
     Settings,
     agents_file,
+    api_tokens,
     catalog,
     imap_config,
     smtp_config,
 )
+from bot.shutdown import finish_listeners, flush_outbox
 from bot.slack_client import build_client
 from bot.tasks import finish
 from bot.triage_wiring import build_triager
+from handlers.api import routes as api_routes
 from handlers.email.poller import ImapPoller, mailbox_key
 from handlers.slack.channels import resolve_channels
 from handlers.slack.deps import SlackDeps
+from handlers.slack.home import HomePublisher
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
+from handlers.tickets.notifier import TicketNotifier
 from handlers.webhook import routes as webhook_routes
 from handlers.webhook.notifier import WebhookNotifier
+from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.escalation import EscalationSweep
+from services.home import Dashboard
 from services.leases import Leases
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
 from services.routing import AgentDirectory
+from services.tickets import TicketSync
 from services.triage.learning import learnt
 from services.triage.service import Triager
 from storage.engine import SessionFactory, create_engine, create_session_factory, is_sqlite
@@ -58,15 +70,31 @@ log = logging.getLogger(__name__)
 
 
 STOP_SECONDS = 5.0  # each loop's grace to finish the step in hand before it is cancelled
+IN_HAND_SECONDS = 3.0  # on stop: for envelopes already acked to finish
+FLUSH_SECONDS = 3.0  # on stop: for the outbox to deliver what it can
+# A whole stop fits in this (SIGTERM: exit within 10 s, Docker's and Kubernetes's grace);
+# each step gets its own grace or what is left of this, but at least MIN_STEP_SECONDS.
+STOP_BUDGET_SECONDS = 8.0
+MIN_STEP_SECONDS = 0.25
 
 
 class Runtime:
     """Everything `casebot run` builds, started and stopped in order."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        routes: Callable[[web.UrlDispatcher], None] | None = None,
+    ) -> None:
         settings.require_slack()
+        self._routes = routes  # more pages on the HTTP server (the sandbox's)
         self._smtp = smtp_config(settings)  # validated now, so a bad config fails in one line
         self._imap = imap_config(settings)
+        self._api_tokens = api_tokens(settings)
+        self._report_trigger = report_schedule(settings, self._smtp)
+        self.report_job: ReportJob | None = None  # the scheduled report (REPORT_CRON)
         self.triager: Triager | None = None
         self._mailbox: Exclusive | None = None  # the IMAP poller, run by one process at a time
         self._poll_task: asyncio.Task[None] | None = None
@@ -83,12 +111,15 @@ class Runtime:
         self._dispatch_task: asyncio.Task[None] | None = None
         self._http_server: HttpServer | None = None
         self.http_port: int | None = None  # the bound port (PORT=0 picks a free one)
+        self.metrics: metrics.Metrics
+        self.health: health.Health
         self.sessions: SessionFactory
         self.cases: CaseService
         self.dispatcher: OutboxDispatcher
         self.sweep: EscalationSweep
         self.reminders: ReminderSweep
         self.app: AsyncApp
+        self.home: HomePublisher
 
     async def start(self, *, connect_timeout: float = 30.0) -> None:
         """Migrate, wire, connect to Slack, then start the dispatcher and the scheduler."""
@@ -98,6 +129,7 @@ class Runtime:
         await upgrade(s.database_url)
         self._engine = create_engine(s.database_url)
         self.sessions = sessions = create_session_factory(self._engine)
+        self.metrics = metrics.Metrics(sessions)
         # Leases measure real time, whatever clock the rules run on.
         self.leases = Leases(sessions, ttl=timedelta(seconds=s.lease_seconds))
         await self.leases.heartbeat()
@@ -121,8 +153,9 @@ class Runtime:
             holder=self.leases.holder,
             max_attempts=s.outbox_max_attempts,
             max_backoff=timedelta(seconds=s.outbox_retry_max_seconds),
+            on_failure=self.metrics.delivery_failed,
         )
-        self.triager = build_triager(s, service_catalog)
+        self.triager = build_triager(s, service_catalog, observe=self.metrics.triaged)
         self.agents = AgentDirectory(sessions, service_catalog)
         if agents_spec is not None:
             log.info("agents: %s loaded from AGENTS_PATH", await self.agents.load(agents_spec))
@@ -133,12 +166,25 @@ class Runtime:
             notify=self.dispatcher.wake,
             triage=self.triager,
             storms=s.storms,
+            sync_tickets=bool(s.ticket_api_url),
         )
         # The model loads in the background: Socket Mode connects meanwhile and acks at once;
         # intake waits for the model (Triager.classify), nothing else does.
         self._triage_task = asyncio.create_task(self._start_triage(), name="triage-start")
+        people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
+        self.home = HomePublisher(
+            client,
+            Dashboard(sessions, clock=self.clock),
+            people,
+            channels,
+            support_email=s.support_email,
+        )
         notifier = SlackNotifier(
-            client, self.cases, channels, pacer=ChannelPacer(per_second=s.slack_posts_per_second)
+            client,
+            self.cases,
+            channels,
+            pacer=ChannelPacer(per_second=s.slack_posts_per_second),
+            on_card=self.home.changed,
         )
         mailbox_state = MailboxState(sessions, clock=self.clock)
         smtp = self._smtp
@@ -148,11 +194,23 @@ class Runtime:
             if s.webhook_secret and s.webhook_reply_url
             else None
         )
-        delivery = Delivery(self.cases, notifier, mailer, webhook)
+        self.reports = report_service(s, sessions, clock=self.clock, notify=self.dispatcher.wake)
+        reports = report_delivery(s, self.reports, client, smtp, self.clock)
+        tickets = (
+            TicketNotifier(
+                self._http,
+                s.ticket_api_url,
+                s.ticket_api_token,
+                TicketSync(sessions, clock=self.clock, notify=self.dispatcher.wake),
+                timeout=s.ticket_api_timeout_seconds,
+            )
+            if s.ticket_api_url
+            else None
+        )
+        delivery = Delivery(self.cases, notifier, mailer, webhook, reports, tickets)
         self.sweep = EscalationSweep(
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )
-        people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
 
         self.app = AsyncApp(client=client, request_verification_enabled=False)
         # One process: a set in memory. Several on one PostgreSQL: a table they all see.
@@ -166,6 +224,8 @@ class Runtime:
                 channels=channels,
                 mailbox=mailbox_state,
                 agents=self.agents,
+                home=self.home,
+                reports=self.reports,
             ),
         )
 
@@ -200,10 +260,14 @@ class Runtime:
             },
             interval_seconds=s.escalation_check_interval,
         )
+        if self._report_trigger is not None:
+            self.report_job = ReportJob(self.reports, self._report_trigger, clock=self.clock)
+            self._scheduler.add_cron("report", self.report_job.run, self._report_trigger)
         self._scheduler.start()
         self._handler = AsyncSocketModeHandler(
             self.app, str(s.slack_app_token), ping_interval=s.socket_mode_ping_interval
         )
+        self.metrics.count_reconnects(self._handler.client)
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", channels.support)
 
@@ -220,11 +284,19 @@ class Runtime:
         await asyncio.wait_for(asyncio.shield(self._triage_task), timeout)
 
     async def _start_http(self) -> None:
-        """The HTTP server (HOST, PORT) with the webhook channel's route on it."""
+        """The HTTP server (HOST, PORT): health, metrics, the webhook channel and the API."""
         s = self.settings
         server = HttpServer()
         assert self.triager is not None, "triage starts before the HTTP server"
-        health.register(server.router, sessions=self.sessions, triager=self.triager)
+        self.health = health.Health(
+            sessions=self.sessions,
+            triager=self.triager,
+            slack_connected=self._slack_connected,
+            imap=lambda: health.mailbox(self._mailbox),
+            scheduler_running=lambda: bool(self._scheduler and self._scheduler.scheduler.running),
+        )
+        health.register(server.router, self.health)
+        metrics.register(server.router, self.metrics)
         webhook_routes.register(
             server.router,
             self.cases,
@@ -232,6 +304,16 @@ class Runtime:
             max_age_seconds=s.webhook_max_age_seconds,
             clock=self.clock,
         )
+        api_routes.register(
+            server.router,
+            self.cases,
+            ApiReads(self.sessions),
+            tokens=self._api_tokens,
+            per_minute=s.api_rate_per_minute,
+            burst=s.api_rate_burst,
+        )
+        if self._routes is not None:
+            self._routes(server.router)
         if s.webhook_secret and not s.webhook_reply_url:
             log.warning("WEBHOOK_REPLY_URL not set: webhook customers will get no replies")
         try:
@@ -241,6 +323,12 @@ class Runtime:
                 f"PORT: cannot listen on {s.host}:{s.port} ({exc.strerror or exc})"
             ) from exc
         self._http_server = server
+
+    async def _slack_connected(self) -> bool | None:
+        """Whether Socket Mode is connected now (None: not set up yet)."""
+        if self._handler is None:
+            return None
+        return bool(await self._handler.client.is_connected())
 
     @property
     def poller(self) -> ImapPoller | None:
@@ -263,30 +351,41 @@ class Runtime:
         if self._stopped:
             return
         self._stopped = True
+        deadline = time.monotonic() + STOP_BUDGET_SECONDS
+
+        def grace(seconds: float) -> float:
+            return max(min(seconds, deadline - time.monotonic()), MIN_STEP_SECONDS)
+
         if self._http_server is not None:
             await self._http_server.stop()
         if self._handler is not None:
             # slack_sdk's close can wedge on a half-closed socket: bound it, never hang a stop.
             try:
-                async with asyncio.timeout(STOP_SECONDS):
+                async with asyncio.timeout(grace(STOP_SECONDS)):
                     await self._handler.close_async()  # type: ignore[no-untyped-call]
             except Exception as error:  # stopping goes on whatever the socket did
                 log.warning("Socket Mode did not close cleanly: %r", error)
+        if self._triage_task is not None and not self._triage_task.done():
+            # a model still loading: envelopes in hand are triaged by keyword rules instead
+            self._triage_task.cancel()
+            await asyncio.gather(self._triage_task, return_exceptions=True)
+        # envelopes already acked: Slack will not send them again, so they are finished here
+        await finish_listeners(within=grace(IN_HAND_SECONDS))
         if self._scheduler is not None:
-            await self._scheduler.stop(within=STOP_SECONDS)
+            await self._scheduler.stop(within=grace(STOP_SECONDS))
         if self._poll_task is not None and self._mailbox is not None:
             self._mailbox.stop()
-            await finish(self._poll_task, within=STOP_SECONDS * 2)
+            await finish(self._poll_task, within=grace(STOP_SECONDS * 2))
         if self._dispatch_task is not None:
+            await flush_outbox(self.dispatcher, within=grace(FLUSH_SECONDS))
             self.dispatcher.stop()
-            await finish(self._dispatch_task, within=STOP_SECONDS)
+            await finish(self._dispatch_task, within=grace(STOP_SECONDS))
             await self.dispatcher.release()
+        if hasattr(self, "home"):
+            await self.home.close()
         if self._heartbeat_task is not None and self._heartbeat is not None:
             self._heartbeat.stop()  # and says at once that this process is gone
-            await finish(self._heartbeat_task, within=STOP_SECONDS)
-        if self._triage_task is not None and not self._triage_task.done():
-            self._triage_task.cancel()  # a model still loading: its thread is left to finish
-            await asyncio.gather(self._triage_task, return_exceptions=True)
+            await finish(self._heartbeat_task, within=grace(STOP_SECONDS))
         if hasattr(self, "cases"):  # set once start got that far
             await self.cases.stop_learning()
         if self._http is not None:
@@ -296,14 +395,16 @@ class Runtime:
         if self._engine is not None:
             await self._engine.dispose()
 
-    async def serve_forever(self) -> None:
-        """Run until SIGINT or SIGTERM."""
+    async def serve_forever(self, *, started: Callable[[], None] | None = None) -> None:
+        """Run until SIGINT or SIGTERM; `started` is called once everything is up."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
             await self.start()  # a failure half-way still closes what was opened
+            if started is not None:
+                started()
             await stop.wait()
             log.info("stopping")
         finally:

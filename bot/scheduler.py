@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 
 from storage.models import utcnow
 
@@ -41,6 +42,19 @@ class Sweeps:
                 next_run_time=utcnow(),
                 misfire_grace_time=None,
             )
+
+    def add_cron(self, name: str, sweep: Sweep, trigger: BaseTrigger) -> None:
+        """Run `sweep` on `trigger`'s times (a cron schedule), and once at start."""
+        self.scheduler.add_job(
+            self._run,
+            trigger,
+            args=(name, sweep),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+            misfire_grace_time=None,
+        )
 
     async def _run(self, name: str, sweep: Sweep) -> None:
         task = asyncio.current_task()

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.report_schedule import report_timezone, report_trigger
+from handlers.api.tokens import ApiToken, TokensError, parse_tokens
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
 from services.routing import AgentsError, AgentsFile, read_agents_file
@@ -72,6 +74,19 @@ class Settings(BaseSettings):
     # Signed webhook requests older (or newer) than this are refused as stale.
     webhook_max_age_seconds: int = Field(default=300, ge=1)
 
+    # The HTTP API: comma-separated name:token pairs (tokens of 16+ characters); the name is
+    # the actor in the audit trail. Unset: the API is off (its routes answer 404).
+    api_tokens: str | None = None
+    # Requests per minute per token, in bursts of up to API_RATE_BURST (then 429).
+    api_rate_per_minute: float = Field(default=120.0, gt=0)
+    api_rate_burst: int = Field(default=30, ge=1)
+
+    # External ticket system: each new case is POSTed to TICKET_API_URL (with
+    # `Authorization: Bearer TICKET_API_TOKEN` when set); off while the URL is unset.
+    ticket_api_url: str | None = None
+    ticket_api_token: str | None = None
+    ticket_api_timeout_seconds: float = Field(default=10.0, gt=0)
+
     escalation_inactivity_hours: float = Field(default=48.0, gt=0)
     escalation_followups: int = Field(default=3, ge=1)
     urgent_keywords: CommaList = Field(default_factory=lambda: list(DEFAULT_URGENT_KEYWORDS))
@@ -117,12 +132,27 @@ class Settings(BaseSettings):
     storm_window_minutes: float = Field(default=30.0, gt=0)
     storm_similarity: float = Field(default=0.8, gt=0, le=1)
 
+    # Reports (XLSX): mailed to REPORT_RECIPIENTS on REPORT_CRON (crontab, in
+    # REPORT_TIMEZONE) and on `/case report`; closed and resolved cases of the last
+    # REPORT_WINDOW_DAYS are listed after the open ones.
+    report_recipients: CommaList = Field(default_factory=list)
+    report_cron: str | None = None
+    report_timezone: str = "UTC"
+    report_window_days: float = Field(default=7.0, gt=0)
+
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "INFO"
+    # text: one readable line per record; json: one JSON object per line (for log shippers).
+    log_format: str = "text"
 
     @field_validator(
-        "intake_slack_channels", "agent_user_ids", "urgent_keywords", "admin_emails", mode="before"
+        "intake_slack_channels",
+        "agent_user_ids",
+        "urgent_keywords",
+        "admin_emails",
+        "report_recipients",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -138,6 +168,33 @@ class Settings(BaseSettings):
                 raise ValueError(f"{address!r} is not an email address")
         return [address.lower() for address in value]
 
+    @field_validator("report_recipients")
+    @classmethod
+    def _report_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address:
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return report_timezone(value).key
+
+    @field_validator("report_cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            report_trigger(value, "UTC")  # a ValueError names what is wrong with it
+        return value
+
+    @field_validator("ticket_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
@@ -150,6 +207,13 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return value.lower()
 
     @property
     def storms(self) -> StormConfig:
@@ -215,6 +279,14 @@ def agents_file(settings: Settings) -> AgentsFile | None:
         raise ConfigError(f"AGENTS_PATH: {error}") from None
 
 
+def api_tokens(settings: Settings) -> tuple[ApiToken, ...]:
+    """The API's bearer tokens, validated; a bad value stops start-up naming API_TOKENS."""
+    try:
+        return parse_tokens(settings.api_tokens)
+    except TokensError as error:
+        raise ConfigError(f"API_TOKENS: {error}") from None
+
+
 def smtp_config(settings: Settings) -> SmtpConfig | None:
     """Outbound email, when configured; SUPPORT_EMAIL is then required."""
     if not settings.smtp_server:
@@ -251,6 +323,27 @@ def imap_config(settings: Settings) -> ImapConfig | None:
         mailbox=settings.imap_mailbox,
         poll_interval=settings.email_poll_interval,
     )
+
+
+SECRET_SETTINGS = (
+    "slack_bot_token",
+    "slack_app_token",
+    "imap_password",
+    "smtp_password",
+    "anthropic_api_key",
+    "webhook_secret",
+    "ticket_api_token",
+)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The configured tokens, passwords and keys: never logged (bot/logs.py redacts them)."""
+    found = [str(value) for name in SECRET_SETTINGS if (value := getattr(settings, name))]
+    try:
+        found += [token.token for token in parse_tokens(settings.api_tokens)]
+    except TokensError:
+        found += [settings.api_tokens or ""]  # unparsed: the whole value stays out of logs
+    return [value for value in found if value]
 
 
 def load_settings(**overrides: object) -> Settings:

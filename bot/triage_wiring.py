@@ -4,6 +4,7 @@ unless turned off, keyword rules always."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 
 from bot.settings import Settings
@@ -14,7 +15,12 @@ from services.triage.llm import LlmClassifier
 from services.triage.service import Triager, shared_encoder
 
 
-def build_triager(settings: Settings, catalog: Catalog) -> Triager:
+def build_triager(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    observe: Callable[[str, float], None] = lambda _source, _seconds: None,
+) -> Triager:
     llm = None
     if settings.anthropic_api_key:
         # the SDK takes ~1 s to import: only when Claude is configured
@@ -43,4 +49,5 @@ def build_triager(settings: Settings, catalog: Catalog) -> Triager:
         ),
         llm=llm,
         batch_size=settings.llm_batch_size,
+        observe=observe,
     )

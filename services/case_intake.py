@@ -223,6 +223,8 @@ class CaseIntake(CaseTriage):
                 urgency=case.urgency,
                 source=case.triage_source,
             )
+        if self._sync_tickets:  # its own ordering stream: never holds back the card
+            enqueue(session, case, OutboxKind.TICKET_SYNC, message=inbound.body)
         if inbound.allow_auto_reply:
             enqueue(session, case, OutboxKind.CUSTOMER_ACK)
         else:

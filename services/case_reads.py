@@ -29,8 +29,10 @@ class CaseReads:
         notify: Callable[[], None] = lambda: None,
         triage: Triager | None = None,
         storms: StormConfig | None = None,
+        sync_tickets: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._sync_tickets = sync_tickets  # new cases go to the external ticket system
         self._triage = triage
         self._storms = storms
         self._rules = rules

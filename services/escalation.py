@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from services.types import SYSTEM, Actor
 from storage.engine import SessionFactory
 from storage.models import Case
 from storage.queries import due_for_inactivity, due_for_sla
+
+log = logging.getLogger(__name__)
 
 SUMMARY_CHARS = 300
 
@@ -40,6 +43,12 @@ def escalate(
         case.sla_alerted_at = now
     for reason in fresh:
         audit(session, case.number, "case.escalated", actor.label, reason=reason)
+        log.info(
+            "case #%s escalated: %s",
+            case.number,
+            reason,
+            extra={"case": case.number, "reason": reason},
+        )
         enqueue(
             session,
             case,

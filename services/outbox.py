@@ -33,6 +33,9 @@ class OutboxKind(StrEnum):
     CUSTOMER_REMINDER = "customer.reminder"  # "still working on it", once, REMINDER_HOURS in
     ESCALATION_ALERT = "alert.escalation"  # to the alerts channel, once per reason
     CLOSURE_LOG = "log.closure"  # "Case #N closed at … by …" to the log channel
+    REPORT_EMAIL = "report.email"  # a report's file to one of REPORT_RECIPIENTS
+    REPORT_UPLOAD = "report.upload"  # a report's file into the requesting agent's DM
+    TICKET_SYNC = "ticket.sync"  # the new case to the external ticket system (TICKET_API_URL)
 
 
 # Deliveries that reach the customer on the customer's own channel (Slack, email, webhook).
@@ -51,10 +54,17 @@ AUTOMATIC_KINDS = frozenset(
 )
 
 
+# Deliveries of a report (no case): see services.reports.
+REPORT_KINDS = frozenset({OutboxKind.REPORT_EMAIL, OutboxKind.REPORT_UPLOAD})
+
+
 def ordering_key(case_id: int, kind: OutboxKind) -> str:
     """A case's deliveries go out in the order they were written, in two streams: what the
     team sees in Slack, and what the customer receives. A customer channel that is down
-    (SMTP, a webhook provider) must not hold back the card the agents work from."""
+    (SMTP, a webhook provider) must not hold back the card the agents work from. The ticket
+    sync has a stream of its own: an external system that is down holds back neither."""
+    if kind == OutboxKind.TICKET_SYNC:
+        return f"case:{case_id}:ticket"
     return f"case:{case_id}:customer" if kind in CUSTOMER_KINDS else f"case:{case_id}"
 
 

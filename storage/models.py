@@ -23,6 +23,10 @@ def empty_list() -> list[Any]:
     return []
 
 
+# A case's ticket id until the external ticket system gave it one (or when there is none).
+LOCAL_TICKET_PREFIX = "TKT-"
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     ASSIGNED = "assigned"
@@ -115,12 +119,21 @@ class Case(SQLModel, table=True):
     card_ts: str | None = Field(default=None, max_length=32)
     # Set before the card is first posted: a retry after a crash looks for that card first.
     card_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The external ticket system's id (TICKET_API_URL), once the case was synced there.
+    ticket_id: str | None = Field(default=None, max_length=100)
+    ticket_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def number(self) -> int:
         """The case number humans see (`#N`)."""
         assert self.id is not None, "case not flushed yet"
         return self.id
+
+    @property
+    def ticket_ref(self) -> str:
+        """The ticket id shown and served: the external system's once synced, else the local
+        `TKT-<number>` (computed, never stored)."""
+        return self.ticket_id or f"{LOCAL_TICKET_PREFIX}{self.number}"
 
     @property
     def is_active(self) -> bool:
@@ -316,3 +329,26 @@ class Agent(SQLModel, table=True):
     capacity: int = 10
     active: bool = True
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """An XLSX report, recorded once per `key` (a schedule's slot such as
+    `cron:2026-11-24T08:00Z`, or one on-demand request): the unique key is what keeps a slot
+    from being sent twice, whichever process gets there first. The file is kept as built, so
+    that every recipient and every retry gets the same bytes."""
+
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    trigger: str = Field(max_length=16)  # schedule | request
+    requested_by: str | None = Field(default=None, max_length=32)  # the agent, on request
+    recipients: list[str] = Field(
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False)
+    )
+    filename: str = Field(max_length=255)
+    content: bytes = Field(sa_type=LargeBinary)
+    case_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first mail accepted
+    uploaded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # into the DM

@@ -107,16 +107,25 @@ def queue_order() -> tuple[object, ...]:
 
 
 async def queue(
-    session: AsyncSession, *, limit: int, unassigned_only: bool = False, lock: bool = False
+    session: AsyncSession,
+    *,
+    limit: int,
+    offset: int = 0,
+    unassigned_only: bool = False,
+    assignee: str | None = None,
+    lock: bool = False,
 ) -> Sequence[Case]:
-    """Active cases by priority; `lock` claims rows (skipping ones held elsewhere) on PostgreSQL.
+    """Active cases by priority (all, unassigned ones, or one agent's; a page from `offset`);
+    `lock` claims rows (skipping ones held elsewhere) on PostgreSQL.
 
     A storm's children are left out: their master incident stands for them.
     """
     stmt = select(Case).where(col(Case.status).in_(ACTIVE), col(Case.master_id).is_(None))
     if unassigned_only:
         stmt = stmt.where(col(Case.assignee).is_(None))
-    stmt = stmt.order_by(*queue_order()).limit(limit)  # type: ignore[arg-type]
+    if assignee is not None:
+        stmt = stmt.where(Case.assignee == assignee)
+    stmt = stmt.order_by(*queue_order()).offset(offset).limit(limit)  # type: ignore[arg-type]
     if lock and is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return (await session.exec(stmt)).all()

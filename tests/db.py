@@ -21,8 +21,10 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'casebot.db'}"
         return
-    assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
-    base = make_url(POSTGRES_URL)
+    # Read now, not at import: a benchmark's --backend postgres sets it after importing this.
+    server = os.environ.get("TEST_POSTGRES_URL")
+    assert server, "TEST_POSTGRES_URL is not set"
+    base = make_url(server)
     name = f"casebot_{uuid.uuid4().hex[:12]}"
     admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(admin_dsn)

@@ -8,6 +8,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
+from sqlalchemy.engine import make_url
+
 
 class CuttableProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -71,3 +74,17 @@ async def cuttable_proxy(host: str, port: int) -> AsyncIterator[CuttableProxy]:
         yield proxy
     finally:
         await proxy.stop()
+
+
+@contextlib.asynccontextmanager
+async def cuttable_postgres(db_url: str) -> AsyncIterator[tuple[CuttableProxy, str]]:
+    """A cuttable proxy in front of `db_url`'s PostgreSQL and the URL that goes through it;
+    skips on SQLite, a file that is locked (and waited for), never unreachable."""
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("SQLite is a file: it is locked (and waited for), never unreachable")
+    async with cuttable_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        yield (
+            proxy,
+            url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        )

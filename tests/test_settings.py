@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from bot.settings import ConfigError, Settings, load_settings, smtp_config
 
 ROOT = Path(__file__).resolve().parent.parent
+VARIABLE = re.compile(r"([A-Z][A-Z0-9_]*)=")
 
 
 def test_a_copied_env_example_loads_with_the_documented_defaults(
@@ -27,11 +29,14 @@ def test_a_copied_env_example_loads_with_the_documented_defaults(
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
-    documented = (ROOT / ".env.example").read_text()
-    missing = [
-        name.upper() for name in Settings.model_fields if f"{name.upper()}=" not in documented
-    ]
-    assert missing == []
+    """Each variable once, right under a comment that says what it is; nothing stale."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    variables = [(i, match[1]) for i, line in enumerate(lines) if (match := VARIABLE.match(line))]
+    names = [name for _, name in variables]
+    assert sorted(names) == sorted(name.upper() for name in Settings.model_fields)
+    assert len(names) == len(set(names)), "a variable listed twice: the later one wins"
+    uncommented = [name for i, name in variables if not lines[i - 1].startswith("# ")]
+    assert uncommented == []
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,11 @@ class ChangeSignal:
 
     def __init__(self) -> None:
         self._waiters: list[asyncio.Future[None]] = []
+        self.version = 0  # counts changes, so a reader can ask "anything since version N?"
 
     def notify(self) -> None:
         """Wake all current waiters (safe to call from sync code)."""
+        self.version += 1
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():

@@ -58,6 +58,9 @@ class WebApi:
         self.faults = faults
         self.bot_token = bot_token
         self.app_token = app_token
+        # The bot token's scopes: auth.test answers them in `x-oauth-scopes`, as Slack does
+        # (None: no header, as before).
+        self.oauth_scopes: list[str] | None = None
         self.methods: dict[str, Method] = {
             **CHAT_METHODS,
             **DIRECTORY_METHODS,
@@ -98,7 +101,10 @@ class WebApi:
         except Exception:
             log.exception("emulated %s failed", method)
             return self._answer(method, args, {"ok": False, "error": "internal_error"}, status=500)
-        return self._answer(method, args, {"ok": True, **result})
+        headers = None
+        if method == "auth.test" and self.oauth_scopes is not None:
+            headers = {"x-oauth-scopes": ",".join(self.oauth_scopes)}
+        return self._answer(method, args, {"ok": True, **result}, headers=headers)
 
     def _answer(
         self,

@@ -69,6 +69,7 @@ class EmailIntake:
             inbound.external_id,
             result.case.number,
             " (duplicate)" if result.duplicate else "",
+            extra={"case": result.case.number, "message_id": inbound.external_id},
         )
         return result.case.number
 

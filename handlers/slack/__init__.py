@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.slack import actions, commands, errors, events
+from handlers.slack import actions, commands, errors, events, home
 from handlers.slack.deps import SlackDeps
 
 
@@ -13,4 +13,6 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
+    if deps.home is not None:
+        home.register(app, deps.home)
     errors.register(app)

@@ -162,6 +162,7 @@ def case_card(
         MarkdownTextObject(text=f"*Escalation*\n{reasons_text(case)}"),
         MarkdownTextObject(text=f"*Urgency*\n{case.urgency:.2f}"),
         MarkdownTextObject(text=f"*Category*\n{triage_text(case)}"),
+        MarkdownTextObject(text=f"*Ticket*\n{escaped(case.ticket_ref)}"),
     ]
     if case.sla_due_at is not None:
         answered = case.last_agent_message_at is not None
@@ -233,6 +234,11 @@ def _timeline(case: Case) -> str:
     if case.closed_at:
         parts.append(f"closed {slack_date(case.closed_at)} by {person(case.closed_by)}")
     return " · ".join(parts)
+
+
+def escaped(text: str) -> str:
+    """Text from outside shown literally: Slack's three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -14,6 +14,7 @@ from handlers.slack import blocks
 from handlers.slack.agent_commands import agent_answer
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Command
+from handlers.slack.report_commands import report_answer
 from services.errors import DomainError
 from storage.availability import unavailable
 
@@ -23,6 +24,7 @@ CASE_HELP = (
     "• `/case find <words>` — search subjects and messages\n"
     "• `/case quarantine` — mail that could not be read, kept with the reason\n"
     "• `/case agent` — who gets new cases routed to them (skills, capacity)\n"
+    "• `/case report` — the XLSX report: mailed to the report recipients and sent to you\n"
     "• `/case help` — this help\n"
     "*/queue* — open cases by priority (escalated, urgency, SLA due, age)\n"
     "• `/queue next` — claim the top unassigned case"
@@ -44,7 +46,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def case_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         await respond(
-            **await answered(case_answer(deps, command["user_id"], command.get("text") or ""))
+            **await answered(
+                case_answer(
+                    deps,
+                    command["user_id"],
+                    command.get("text") or "",
+                    request_id=command.get("trigger_id"),
+                )
+            )
         )
 
     @app.command(Command.QUEUE.value)
@@ -80,7 +89,9 @@ def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:
     return answer
 
 
-async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any]:
+async def case_answer(
+    deps: SlackDeps, user_id: str, text: str, *, request_id: str | None = None
+) -> dict[str, Any]:
     """The reply to `/case <text>`."""
     words = text.strip()
     if words.lower() in ("", "help", "?"):
@@ -98,6 +109,8 @@ async def case_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, Any
     verb, _, rest = words.partition(" ")
     if verb.lower() in ("agent", "agents"):
         return ephemeral(await agent_answer(deps, rest))
+    if verb.lower() == "report" and not rest.strip():
+        return ephemeral(await report_answer(deps, user_id, request_id=request_id))
     if verb.lower() == "quarantine" and not rest.strip():
         return await quarantine_answer(deps)
     if verb.lower() == "find":

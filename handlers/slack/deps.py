@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers.slack.home import HomePublisher
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
 from services.mailbox import MailboxState
+from services.reports import ReportService
 from services.routing import AgentDirectory
 
 
@@ -18,3 +20,5 @@ class SlackDeps:
     channels: Channels
     mailbox: MailboxState
     agents: AgentDirectory | None = None  # routing profiles; None without triage
+    home: HomePublisher | None = None  # App Home tabs
+    reports: ReportService | None = None  # `/case report`

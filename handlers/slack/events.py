@@ -30,18 +30,22 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     in_order = KeyedLocks()
 
     @app.event("message")
-    async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         route = route_message(event, deps.channels)
         if route is Route.IGNORE:
             return
         async with in_order.hold(event["user"]):
             if route is Route.CUSTOMER:
-                await _customer_message(event, deps)
+                await _customer_message(event, deps, event_id=body.get("event_id"))
             else:
                 await _card_thread_reply(event, client, deps)
 
 
-async def _customer_message(event: dict[str, Any], deps: SlackDeps) -> None:
+async def _customer_message(
+    event: dict[str, Any], deps: SlackDeps, *, event_id: str | None = None
+) -> None:
     user = event["user"]
     if event.get("channel_type") != "im" and await deps.people.is_agent(user):
         return  # agents chatting in an intake channel are not customers
@@ -64,6 +68,7 @@ async def _customer_message(event: dict[str, Any], deps: SlackDeps) -> None:
         result.case.number,
         "duplicate ignored" if result.duplicate else "opened" if result.created else "continued",
         user,
+        extra={"case": result.case.number, "event_id": event_id, "source": SOURCE},
     )
 
 

@@ -6,6 +6,7 @@ only the newest update, and a retried update never shows stale data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,8 +66,10 @@ class SlackNotifier:
         channels: Channels,
         *,
         pacer: ChannelPacer | None = None,
+        on_card: Callable[[Case], None] = lambda _case: None,
     ) -> None:
         self._client = client
+        self._on_card = on_card  # a card was drawn: whoever shows that case elsewhere redraws
         self._cases = cases
         self._channels = channels
         self._pacer = pacer or ChannelPacer()
@@ -82,6 +85,7 @@ class SlackNotifier:
         match kind:
             case OutboxKind.CASE_CARD:
                 await self._card(view, superseded=superseded)
+                self._on_card(view.case)
             case OutboxKind.CASE_THREAD:
                 # several mirrors merged by the dispatcher come as one "batch"
                 await self._post_in_card_thread(view, payload.get("batch") or [payload])
@@ -227,7 +231,7 @@ class SlackNotifier:
         case = view.case
         label = blocks.REASON_LABEL.get(reason, reason)
         if reason == "manual" and by:
-            label = f"escalated by <@{by}>"
+            label = f"escalated by {blocks.person(by)}"  # an API token is no Slack user
         link = ""
         if case.card_channel and case.card_ts:
             permalink = await self._client.chat_getPermalink(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -71,8 +72,10 @@ class Triager:
         encoder: Callable[[], Encoder | None] = shared_encoder,
         llm: LlmClassifier | None = None,
         batch_size: int = 30,
+        observe: Callable[[str, float], None] = lambda _source, _seconds: None,
     ) -> None:
         self.catalog = catalog
+        self._observe = observe  # told each classify's source and duration (metrics)
         self.llm = llm
         self._batch_size = batch_size
         self._keywords = KeywordRules.from_catalog(catalog)
@@ -172,6 +175,12 @@ class Triager:
         Claude first (when configured and its breaker lets the call through), with the
         embedding computed alongside; any failure falls back to the local classifier.
         """
+        started = time.perf_counter()
+        triage = await self._classify(text, followups)
+        self._observe(triage.source, time.perf_counter() - started)
+        return triage
+
+    async def _classify(self, text: str, followups: int) -> Triage:
         await self._started()
         if self.llm is not None and self.llm.available():
             embedding = asyncio.create_task(self.embed([text]))

@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "email_storm": ([], ["--mails", "200"]),
     "triage_throughput": ([], ["--texts", "200"]),
     "triage_banking77": ([], []),
+    "report_size": ([], ["--sizes", "10000"]),
 }
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.emulator import SlackEmulator
 from bot.settings import Settings
 from storage.models import Message
+from tests.db import database_url
 
 BOT_TOKEN, APP_TOKEN = "xoxb-bench", "xapp-bench"
 SUPPORT, INTAKE = "CSUPPORT", "CINTAKE"
@@ -84,3 +91,33 @@ class Stored:
                 if await self.count() >= total:
                     return
                 await asyncio.sleep(0.05)
+
+
+async def databases(backend: str, sizes: list[int]) -> AsyncIterator[tuple[int, str]]:
+    """For each size in turn, a fresh empty database of `backend` (dropped after)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for total in sizes:
+            folder = Path(tmp) / str(total)
+            folder.mkdir()
+            async with database_url(backend, folder) as url:
+                yield total, url
+
+
+def backend_and_sizes(doc: str | None, default_sizes: str) -> tuple[str, list[int]]:
+    """`--backend sqlite|postgres` and `--sizes N,N…` of a benchmark over database sizes;
+    PostgreSQL is TEST_POSTGRES_URL, else the local server's `test` database."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--sizes", default=default_sizes)
+    args = parser.parse_args()
+    if args.backend == "postgres":
+        os.environ.setdefault(
+            "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        )
+    return args.backend, [int(size) for size in args.sizes.split(",")]
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """One JSON line of figures on stdout, at once."""
+    sys.stdout.write(json.dumps(figures) + "\n")
+    sys.stdout.flush()

@@ -14,25 +14,20 @@ PostgreSQL: TEST_POSTGRES_URL or postgresql+asyncpg://postgres@127.0.0.1:5432/te
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.escalation import EscalationSweep
 from services.rules import RulesConfig
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Case, Customer
-from tests.db import database_url
+from tests.bench.common import backend_and_sizes, databases, emit
 
 DUE = 100
 OPEN_SHARE = 0.05
@@ -82,20 +77,25 @@ def case_rows(total: int) -> list[dict[str, Any]]:
     return rows
 
 
+async def load_cases(engine: AsyncEngine, total: int) -> None:
+    """The customers and `total` cases (`case_rows`), inserted in chunks."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Customer),
+            [{"name": f"c{i}", "email": f"c{i}@example.org"} for i in range(CUSTOMERS)],
+        )
+        rows = case_rows(total)
+        for start in range(0, total, CHUNK):
+            await conn.execute(insert(Case), rows[start : start + CHUNK])
+
+
 async def measure(url: str, total: int) -> dict[str, Any]:
     await upgrade(url)
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     try:
         started = time.perf_counter()
-        async with engine.begin() as conn:
-            await conn.execute(
-                insert(Customer),
-                [{"name": f"c{i}", "email": f"c{i}@example.org"} for i in range(CUSTOMERS)],
-            )
-            rows = case_rows(total)
-            for start in range(0, total, CHUNK):
-                await conn.execute(insert(Case), rows[start : start + CHUNK])
+        await load_cases(engine, total)
         if engine.dialect.name == "postgresql":
             async with engine.connect() as conn:
                 await conn.execute(text("ANALYZE cases"))
@@ -127,35 +127,22 @@ async def measure(url: str, total: int) -> dict[str, Any]:
 
 async def run(backend: str, sizes: list[int]) -> None:
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for total in sizes:
-            folder = Path(tmp) / str(total)
-            folder.mkdir()
-            async with database_url(backend, folder) as url:
-                result = await measure(url, total)
-            base = results[0] if results else result
-            result |= {
-                "bench": "escalation_sweep",
-                "backend": backend,
-                "due_vs_smallest": round(result["sweep_due_s"] / base["sweep_due_s"], 2),
-                "idle_vs_smallest": round(result["sweep_idle_s"] / base["sweep_idle_s"], 2),
-                "target": "< 1 s at 1,000,000 cases, <= 3x the 10,000 figure",
-            }
-            results.append(result)
-            sys.stdout.write(json.dumps(result) + "\n")
-            sys.stdout.flush()
+    async for total, url in databases(backend, sizes):
+        result = await measure(url, total)
+        base = results[0] if results else result
+        result |= {
+            "bench": "escalation_sweep",
+            "backend": backend,
+            "due_vs_smallest": round(result["sweep_due_s"] / base["sweep_due_s"], 2),
+            "idle_vs_smallest": round(result["sweep_idle_s"] / base["sweep_idle_s"], 2),
+            "target": "< 1 s at 1,000,000 cases, <= 3x the 10,000 figure",
+        }
+        results.append(result)
+        emit(result)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--sizes", default="10000,1000000")
-    args = parser.parse_args()
-    if args.backend == "postgres":
-        os.environ.setdefault(
-            "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-        )
-    asyncio.run(run(args.backend, [int(s) for s in args.sizes.split(",")]))
+    asyncio.run(run(*backend_and_sizes(__doc__, "10000,1000000")))
 
 
 if __name__ == "__main__":

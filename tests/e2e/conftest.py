@@ -133,6 +133,7 @@ async def card(
     *,
     status: str | None = None,
     where: Callable[[JSON], bool] = lambda _: True,
+    within: float = 10.0,
 ) -> JSON:
     """Wait for case #number's card (in `status`, satisfying `where`) and return it."""
     prefix = f"Case #{number} ({status}" if status else f"Case #{number} ("
@@ -140,7 +141,7 @@ async def card(
     def find() -> JSON | None:
         return next((m for m in cards(slack) if m["text"].startswith(prefix) and where(m)), None)
 
-    return await slack.wait_for(find, timeout=10)
+    return await slack.wait_for(find, timeout=within)
 
 
 def texts(messages: list[JSON]) -> list[str]:

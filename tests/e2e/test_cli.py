@@ -31,14 +31,16 @@ async def casebot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subproc
     )
 
 
-async def test_run_without_tokens_says_what_to_set_in_one_line(tmp_path: Path) -> None:
-    process = await casebot("run", env=CLEAN_ENV, cwd=tmp_path)
+async def test_run_with_half_the_tokens_says_what_to_set_in_one_line(tmp_path: Path) -> None:
+    """No tokens at all is the sandbox (tests/sandbox); one of the two is a mistake."""
+    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": "xoxb-1-2-3"}
+    process = await casebot("run", env=env, cwd=tmp_path)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
 
     assert process.returncode == 2
     lines = stderr.decode().strip().splitlines()
     assert len(lines) == 1, lines
-    assert "SLACK_BOT_TOKEN" in lines[0] and "SLACK_APP_TOKEN" in lines[0]
+    assert "SLACK_APP_TOKEN" in lines[0] and "SLACK_BOT_TOKEN" not in lines[0].split(" not set")[0]
     assert "manifest.yml" in lines[0]
 
 
@@ -81,7 +83,7 @@ async def test_run_serves_slack_and_stops_cleanly_on_sigterm(
     try:
         await slack.wait_connected(timeout=60)
         await slack.user_message(CUSTOMER, INTAKE, "Hello from a real process")
-        await card(slack, 1)
+        await card(slack, 1, within=60)  # a new process: the first case waits for the model
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)

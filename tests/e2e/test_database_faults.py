@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.emulator import SlackEmulator
@@ -22,7 +20,7 @@ from bot.runtime import Runtime
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
 from tests.e2e.test_webhook import SECRET, message, post
-from tests.tcp_proxy import cuttable_proxy
+from tests.tcp_proxy import cuttable_postgres
 
 OUTAGE_SECONDS = 3.0
 
@@ -30,11 +28,7 @@ OUTAGE_SECONDS = 3.0
 async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
     slack: SlackEmulator, start_bot: Callable[..., Any], db_url: str
 ) -> None:
-    url = make_url(db_url)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("SQLite is a file: it is locked (and waited for), never unreachable")
-    async with cuttable_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
-        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    async with cuttable_postgres(db_url) as (proxy, proxied):
         bot: Runtime = await start_bot(database_url=proxied, webhook_secret=SECRET)
         await bot.triage_ready()
         await slack.user_message(CUSTOMER, INTAKE, "The invoice PDF is blank")

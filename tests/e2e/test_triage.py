@@ -39,7 +39,9 @@ async def test_health_says_which_classifier_triages(bot: Runtime) -> None:
         http.get(f"http://127.0.0.1:{bot.http_port}/health") as response,
     ):
         assert response.status == 200
-        assert await response.json() == {"triage": "local", "database": "ok", "status": "ok"}
+        body = await response.json()
+    assert (body["triage"], body["database"], body["status"]) == ("local", "ok", "ok")
+    assert body["components"]["classifier"] == {"status": "ok", "detail": "local"}
 
 
 async def test_health_reports_keyword_rules_when_the_model_is_off(
@@ -52,7 +54,12 @@ async def test_health_reports_keyword_rules_when_the_model_is_off(
     ):
         body = await response.json()
     assert response.status == 200
-    assert body == {"triage": "keywords (no model)", "database": "ok", "status": "degraded"}
+    assert (body["triage"], body["database"], body["status"]) == (
+        "keywords (no model)",
+        "ok",
+        "degraded",
+    )
+    assert body["components"]["classifier"]["status"] == "degraded"
     await slack.user_message(CUSTOMER, INTAKE, "Your whole API is down, every request fails")
     fields = card_fields(await card(slack, 1))
     assert "technical / outage (" in fields and "keywords)" in fields

@@ -30,6 +30,7 @@ from handlers.webhook.signing import (
 )
 from storage.models import Case, OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, SUPPORT, card, cards, outbox_settled
+from tests.local_http import post_endpoint
 
 SECRET = "webhook-test-secret"
 PHONE = "+15550001"
@@ -78,16 +79,8 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     found = Receiver()
-    app = web.Application()
-    app.router.add_post("/replies", found.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/replies"
-    try:
+    async with post_endpoint("/replies", found.handle) as found.url:
         yield found
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

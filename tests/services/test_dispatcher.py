@@ -299,3 +299,23 @@ async def test_a_channel_down_for_ten_minutes_loses_nothing(
         "customer.reply",
     ]
     assert all(r.status == OutboxStatus.DONE for r in await rows(sessions))
+
+
+async def test_due_counts_what_the_next_pass_would_claim(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """What a stop waits for (bot/shutdown.flush_outbox): not rows backing off, nor the
+    rows queued behind them."""
+    await service.ingest(slack_message("first", user="U1"))
+    failures: list[str] = []
+    dispatcher = OutboxDispatcher(
+        sessions, Recorder(failures={"case.card": 1}), clock=clock, on_failure=failures.append
+    )
+    assert await dispatcher.due() == 3
+
+    await dispatcher.drain_once()
+    assert failures == ["case.card"]
+    assert await dispatcher.pending() == 2  # the card, and the mirror behind it
+    assert await dispatcher.due() == 0
+    clock.advance(minutes=1)  # past the backoff
+    assert await dispatcher.due() == 2

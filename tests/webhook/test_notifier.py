@@ -18,6 +18,7 @@ from handlers.webhook.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from services.outbox import OutboxKind
 from services.types import CaseView
 from storage.models import Case, Customer, OutboxItem
+from tests.local_http import post_endpoint
 
 SECRET = "notifier-secret"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,15 +44,8 @@ class Endpoint:
 @pytest.fixture
 async def endpoint() -> AsyncIterator[tuple[str, Endpoint]]:
     found = Endpoint()
-    app = web.Application()
-    app.router.add_post("/in", found.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/in", found
-    finally:
-        await runner.cleanup()
+    async with post_endpoint("/in", found.handle) as url:
+        yield url, found
 
 
 def item(kind: OutboxKind, **payload: Any) -> OutboxItem:

@@ -1,0 +1,247 @@
+"""`casebot check`: is this configuration ready to run? One plain line per check.
+
+Checks the settings (and the SMTP and IMAP settings built from them), the service catalog,
+the agents file, the database (reachable, migrations pending?), and, when Slack tokens are
+set, the tokens themselves, the bot token's scopes against manifest.yml and the configured
+channels. Nothing is written anywhere: a missing SQLite file is not created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from alembic.script import ScriptDirectory
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.settings import (
+    ConfigError,
+    Settings,
+    agents_file,
+    api_tokens,
+    catalog,
+    imap_config,
+    load_settings,
+    smtp_config,
+)
+from handlers.slack.channels import UnknownChannel, resolve_channels
+from storage.engine import create_engine, is_sqlite
+from storage.migrate import alembic_config, current_revision
+
+OK, FAIL, SKIP = "ok", "FAIL", "skip"
+TIMEOUT_SECONDS = 10  # per network check: an unreachable host must not hang the command
+MANIFEST = "manifest.yml"
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # ok | FAIL | skip
+    name: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.status:<5} {self.name}: {self.detail}"
+
+
+def manifest_path() -> Path | None:
+    """manifest.yml in the working directory (the Docker image's /app), else the project's."""
+    for candidate in (Path.cwd() / MANIFEST, Path(__file__).resolve().parents[1] / MANIFEST):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def manifest_bot_scopes(path: Path) -> set[str]:
+    manifest = yaml.safe_load(path.read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def _configuration(settings: Settings) -> list[Result]:
+    results = [Result(OK, "configuration", "every variable is valid")]
+    for name, build, variable in (
+        ("SMTP", smtp_config, "SMTP_SERVER"),
+        ("IMAP", imap_config, "IMAP_SERVER"),
+    ):
+        try:
+            config = build(settings)
+        except ConfigError as error:
+            results.append(Result(FAIL, name, str(error)))
+            continue
+        if config is None:
+            results.append(Result(SKIP, name, f"off ({variable} not set)"))
+        else:
+            results.append(Result(OK, name, f"{config.host}:{config.port}"))
+    try:
+        found = catalog(settings)
+    except ConfigError as error:
+        results.append(Result(FAIL, "catalog", str(error)))
+    else:
+        where = str(settings.catalog_path) if settings.catalog_path else "the shipped default"
+        kinds = sum(len(c.request_types) for c in found.categories)
+        results.append(
+            Result(
+                OK,
+                "catalog",
+                f"{len(found.categories)} categories, {kinds} request types ({where})",
+            )
+        )
+    try:
+        agents = agents_file(settings)
+    except ConfigError as error:
+        results.append(Result(FAIL, "agents", str(error)))
+    else:
+        if agents is None:
+            results.append(Result(SKIP, "agents", "AGENTS_PATH not set (`/case agent` adds them)"))
+        else:
+            results.append(Result(OK, "agents", f"{len(agents.agents)} agents in AGENTS_PATH"))
+    try:
+        tokens = api_tokens(settings)
+    except ConfigError as error:
+        results.append(Result(FAIL, "API", str(error)))
+    else:
+        if tokens:
+            names = ", ".join(t.name for t in tokens)
+            results.append(Result(OK, "API", f"on for {len(tokens)} token(s): {names}"))
+        else:
+            results.append(Result(SKIP, "API", "off (API_TOKENS not set)"))
+    return results
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    """A SQLite URL whose file does not exist (connecting would create it)."""
+    database = make_url(url).database
+    return (
+        bool(is_sqlite(url) and database and database != ":memory:")
+        and not Path(str(database)).exists()
+    )
+
+
+async def _database(url: str) -> Result:
+    shown = make_url(url).render_as_string(hide_password=True)
+    if _sqlite_file_missing(url):
+        return Result(OK, "database", f"{shown}: no file yet; `casebot run` creates it")
+    engine = create_engine(url)
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            current = await current_revision(url)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return Result(
+            FAIL,
+            "database",
+            f"cannot connect to {shown} ({type(error).__name__}{': ' + reason if reason else ''})"
+            ": is the server up? check DATABASE_URL",
+        )
+    finally:
+        await engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if current == head:
+        return Result(OK, "database", f"{shown} answers; schema up to date ({head})")
+    return Result(
+        OK,
+        "database",
+        f"{shown} answers; migrations pending ({current or 'empty'} → {head}): "
+        "`casebot db upgrade` or `casebot run` applies them",
+    )
+
+
+async def _slack(settings: Settings) -> list[Result]:
+    if not settings.slack_bot_token and not settings.slack_app_token:
+        return [Result(SKIP, "Slack", "SLACK_BOT_TOKEN and SLACK_APP_TOKEN not set")]
+    try:
+        settings.require_slack()
+    except ConfigError as error:
+        return [Result(FAIL, "Slack", str(error))]
+    bot = AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=TIMEOUT_SECONDS
+    )
+    results: list[Result] = []
+    try:
+        auth = await bot.auth_test()
+    except (SlackApiError, OSError, TimeoutError) as error:
+        return [Result(FAIL, "Slack bot token", _slack_error(error, "SLACK_BOT_TOKEN"))]
+    results.append(Result(OK, "Slack bot token", f"{auth.get('user')} in {auth.get('team')}"))
+    results.append(_scopes(auth.headers))
+    try:
+        await bot.apps_connections_open(app_token=str(settings.slack_app_token))
+        results.append(Result(OK, "Slack app token", "Socket Mode may connect"))
+    except (SlackApiError, OSError, TimeoutError) as error:
+        detail = _slack_error(error, "SLACK_APP_TOKEN")
+        results.append(Result(FAIL, "Slack app token", f"{detail} (needs connections:write)"))
+    try:
+        await resolve_channels(
+            bot,
+            support=str(settings.support_slack_channel),
+            alerts=settings.alerting_slack_channel,
+            log=settings.logging_slack_channel,
+            intake=settings.intake_slack_channels,
+        )
+        results.append(Result(OK, "Slack channels", "every configured channel found"))
+    except UnknownChannel as error:
+        results.append(Result(FAIL, "Slack channels", f"{error} (*_SLACK_CHANNEL*)"))
+    except (SlackApiError, OSError, TimeoutError) as error:
+        results.append(Result(FAIL, "Slack channels", _slack_error(error, "SLACK_BOT_TOKEN")))
+    return results
+
+
+def _slack_error(error: Exception, variable: str) -> str:
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") if error.response is not None else None
+        return f"Slack refused it ({code or error}): check {variable}"
+    return f"Slack does not answer ({type(error).__name__}: {error}): check SLACK_API_URL"
+
+
+def _scopes(headers: dict[str, object]) -> Result:
+    path = manifest_path()
+    if path is None:
+        return Result(SKIP, "Slack scopes", f"{MANIFEST} not found here: scopes not compared")
+    granted_header = next(
+        (str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None
+    )
+    if granted_header is None:
+        return Result(SKIP, "Slack scopes", "Slack did not say the token's scopes")
+    granted = {s.strip() for s in granted_header.split(",") if s.strip()}
+    missing = sorted(manifest_bot_scopes(path) - granted)
+    if missing:
+        return Result(
+            FAIL,
+            "Slack scopes",
+            f"the bot token lacks {', '.join(missing)}: add them under OAuth & Permissions "
+            f"(or update the app from {MANIFEST}), reinstall the app and set the new "
+            "SLACK_BOT_TOKEN",
+        )
+    return Result(OK, "Slack scopes", f"every bot scope of {MANIFEST} granted")
+
+
+async def run_checks(settings: Settings) -> list[Result]:
+    """Every check, in order; the network ones concurrently."""
+    results = _configuration(settings)
+    network: list[Callable[[], Awaitable[list[Result]]]] = [
+        lambda: _one(_database(settings.database_url)),
+        lambda: _slack(settings),
+    ]
+    for found in await asyncio.gather(*(check() for check in network)):
+        results.extend(found)
+    return results
+
+
+async def _one(result: Awaitable[Result]) -> list[Result]:
+    return [await result]
+
+
+def check() -> tuple[list[Result], bool]:
+    """The results and whether all is well (no FAIL)."""
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        return [Result(FAIL, "configuration", str(error))], False
+    results = asyncio.run(run_checks(settings))
+    return results, all(r.status != FAIL for r in results)

@@ -1,0 +1,168 @@
+"""The sandbox page: `GET /` draws the workspace; `/sandbox/*` lets the visitor act in it.
+
+Every action goes through the emulator exactly as a person in Slack would act (a message
+event, a slash command, a button click over Socket Mode), so the page shows the real bot
+at work. `GET /sandbox/state?since=N` answers when the workspace has changed after
+version N (a long poll), so the page updates without hammering the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.emulator import SlackEmulator
+from bot.sandbox.snapshot import snapshot
+from bot.sandbox.workspace import PEOPLE
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_SECONDS = 20.0
+MAX_TEXT = 4000  # Slack's own limit for a message typed by a person
+STATIC = {
+    "/": ("index.html", "text/html"),
+    "/sandbox/app.js": ("app.js", "text/javascript"),
+    "/sandbox/style.css": ("style.css", "text/css"),
+}
+_PEOPLE = {person.id for person in PEOPLE}
+
+
+class BadRequest(Exception):
+    """The page sent something the sandbox cannot act on; the message says what."""
+
+
+def register(router: web.UrlDispatcher, emulator: SlackEmulator) -> None:
+    """Add the page and its actions to the bot's HTTP server."""
+    for path, (name, content_type) in STATIC.items():
+        router.add_get(path, _static(name, content_type))
+    router.add_get("/sandbox/state", _state(emulator))
+    actions: dict[str, Callable[[SlackEmulator, dict[str, Any]], Awaitable[None]]] = {
+        "post": _post,
+        "command": _command,
+        "click": _click,
+        "home": _home,
+    }
+    for name, action in actions.items():
+        router.add_post(f"/sandbox/{name}", _acting(emulator, action))
+
+
+def _static(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    body = (resources.files("bot.sandbox") / "static" / name).read_bytes()
+
+    async def serve(_request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+    return serve
+
+
+def _state(emulator: SlackEmulator) -> Callable[[web.Request], Awaitable[web.Response]]:
+    signal = emulator.workspace.signal
+
+    async def state(request: web.Request) -> web.Response:
+        try:
+            since = int(request.query.get("since", "-1"))
+        except ValueError:
+            return web.json_response({"error": "since must be a number"}, status=400)
+        if since >= signal.version:
+            try:
+                async with asyncio.timeout(LONG_POLL_SECONDS):
+                    while since >= signal.version:
+                        await signal.wait()
+            except TimeoutError:
+                pass  # nothing new: the page asks again
+        return web.json_response(snapshot(emulator.workspace))
+
+    return state
+
+
+def _acting(
+    emulator: SlackEmulator, action: Callable[[SlackEmulator, dict[str, Any]], Awaitable[None]]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def act(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise BadRequest("send a JSON object")
+            await action(emulator, body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"error": "send a JSON object"}, status=400)
+        except (BadRequest, LookupError) as error:
+            return web.json_response({"error": str(error).strip("'\"")}, status=400)
+        except TimeoutError:
+            log.warning("sandbox: the bot did not acknowledge %s in time", request.path)
+            return web.json_response(
+                {"error": "the bot did not acknowledge in time; is it still starting?"}, status=504
+            )
+        return web.json_response({"ok": True})
+
+    return act
+
+
+def _field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"{name} is missing")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+def _person(body: dict[str, Any]) -> str:
+    user = str(_field(body, "user"))
+    if user not in _PEOPLE:
+        raise BadRequest(f"unknown person {user!r}")
+    return user
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    text = str(_field(body, name, required=False) or "")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(f"{name} is longer than {MAX_TEXT} characters")
+    return text
+
+
+async def _post(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    user, channel = _person(body), str(_field(body, "channel"))
+    text = _text(body, "text")
+    if not text.strip():
+        raise BadRequest("type a message first")
+    await emulator.user_message(
+        user, channel, text, thread_ts=_field(body, "thread_ts", required=False)
+    )
+
+
+async def _command(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    user = _person(body)
+    command = str(_field(body, "command"))
+    if command not in ("/case", "/queue"):
+        raise BadRequest("the sandbox knows /case and /queue")
+    await emulator.slash_command(
+        user, command, _text(body, "text"), channel=_field(body, "channel", required=False)
+    )
+
+
+async def _click(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    await emulator.click(
+        _person(body),
+        str(_field(body, "channel")),
+        str(_field(body, "ts")),
+        str(_field(body, "action_id")),
+        value=_field(body, "value", required=False),
+        block_id=_field(body, "block_id", required=False),
+    )
+
+
+async def _home(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    """The visitor opened a person's App Home tab: Slack sends app_home_opened."""
+    user = _person(body)
+    await emulator.send_event(
+        {"type": "app_home_opened", "user": user, "channel": emulator.open_dm(user), "tab": "home"}
+    )

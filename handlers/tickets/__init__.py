@@ -1,0 +1,1 @@
+"""The external ticket system (TICKET_API_URL): new cases POSTed there, its ids read back."""

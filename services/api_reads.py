@@ -1,0 +1,83 @@
+"""What the HTTP API reads: a case with its messages and audit trail, pages of cases, and
+the desk's statistics. Nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from services.errors import CaseNotFound
+from services.home import median
+from storage import api_queries, home_queries, queries
+from storage.engine import SessionFactory
+from storage.models import AuditEvent, Case, Customer, Message
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # first responses of all time
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: Case
+    customer: Customer
+    messages: Sequence[Message]
+    audit: Sequence[AuditEvent]
+
+
+@dataclass(frozen=True)
+class DeskStats:
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    escalated: int
+    median_first_response: timedelta | None
+
+
+class ApiReads:
+    """Reads for the API; keyword-light, typed, one session each."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def record(self, case_id: int) -> CaseRecord:
+        """The case with its customer, messages and audit trail, or CaseNotFound."""
+        async with self._sessions() as session:
+            case = await queries.get_case(session, case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            customer = await session.get(Customer, case.customer_id)
+            assert customer is not None
+            return CaseRecord(
+                case=case,
+                customer=customer,
+                messages=await queries.messages_of(session, case_id),
+                audit=await api_queries.audit_of(session, case_id),
+            )
+
+    async def queue(self, *, limit: int, offset: int) -> Sequence[Case]:
+        """Active cases by priority, one page."""
+        async with self._sessions() as session:
+            return await queries.queue(session, limit=limit, offset=offset)
+
+    async def customer_cases(
+        self, external_id: str, *, limit: int, offset: int
+    ) -> Sequence[Case] | None:
+        """The cases of the customer with this webhook/API id (None: no such customer)."""
+        async with self._sessions() as session:
+            customer = await api_queries.customer_by_phone(session, external_id)
+            if customer is None or customer.id is None:
+                return None
+            return await api_queries.customer_cases(
+                session, customer.id, limit=limit, offset=offset
+            )
+
+    async def stats(self) -> DeskStats:
+        """Counts by status and category, active escalations, the median first response."""
+        async with self._sessions() as session:
+            return DeskStats(
+                by_status=await api_queries.count_by_status(session),
+                by_category=await api_queries.count_by_category(session),
+                escalated=await api_queries.count_escalated(session),
+                median_first_response=median(
+                    await home_queries.first_responses_since(session, EPOCH)
+                ),
+            )

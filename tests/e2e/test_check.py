@@ -1,0 +1,129 @@
+"""`casebot check` as an operator runs it: one line per check, exit 1 when something is wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from bot.check import manifest_bot_scopes
+from bot.emulator import SlackEmulator
+from tests.e2e.conftest import ALERTS, INTAKE
+from tests.e2e.test_cli import CLEAN_ENV, casebot
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def slack_env(slack: SlackEmulator, database_url: str) -> dict[str, str]:
+    return {
+        **CLEAN_ENV,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_API_URL": slack.api_url,
+        "SUPPORT_SLACK_CHANNEL": "#support",
+        "ALERTING_SLACK_CHANNEL": ALERTS,
+        "INTAKE_SLACK_CHANNELS": INTAKE,
+        "DATABASE_URL": database_url,
+    }
+
+
+async def check(env: dict[str, str], cwd: Path) -> tuple[int, list[str]]:
+    process = await casebot("check", env=env, cwd=cwd)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert "Traceback" not in stderr.decode(), stderr.decode()
+    assert process.returncode is not None
+    return process.returncode, stdout.decode().splitlines()
+
+
+def line(lines: list[str], name: str) -> str:
+    return next(x for x in lines if x.split(maxsplit=1)[1].startswith(f"{name}:"))
+
+
+async def test_a_good_configuration_passes_every_check(
+    slack: SlackEmulator, db_url: str, tmp_path: Path
+) -> None:
+    slack.api.oauth_scopes = sorted(manifest_bot_scopes(MANIFEST))
+    code, lines = await check(slack_env(slack, db_url), tmp_path)
+
+    assert code == 0, lines
+    assert lines[-1] == "all checks passed"
+    for name in ("configuration", "catalog", "database", "Slack bot token", "Slack scopes"):
+        assert line(lines, name).startswith("ok "), lines
+    assert "schema up to date" in line(lines, "database")
+    assert line(lines, "Slack channels") == "ok    Slack channels: every configured channel found"
+    assert line(lines, "SMTP") == "skip  SMTP: off (SMTP_SERVER not set)"
+    assert line(lines, "API") == "skip  API: off (API_TOKENS not set)"
+
+
+async def test_a_missing_scope_and_an_unknown_channel_are_named(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    slack.api.oauth_scopes = sorted(manifest_bot_scopes(MANIFEST) - {"usergroups:read"})
+    env = slack_env(slack, f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    env["LOGGING_SLACK_CHANNEL"] = "#nowhere"
+    code, lines = await check(env, tmp_path)
+
+    assert code == 1
+    scopes = line(lines, "Slack scopes")
+    assert scopes.startswith("FAIL  Slack scopes: the bot token lacks usergroups:read:"), scopes
+    assert "SLACK_BOT_TOKEN" in scopes
+    assert line(lines, "Slack channels").startswith("FAIL  Slack channels: channel '#nowhere'")
+    assert "no file yet" in line(lines, "database")
+    assert not (tmp_path / "new.db").exists(), "check writes nothing"
+
+
+async def test_a_rejected_token_is_named(slack: SlackEmulator, tmp_path: Path) -> None:
+    env = slack_env(slack, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    env["SLACK_BOT_TOKEN"] = "xoxb-revoked"
+    code, lines = await check(env, tmp_path)
+    assert code == 1
+    assert line(lines, "Slack bot token") == (
+        "FAIL  Slack bot token: Slack refused it (invalid_auth): check SLACK_BOT_TOKEN"
+    )
+
+
+async def test_an_unreachable_database_and_a_bad_catalog_fail_in_plain_words(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bad = tmp_path / "catalog.yml"
+    bad.write_text("categories:\n  - name: x\n    request_types: []\n")
+    env = {
+        **CLEAN_ENV,
+        "DATABASE_URL": f"postgresql+asyncpg://casebot:sekret@127.0.0.1:{port}/casebot",
+        "CATALOG_PATH": str(bad),
+    }
+    code, lines = await check(env, tmp_path)
+
+    assert code == 1
+    assert lines[-1] == "some checks failed: see FAIL above"
+    database = line(lines, "database")
+    assert database.startswith(
+        f"FAIL  database: cannot connect to postgresql+asyncpg://casebot:***@127.0.0.1:{port}/"
+    ), database
+    assert database.endswith("check DATABASE_URL") and "sekret" not in "\n".join(lines)
+    assert line(lines, "catalog").startswith(f"FAIL  catalog: CATALOG_PATH: {bad}: categories.0")
+    assert line(lines, "Slack").startswith("skip  Slack: SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+
+
+async def test_an_empty_database_says_migrations_are_pending(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
+    env = {**CLEAN_ENV, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    code, lines = await check(env, tmp_path)
+    assert code == 0, lines
+    assert "migrations pending (empty → " in line(lines, "database")
+
+
+async def test_a_bad_setting_fails_naming_the_variable(tmp_path: Path) -> None:
+    code, lines = await check({**CLEAN_ENV, "ESCALATION_FOLLOWUPS": "three"}, tmp_path)
+    assert code == 1
+    assert lines[0].startswith("FAIL  configuration: ESCALATION_FOLLOWUPS:")
+
+
+async def test_bad_api_tokens_fail_naming_the_variable(tmp_path: Path) -> None:
+    code, lines = await check({**CLEAN_ENV, "API_TOKENS": "zapier:tooshort"}, tmp_path)
+    assert code == 1
+    assert line(lines, "API").startswith("FAIL  API: API_TOKENS: zapier: the token must be")
+    assert "tooshort" not in "\n".join(lines)

@@ -1,0 +1,117 @@
+"""The README's run command with no Slack tokens, in a real browser: a customer writes, the
+card appears, an agent clicks Resolve, the card changes. Everything in between is the real
+bot over Socket Mode against the built-in emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.sandbox.browser import chromium
+from tests.sandbox.sandbox_process import sandbox
+
+T = TypeVar("T")
+WAIT = 30.0  # the first case waits for the local model to load
+
+
+@dataclass(frozen=True)
+class Card:
+    """A card as drawn at one moment (the page redraws, so elements do not last)."""
+
+    element: WebElement
+    text: str
+    buttons: dict[str, str]  # label → action_id
+
+
+def wait(
+    driver: WebDriver, find: Callable[[WebDriver], T | bool | None], seconds: float = WAIT
+) -> T:
+    """The first truthy `find(driver)`; a redraw in between (a stale element) means try again."""
+    waiting = WebDriverWait(
+        driver, seconds, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    )
+    return waiting.until(find)  # type: ignore[arg-type,no-any-return]
+
+
+def card(driver: WebDriver, number: int) -> Card | None:
+    for message in driver.find_elements(By.CSS_SELECTOR, "#messages > .msg"):
+        text = message.text
+        if f"Case #{number} ·" in text:
+            buttons = {
+                b.text: str(b.get_attribute("data-action-id"))
+                for b in message.find_elements(By.CSS_SELECTOR, "button[data-action-id]")
+            }
+            return Card(message, text, buttons)
+    return None
+
+
+def text_of(driver: WebDriver, element_id: str) -> str:
+    return str(driver.find_element(By.ID, element_id).text)
+
+
+def messages_text(driver: WebDriver) -> str:
+    return text_of(driver, "messages")
+
+
+def top_level(driver: WebDriver) -> int:
+    return len(driver.find_elements(By.CSS_SELECTOR, "#messages > .msg"))
+
+
+def act_as(driver: WebDriver, name: str) -> None:
+    Select(driver.find_element(By.ID, "as")).select_by_visible_text(name)
+
+
+def write(driver: WebDriver, text: str) -> None:
+    box = driver.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys(text)
+    driver.find_element(By.ID, "send").click()
+
+
+def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
+    with sandbox(tmp_path) as (url, _), chromium() as driver:
+        driver.get(url)
+        wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#help")
+
+        write(driver, "My card payment failed twice and I was charged, please refund it")
+        channel = wait(
+            driver,
+            lambda d: (
+                (text := d.find_element(By.ID, "messages").text) and "case #1" in text and text
+            ),
+        )
+        assert "carol" in channel and "We've opened case #1" in channel
+
+        act_as(driver, "agnes (agent)")
+        wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#support")
+        opened = wait(driver, lambda d: card(d, 1))
+        assert "Open" in opened.text
+        assert "My card payment failed twice" in opened.text
+        assert {"Claim", "Resolve", "Escalate", "Close"} <= set(opened.buttons)
+
+        opened.element.find_element(By.CSS_SELECTOR, "button[data-action-id=case_resolve]").click()
+        resolved = wait(driver, lambda d: (c := card(d, 1)) and "Resolved" in c.text and c)
+        assert "Resolve" not in resolved.buttons and "Reopen" in resolved.buttons
+        assert "(edited)" in resolved.text  # updated in place, not posted again
+        assert top_level(driver) == 1
+
+        driver.find_element(By.ID, "home-open").click()  # as Slack does on each visit to the tab
+        home = wait(driver, lambda d: "Resolved today\n1" in (t := text_of(d, "home")) and t)
+        assert "Your support desk" in home  # agnes's App Home, drawn by the bot
+
+        write(driver, "/queue")
+        wait(driver, lambda d: "The queue is empty" in d.find_element(By.ID, "ephemerals").text)
+        assert driver.find_element(By.ID, "error").text == ""
+
+        shot = os.environ.get("SANDBOX_SCREENSHOT")
+        if shot:
+            driver.save_screenshot(shot)
