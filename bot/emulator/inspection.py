@@ -73,6 +73,10 @@ class Inspection:
         """How many socket connections were ever accepted (grows on reconnect)."""
         return self.hub.connections_total
 
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
-        """First truthy predicate() value, re-checked on every state change."""
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 15.0) -> T:  # noqa: ASYNC109
+        """First truthy predicate() value, re-checked on every state change.
+
+        The default bound is generous on purpose: it only costs time when a test fails, and a
+        loaded CI machine can take several seconds between a message and the bot's answer.
+        """
         return await self.workspace.signal.wait_for(predicate, timeout, self.workspace.describe)

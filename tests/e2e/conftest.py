@@ -12,6 +12,8 @@ import pytest
 from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from bot.settings import Settings
+from services.triage.embeddings import serving_threads
+from services.triage.service import shared_encoder
 
 CUSTOMER, OTHER_CUSTOMER, AGENT, GROUP_AGENT, STRANGER = (
     "UCUST",
@@ -23,6 +25,16 @@ CUSTOMER, OTHER_CUSTOMER, AGENT, GROUP_AGENT, STRANGER = (
 INTAKE, SUPPORT, ALERTS, LOG, RANDOM = "CINTAKE1", "CSUPPORT", "CALERTS1", "CLOGLOG1", "CRANDOM1"
 
 JSON = dict[str, Any]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedding_model() -> None:
+    """Load the process's embedding model once, before the first bot starts.
+
+    Cold from disk on a fresh machine it takes over 10 s, which the first test's waits would
+    otherwise pay; every runtime then shares it, as each bot process does in production.
+    """
+    shared_encoder(serving_threads())
 
 
 @pytest.fixture
