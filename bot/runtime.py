@@ -39,6 +39,7 @@ from bot.settings import (
 from bot.shutdown import finish_listeners, flush_outbox
 from bot.slack_client import build_client
 from bot.tasks import finish
+from bot.ticket_worker import TicketWorker
 from bot.triage_wiring import build_triager
 from handlers.api import routes as api_routes
 from handlers.email.poller import ImapPoller, mailbox_key
@@ -59,6 +60,7 @@ from services.leases import Leases
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
 from services.routing import AgentDirectory
+from services.ticket_intake import TicketIntake
 from services.tickets import TicketSync
 from services.triage.learning import learnt
 from services.triage.service import Triager
@@ -109,6 +111,8 @@ class Runtime:
         self._handler: AsyncSocketModeHandler | None = None
         self._scheduler: Sweeps | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._ticket_task: asyncio.Task[None] | None = None
+        self.ticket_worker: TicketWorker
         self._http_server: HttpServer | None = None
         self.http_port: int | None = None  # the bound port (PORT=0 picks a free one)
         self.metrics: metrics.Metrics
@@ -229,8 +233,18 @@ class Runtime:
             ),
         )
 
+        self.ticket_worker = TicketWorker(
+            TicketIntake(
+                sessions,
+                self.cases,
+                holder=self.leases.holder,
+                clock=self.clock,
+                notify=lambda: self.ticket_worker.wake(),
+            )
+        )
         await self._start_http()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="outbox-dispatcher")
+        self._ticket_task = asyncio.create_task(self.ticket_worker.run(), name="ticket-intake")
         if self._imap is not None:
             intake = email_intake(
                 s,
@@ -308,6 +322,7 @@ class Runtime:
             server.router,
             self.cases,
             ApiReads(self.sessions),
+            self.ticket_worker.intake,
             tokens=self._api_tokens,
             per_minute=s.api_rate_per_minute,
             burst=s.api_rate_burst,
@@ -376,6 +391,9 @@ class Runtime:
         if self._poll_task is not None and self._mailbox is not None:
             self._mailbox.stop()
             await finish(self._poll_task, within=grace(STOP_SECONDS * 2))
+        if self._ticket_task is not None:
+            self.ticket_worker.stop()  # a ticket not filed yet waits in the database
+            await finish(self._ticket_task, within=grace(STOP_SECONDS))
         if self._dispatch_task is not None:
             await flush_outbox(self.dispatcher, within=grace(FLUSH_SECONDS))
             self.dispatcher.stop()

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from services.errors import CaseNotFound
 from services.home import median
-from storage import api_queries, home_queries, queries
+from storage import api_queries, home_queries, queries, ticket_queries
 from storage.engine import SessionFactory
-from storage.models import AuditEvent, Case, Customer, Message
+from storage.models import AuditEvent, Case, Customer, Message, OutboxItem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # first responses of all time
 
@@ -22,6 +22,7 @@ class CaseRecord:
     customer: Customer
     messages: Sequence[Message]
     audit: Sequence[AuditEvent]
+    master: Case | None = None  # the storm's master incident, for a folded case
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,42 @@ class ApiReads:
                 raise CaseNotFound(case_id)
             customer = await session.get(Customer, case.customer_id)
             assert customer is not None
+            master = await queries.get_case(session, case.master_id) if case.master_id else None
             return CaseRecord(
                 case=case,
                 customer=customer,
                 messages=await queries.messages_of(session, case_id),
                 audit=await api_queries.audit_of(session, case_id),
+                master=master,
             )
 
-    async def queue(self, *, limit: int, offset: int) -> Sequence[Case]:
-        """Active cases by priority, one page."""
+    async def queue(
+        self, *, limit: int, offset: int, unassigned_only: bool = False
+    ) -> Sequence[Case]:
+        """Active cases by priority, one page (storm children are behind their master)."""
         async with self._sessions() as session:
-            return await queries.queue(session, limit=limit, offset=offset)
+            return await queries.queue(
+                session, limit=limit, offset=offset, unassigned_only=unassigned_only
+            )
+
+    async def submitted_ids(self, cases: Sequence[Case]) -> dict[int, str]:
+        """For cases filed from `POST /tickets`, the ticket id their caller knows."""
+        async with self._sessions() as session:
+            return await ticket_queries.submitted_ids(session, [c.number for c in cases])
+
+    async def masters(self, cases: Sequence[Case]) -> dict[int, Case]:
+        """The master incidents of these cases that were folded into a storm, by number."""
+        ids = sorted({c.master_id for c in cases if c.master_id is not None})
+        async with self._sessions() as session:
+            found = [await queries.get_case(session, i) for i in ids]
+        return {c.number: c for c in found if c is not None}
+
+    async def deliveries(self, case_id: int) -> Sequence[OutboxItem]:
+        """What was sent, or waits to be sent, about the case; CaseNotFound for no case."""
+        async with self._sessions() as session:
+            if await queries.get_case(session, case_id) is None:
+                raise CaseNotFound(case_id)
+            return await ticket_queries.deliveries_of(session, case_id)
 
     async def customer_cases(
         self, external_id: str, *, limit: int, offset: int

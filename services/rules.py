@@ -47,6 +47,18 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
+def urgency_label(score: float) -> str:
+    """A word for an urgency score in [0, 1], for integrations that sort or filter on one:
+    critical is the score that escalates (above 0.8), then high, medium and low."""
+    if score > URGENCY_ESCALATES_ABOVE:
+        return "critical"
+    if score >= 0.6:
+        return "high"
+    if score >= 0.3:
+        return "medium"
+    return "low"
+
+
 def urgent_keywords_in(text: str, keywords: Iterable[str]) -> list[str]:
     """The configured keywords that occur in `text` as whole words, in any case."""
     pattern = _keyword_pattern(tuple(keywords))

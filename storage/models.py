@@ -196,7 +196,7 @@ class OutboxItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)
     ordering_key: str = Field(max_length=64, index=True)
-    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=str_enum(OutboxStatus))
     attempts: int = 0
@@ -352,3 +352,34 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first mail accepted
     uploaded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # into the DM
+
+
+class TicketIntakeStatus(StrEnum):
+    PENDING = "pending"  # accepted, waiting for a worker
+    PROCESSING = "processing"  # a worker is classifying and filing it
+    COMPLETED = "completed"  # filed: `case_id` is its case
+    FAILED = "failed"  # gave up after the maximum attempts; `last_error` says why
+
+
+class SubmittedTicket(SQLModel, table=True):
+    """A ticket posted to `POST /tickets`, answered 202 at once and filed by a worker.
+
+    Stored before the answer, so an accepted ticket survives a crash; `held_until` is both a
+    worker's lease and the back-off after a failure (nobody takes the row before then).
+    """
+
+    __tablename__ = "submitted_tickets"
+    __table_args__ = (Index("ix_submitted_tickets_due", "status", "held_until"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: TicketIntakeStatus = Field(
+        default=TicketIntakeStatus.PENDING, sa_type=str_enum(TicketIntakeStatus)
+    )
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    attempts: int = 0
+    held_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: due now
+    held_by: str | None = Field(default=None, max_length=100)
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

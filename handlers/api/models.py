@@ -16,12 +16,13 @@ CUSTOMER_ID_CHARS = 32  # the customer's webhook identity (customers.phone), as 
 MESSAGE_CHARS = 20_000
 SUBJECT_CHARS = 200
 MESSAGE_ID_CHARS = 200
+TICKET_ID_CHARS = 100  # a submitted ticket's id (32 hex) or a case's ticket id
 MAX_LIMIT = 200
 MAX_CASE_NUMBER = 2**31 - 1  # case numbers are 32-bit integers in the database
 DEFAULT_LIMIT = 50
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     """Text PostgreSQL and SQLite both store as given: no NUL, no unpaired surrogate."""
     if "\x00" in value:
         raise ValueError("contains a NUL character")
@@ -61,7 +62,7 @@ class CaseCreate(Body):
     @field_validator("customer_id", "message", "subject", "message_id")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        return None if value is None else _storable(value)
+        return None if value is None else storable(value)
 
     @field_validator("customer_id", "message")
     @classmethod

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from handlers.api.models import CUSTOMER_ID_CHARS, MAX_CASE_NUMBER, Error, ValidationFailed
+from handlers.api.models import (
+    CUSTOMER_ID_CHARS,
+    MAX_CASE_NUMBER,
+    TICKET_ID_CHARS,
+    Error,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:
     from handlers.api.app import Route
@@ -28,7 +34,9 @@ COMMON: dict[int, tuple[str, type[BaseModel]]] = {
 # What each path parameter may be (the same checks as Call.number and the customer id).
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "number": {"type": "integer", "minimum": 1, "maximum": MAX_CASE_NUMBER},
+    "incident_id": {"type": "integer", "minimum": 1, "maximum": MAX_CASE_NUMBER},
     "customer_id": {"type": "string", "minLength": 1, "maxLength": CUSTOMER_ID_CHARS},
+    "ticket_id": {"type": "string", "minLength": 1, "maxLength": TICKET_ID_CHARS},
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -69,13 +77,19 @@ def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
     return {**options[0], **rest}
 
 
+def _operation_id(route: Route) -> str:
+    name = route.handler.__name__.strip("_")
+    return name if route.tag == "native" else f"{route.tag}_{name}"
+
+
 def document(routes: Sequence[Route]) -> dict[str, Any]:
     """The whole API as OpenAPI 3.1."""
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         operation: dict[str, Any] = {
-            "operationId": route.handler.__name__.strip("_"),
+            # unique across tags: native `queue` and compat `queue` are two operations
+            "operationId": _operation_id(route),
             "summary": route.summary,
             "tags": [route.tag],
             "security": [{"bearer": []}],

@@ -371,7 +371,20 @@ async def test_openapi_lists_every_route(
         ("POST", "/api/v1/cases/{number}/escalate"),
         ("POST", "/api/v1/cases/{number}/close"),
         ("GET", "/api/v1/stats"),
+        # compatibility shapes (tests/e2e/test_api_compat.py)
+        ("POST", "/api/incidents"),
+        ("GET", "/api/incidents/{incident_id}"),
+        ("PUT", "/api/incidents/{incident_id}/resolve"),
+        ("GET", "/api/incidents/customer/{customer_id}"),
+        ("GET", "/api/notifications/{incident_id}"),
+        ("GET", "/api/stats"),
+        ("POST", "/tickets"),
+        ("GET", "/tickets/{ticket_id}/status"),
+        ("GET", "/queue"),
+        ("GET", "/tickets/next"),
     }
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)), "operation ids are unique"
     queue = {p["name"]: p for p in document["paths"]["/api/v1/queue"]["get"]["parameters"]}
     assert queue["limit"]["schema"] == {
         "type": "integer",

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.rules import (
     DEFAULT_URGENT_KEYWORDS,
+    URGENCY_ESCALATES_ABOVE,
     CaseFacts,
     EscalationReason,
     RulesConfig,
@@ -20,6 +21,7 @@ from services.rules import (
     new_reasons,
     split_note,
     too_many_followups,
+    urgency_label,
     urgent_keywords_in,
     waited_too_long,
 )
@@ -192,3 +194,27 @@ def test_all_reasons_together_and_alert_once() -> None:
     }
     assert new_reasons(found, ["keyword"]) == ["followups", "inactivity"]
     assert new_reasons(found, [r.value for r in found]) == []
+
+
+@pytest.mark.parametrize(
+    ("score", "label"),
+    [
+        (0.0, "low"),
+        (0.29, "low"),
+        (0.3, "medium"),
+        (0.6, "high"),
+        (0.8, "high"),
+        (0.81, "critical"),
+        (1.0, "critical"),
+    ],
+)
+def test_urgency_labels_at_their_edges(score: float, label: str) -> None:
+    assert urgency_label(score) == label
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_a_higher_score_never_gets_a_lower_label(a: float, b: float) -> None:
+    order = ["low", "medium", "high", "critical"]
+    low, high = sorted((a, b))
+    assert order.index(urgency_label(low)) <= order.index(urgency_label(high))
+    assert (urgency_label(high) == "critical") == (high > URGENCY_ESCALATES_ABOVE)

@@ -1,0 +1,192 @@
+"""Tickets posted to `POST /tickets`: stored at once (the caller gets 202), then filed as a
+customer message by a worker, so that a slow model or a crash never loses one.
+
+A ticket goes pending → processing → completed (or failed after `MAX_ATTEMPTS`). Filing is
+idempotent: the message's external id is the ticket's id, so a ticket filed twice (a worker
+died after filing, before recording it) is one message on one case.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.cases import CaseService
+from services.types import CustomerIdentity, InboundMessage
+from storage import queries, ticket_queries
+from storage.engine import SessionFactory
+from storage.models import Case, SubmittedTicket, TicketIntakeStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+SOURCE = "api"
+CHANNEL = "tickets"  # the case's origin channel when the ticket names none
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=120)  # a worker that holds a ticket longer is presumed dead
+ERROR_CHARS = 300  # submitted_tickets.last_error
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a ticket rests after its n-th failed attempt: 2 s doubling, at most 5 min."""
+    return timedelta(seconds=min(300.0, 2.0 ** max(1, attempts)))
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a caller submitted, already validated by the edge."""
+
+    text: str
+    subject: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """A ticket and, once filed, its case and the case's master incident."""
+
+    ticket: SubmittedTicket
+    case: Case | None = None
+    master: Case | None = None
+
+
+class TicketIntake:
+    """Accepts tickets and files them as cases."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        cases: CaseService,
+        *,
+        holder: str,
+        clock: Callable[[], datetime] = utcnow,
+        notify: Callable[[], None] = lambda: None,
+        lease: timedelta = LEASE,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._sessions = sessions
+        self._cases = cases
+        self._holder = holder  # this process, in held_by
+        self._clock = clock
+        self._notify = notify  # wakes this process's worker after a submit
+        self._lease = lease
+        self._max_attempts = max_attempts
+
+    async def submit(self, new: NewTicket) -> SubmittedTicket:
+        """Store the ticket (committed before the caller is answered) and wake the worker."""
+        ticket = SubmittedTicket(
+            id=uuid.uuid4().hex,
+            payload={
+                "text": new.text,
+                "subject": new.subject,
+                "customer_id": new.customer_id,
+                "customer_name": new.customer_name,
+                "channel": new.channel,
+            },
+            created_at=self._clock(),
+        )
+        async with self._sessions() as session, session.begin():
+            session.add(ticket)
+        self._notify()
+        return ticket
+
+    async def state(self, ticket_id: str) -> TicketState | None:
+        """The ticket with its case and master incident, or None for an unknown id."""
+        async with self._sessions() as session:
+            ticket = await session.get(SubmittedTicket, ticket_id)
+            if ticket is None:
+                return None
+            case = await queries.get_case(session, ticket.case_id) if ticket.case_id else None
+            master = (
+                await queries.get_case(session, case.master_id)
+                if case is not None and case.master_id is not None
+                else None
+            )
+            return TicketState(ticket, case, master)
+
+    async def process_due(self, *, limit: int = 50) -> int:
+        """File the due tickets this process can take, oldest first; how many it handled."""
+        now = self._clock()
+        async with self._sessions() as session:
+            due = await ticket_queries.due_ids(session, now, limit=limit)
+        handled = 0
+        for ticket_id in due:
+            handled += await self._process(ticket_id)
+        return handled
+
+    async def _process(self, ticket_id: str) -> int:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            if not await ticket_queries.hold(
+                session, ticket_id, now, now + self._lease, self._holder
+            ):
+                return 0  # another process took it first
+            ticket = await session.get(SubmittedTicket, ticket_id)
+            assert ticket is not None
+        try:
+            result = await self._cases.ingest(inbound(ticket))
+        except Exception as exc:  # retried with back-off; the last error is kept
+            await self._failed(ticket, exc)
+            return 1
+        async with self._sessions() as session, session.begin():
+            await ticket_queries.settle(
+                session,
+                ticket.id,
+                self._holder,
+                status=TicketIntakeStatus.COMPLETED,
+                case_id=result.case.number,
+                held_until=None,
+                completed_at=self._clock(),
+                last_error=None,
+            )
+        log.info(
+            "ticket %s filed on case #%s",
+            ticket.id,
+            result.case.number,
+            extra={"case": result.case.number},
+        )
+        return 1
+
+    async def _failed(self, ticket: SubmittedTicket, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        final = ticket.attempts >= self._max_attempts
+        log.warning(
+            "ticket %s: attempt %s failed%s: %s",
+            ticket.id,
+            ticket.attempts,
+            " (giving up)" if final else "",
+            error,
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                await ticket_queries.settle(
+                    session,
+                    ticket.id,
+                    self._holder,
+                    status=TicketIntakeStatus.FAILED if final else TicketIntakeStatus.PENDING,
+                    held_until=None if final else self._clock() + backoff(ticket.attempts),
+                    last_error=error,
+                )
+        except Exception:  # the database itself is away: the lease expires and it is retried
+            log.warning("ticket %s: could not record the failure", ticket.id, exc_info=True)
+
+
+def inbound(ticket: SubmittedTicket) -> InboundMessage:
+    """The customer message a ticket files. Without a customer id each ticket is its own
+    customer (a storm of anonymous tickets must be many cases, not one long conversation)."""
+    payload = ticket.payload
+    customer_id = payload.get("customer_id") or f"ticket-{ticket.id[:16]}"
+    return InboundMessage(
+        source=SOURCE,
+        external_id=f"ticket:{ticket.id}",
+        body=payload["text"],
+        customer=CustomerIdentity(
+            name=payload.get("customer_name") or customer_id, phone=customer_id
+        ),
+        origin_channel=payload.get("channel") or CHANNEL,
+        subject=payload.get("subject"),
+    )
