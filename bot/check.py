@@ -9,6 +9,7 @@ channels. Nothing is written anywhere: a missing SQLite file is not created.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from yarl import URL
 
 from bot.settings import (
     ConfigError,
@@ -227,10 +229,32 @@ async def run_checks(settings: Settings) -> list[Result]:
     network: list[Callable[[], Awaitable[list[Result]]]] = [
         lambda: _one(_database(settings.database_url)),
         lambda: _slack(settings),
+        lambda: _one(_ticket_system(settings.ticket_api_url)),
     ]
     for found in await asyncio.gather(*(check() for check in network)):
         results.extend(found)
     return results
+
+
+async def _ticket_system(url: str | None) -> Result:
+    """TICKET_API_URL's host takes a connection. Nothing is sent: a POST would open a ticket."""
+    name = "ticket system"
+    if not url:
+        return Result(SKIP, name, "off (TICKET_API_URL not set)")
+    target = URL(url)
+    host, port = target.host, target.port
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            _reader, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        await writer.wait_closed()
+    except (OSError, TimeoutError) as error:
+        if isinstance(error, TimeoutError):
+            reason = f"no answer within {TIMEOUT_SECONDS} s"
+        else:  # asyncio words a refusal "Connect call failed (…)": the errno says it plainly
+            reason = os.strerror(error.errno) if error.errno else str(error)
+        return Result(FAIL, name, f"cannot reach {host}:{port} ({reason}); check TICKET_API_URL")
+    return Result(OK, name, f"{host}:{port} takes connections (no ticket is sent by this check)")
 
 
 async def _one(result: Awaitable[Result]) -> list[Result]:

@@ -53,6 +53,27 @@ async def test_a_good_configuration_passes_every_check(
     assert line(lines, "Slack channels") == "ok    Slack channels: every configured channel found"
     assert line(lines, "SMTP") == "skip  SMTP: off (SMTP_SERVER not set)"
     assert line(lines, "API") == "skip  API: off (API_TOKENS not set)"
+    assert line(lines, "ticket system") == "skip  ticket system: off (TICKET_API_URL not set)"
+
+
+async def test_a_reachable_ticket_system_passes_and_gets_no_request(tmp_path: Path) -> None:
+    accepted: list[bytes] = []
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(await reader.read())  # until the check hangs up
+        writer.close()
+
+    server = await asyncio.start_server(connected, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        env = {**CLEAN_ENV, "TICKET_API_URL": f"http://user:pw@127.0.0.1:{port}/v2/tickets"}
+        code, lines = await check(env, tmp_path)
+
+    assert code == 0, lines
+    assert line(lines, "ticket system") == (
+        f"ok    ticket system: 127.0.0.1:{port} takes connections (no ticket is sent by this check)"
+    )
+    assert accepted == [b""], "connected, sent nothing"
 
 
 async def test_a_missing_scope_and_an_unknown_channel_are_named(
@@ -94,6 +115,7 @@ async def test_an_unreachable_database_and_a_bad_catalog_fail_in_plain_words(
         **CLEAN_ENV,
         "DATABASE_URL": f"postgresql+asyncpg://casebot:sekret@127.0.0.1:{port}/casebot",
         "CATALOG_PATH": str(bad),
+        "TICKET_API_URL": f"http://127.0.0.1:{port}/tickets",
     }
     code, lines = await check(env, tmp_path)
 
@@ -106,6 +128,10 @@ async def test_an_unreachable_database_and_a_bad_catalog_fail_in_plain_words(
     assert database.endswith("check DATABASE_URL") and "sekret" not in "\n".join(lines)
     assert line(lines, "catalog").startswith(f"FAIL  catalog: CATALOG_PATH: {bad}: categories.0")
     assert line(lines, "Slack").startswith("skip  Slack: SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+    assert line(lines, "ticket system") == (
+        f"FAIL  ticket system: cannot reach 127.0.0.1:{port} (Connection refused);"
+        " check TICKET_API_URL"
+    )
 
 
 async def test_an_empty_database_says_migrations_are_pending(tmp_path: Path) -> None:
