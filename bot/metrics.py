@@ -24,8 +24,18 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from sqlmodel import col, func, select
 
+from storage import ticket_queries
 from storage.engine import SessionFactory
-from storage.models import AuditEvent, Case, CaseStatus, OutboxItem, OutboxStatus, utcnow
+from storage.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    OutboxItem,
+    OutboxStatus,
+    SubmittedTicket,
+    TicketIntakeStatus,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,8 @@ class Snapshot:
     outbox_pending: int = 0
     outbox_oldest_seconds: float = 0.0
     outbox_dead: int = 0
+    tickets_waiting: int = 0  # POST /tickets not filed yet
+    tickets_failed: int = 0
 
 
 async def read_snapshot(sessions: SessionFactory, now: datetime) -> Snapshot:
@@ -76,6 +88,13 @@ async def read_snapshot(sessions: SessionFactory, now: datetime) -> Snapshot:
             snap.outbox_oldest_seconds = max((now - oldest).total_seconds(), 0.0)
         dead = select(func.count()).where(col(OutboxItem.status) == OutboxStatus.DEAD)
         snap.outbox_dead = int((await session.exec(dead)).one())
+        # Filed tickets are kept: count only the few others (an index seek on status).
+        for statuses, attribute in (
+            (ticket_queries.WAITING, "tickets_waiting"),
+            ((TicketIntakeStatus.FAILED,), "tickets_failed"),
+        ):
+            stmt = select(func.count()).where(col(SubmittedTicket.status).in_(statuses))
+            setattr(snap, attribute, int((await session.exec(stmt)).one()))
     return snap
 
 
@@ -116,6 +135,16 @@ class DatabaseCollector(Collector):
             "casebot_outbox_dead",
             "Outbox rows given up after the maximum attempts",
             value=snap.outbox_dead,
+        )
+        yield GaugeMetricFamily(
+            "casebot_tickets_waiting",
+            "Tickets accepted by POST /tickets and not filed yet",
+            value=snap.tickets_waiting,
+        )
+        yield GaugeMetricFamily(
+            "casebot_tickets_failed",
+            "Tickets given up after the maximum attempts",
+            value=snap.tickets_failed,
         )
 
 

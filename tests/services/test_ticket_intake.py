@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
+from bot.metrics import read_snapshot
 from services.cases import CaseService
 from services.ticket_intake import NewTicket, TicketIntake, backoff, inbound
 from storage import ticket_queries
@@ -155,3 +156,23 @@ async def test_the_oldest_ticket_is_filed_first(
             )
             filed.append(set((await session.exec(stmt)).all()))
     assert [ids[:1], ids[:2], ids] == [sorted(f, key=ids.index) for f in filed]
+
+
+async def test_metrics_count_the_tickets_waiting_and_the_failed(
+    sessions: SessionFactory, service: CaseService, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = intake(sessions, service, clock, max_attempts=1)
+    for n in range(3):
+        await tickets.submit(NewTicket(text=f"ticket {n}"))
+    assert (await read_snapshot(sessions, clock())).tickets_waiting == 3
+
+    await tickets.process_due(limit=2)
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(service, "ingest", broken)
+    await tickets.process_due()
+
+    snap = await read_snapshot(sessions, clock())
+    assert (snap.tickets_waiting, snap.tickets_failed) == (0, 1)
