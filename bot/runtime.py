@@ -321,7 +321,7 @@ class Runtime:
         api_routes.register(
             server.router,
             self.cases,
-            ApiReads(self.sessions),
+            ApiReads(self.sessions, clock=self.clock),
             self.ticket_worker.intake,
             tokens=self._api_tokens,
             per_minute=s.api_rate_per_minute,

@@ -163,7 +163,9 @@ class CompatStats(Out):
     escalated: int = Field(description="Active incidents escalated at least once.")
     by_status: dict[str, int]
     by_category: dict[str, int]
-    median_first_response_seconds: float | None
+    median_first_response_seconds: float | None = Field(
+        description="Over cases first answered in the last 30 days (null: none were)."
+    )
 
 
 class TicketCreate(Body):

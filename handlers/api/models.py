@@ -219,4 +219,6 @@ class Stats(Out):
     by_status: dict[str, int]
     by_category: dict[str, int] = Field(description="Untriaged cases count as `uncategorised`.")
     escalated: int = Field(description="Active cases escalated at least once.")
-    median_first_response_seconds: float | None
+    median_first_response_seconds: float | None = Field(
+        description="Over cases first answered in the last 30 days (null: none were)."
+    )
