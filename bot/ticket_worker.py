@@ -36,7 +36,8 @@ class TicketWorker:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
-                handled = await self.intake.process_due()
+                # one at a time: a stop waits for one ticket at most, never for a backlog
+                handled = await self.intake.process_due(limit=1)
             except Exception:  # the database away, most likely: the next pass tries again
                 log.exception("ticket intake pass failed; retrying")
                 handled = 0
