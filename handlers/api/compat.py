@@ -28,7 +28,14 @@ from handlers.api.compat_models import (
     TicketCreate,
     TicketStatus,
 )
-from handlers.api.models import CUSTOMER_ID_CHARS, TICKET_ID_CHARS, Error, MessageOut, Page
+from handlers.api.models import (
+    CUSTOMER_ID_CHARS,
+    MAX_CASE_NUMBER,
+    TICKET_ID_CHARS,
+    Error,
+    MessageOut,
+    Page,
+)
 from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.errors import CaseNotFound
@@ -197,7 +204,8 @@ class Compat:
     async def ticket_status(self, call: Call) -> Reply:
         ticket_id = call.text("ticket_id", limit=TICKET_ID_CHARS)
         local = LOCAL_TICKET.fullmatch(ticket_id)
-        if local:  # a case that did not come through POST /tickets, by its ticket id
+        if local and int(local.group(1)) <= MAX_CASE_NUMBER:
+            # a case that did not come through POST /tickets, by its ticket id
             return await self._case_status(ticket_id, int(local.group(1)))
         state = await self._tickets.state(ticket_id)
         if state is None:

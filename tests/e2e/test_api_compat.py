@@ -191,8 +191,9 @@ async def test_a_ticket_is_accepted_then_filed_and_polled_to_completion(
     assert (
         nothing.json["fields"][0]["reason"] == "give at least one of subject, body and description"
     )
-    unknown = await client.call("GET", "/tickets/0123456789abcdef/status")
-    assert unknown.status == 404 and "0123456789abcdef" in unknown.json["error"]
+    for unknown_id in ("0123456789abcdef", "TKT-999", "TKT-9999999999", "x" * 100):
+        unknown = await client.call("GET", f"/tickets/{unknown_id}/status")
+        assert unknown.status == 404 and unknown_id in unknown.json["error"], unknown.text
 
 
 async def test_a_storm_of_eleven_identical_outage_tickets_is_one_master_incident(
