@@ -9,13 +9,15 @@ there is known by its case ticket id (`TKT-<n>`, or the external ticket system's
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
+    FILLED_PATTERN,
     MESSAGE_CHARS,
+    NO_NUL_PATTERN,
     SUBJECT_CHARS,
     Body,
     MessageOut,
@@ -41,9 +43,15 @@ def _channel(value: str) -> str:
 class IncidentCreate(Body):
     """`POST /api/incidents`: a customer's message on a channel."""
 
-    customer_id: str = Field(min_length=1, max_length=CUSTOMER_ID_CHARS)
-    channel: str = Field(min_length=1, max_length=CHANNEL_CHARS)
-    message: str = Field(min_length=1, max_length=MESSAGE_CHARS)
+    customer_id: str = Field(
+        min_length=1, max_length=CUSTOMER_ID_CHARS, json_schema_extra={"pattern": FILLED_PATTERN}
+    )
+    channel: str = Field(
+        min_length=1, max_length=CHANNEL_CHARS, json_schema_extra={"pattern": FILLED_PATTERN}
+    )
+    message: str = Field(
+        min_length=1, max_length=MESSAGE_CHARS, json_schema_extra={"pattern": FILLED_PATTERN}
+    )
 
     @field_validator("customer_id", "message")
     @classmethod
@@ -168,20 +176,42 @@ class CompatStats(Out):
     )
 
 
+def _text(limit: int, **extra: Any) -> Any:
+    """An optional text field without NUL (what PostgreSQL cannot store)."""
+    return Field(
+        default=None, max_length=limit, json_schema_extra={"pattern": NO_NUL_PATTERN}, **extra
+    )
+
+
 class TicketCreate(Body):
     """`POST /tickets`: any of subject, body and description; who wrote, optionally."""
 
-    subject: str | None = Field(default=None, max_length=SUBJECT_CHARS)
-    body: str | None = Field(default=None, max_length=MESSAGE_CHARS)
-    description: str | None = Field(default=None, max_length=MESSAGE_CHARS)
-    customer_id: str | None = Field(
+    # The document says what the validator checks: one of the three holds more than space.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": [name],
+                    "properties": {name: {"type": "string", "pattern": FILLED_PATTERN}},
+                }
+                for name in ("subject", "body", "description")
+            ]
+        }
+    )
+
+    subject: str | None = _text(SUBJECT_CHARS)
+    body: str | None = _text(MESSAGE_CHARS)
+    description: str | None = _text(MESSAGE_CHARS)
+    customer_id: str | None = _text(
+        CUSTOMER_ID_CHARS, description="Without one, each ticket is a customer of its own."
+    )
+    customer_name: str | None = _text(NAME_CHARS)
+    channel: str | None = Field(
         default=None,
         min_length=1,
-        max_length=CUSTOMER_ID_CHARS,
-        description="Without one, each ticket is a customer of its own.",
+        max_length=CHANNEL_CHARS,
+        json_schema_extra={"pattern": FILLED_PATTERN},
     )
-    customer_name: str | None = Field(default=None, max_length=NAME_CHARS)
-    channel: str | None = Field(default=None, min_length=1, max_length=CHANNEL_CHARS)
 
     @field_validator("subject", "body", "description", "customer_id", "customer_name")
     @classmethod

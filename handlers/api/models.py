@@ -5,6 +5,8 @@ Times are UTC and serialise as ISO-8601 with `Z`.
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import datetime
 from typing import Any, Self
 
@@ -20,11 +22,27 @@ TICKET_ID_CHARS = 100  # a submitted ticket's id (32 hex) or a case's ticket id
 MAX_LIMIT = 200
 MAX_CASE_NUMBER = 2**31 - 1  # case numbers are 32-bit integers in the database
 DEFAULT_LIMIT = 50
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{8}$"  # base64url of a 48-bit offset: every match is a cursor
+
+
+def _class(chars: str) -> str:
+    """Characters as `\\uXXXX` escapes, which Python, ECMA-262 and Rust regexes all read alike."""
+    return "".join(f"\\u{ord(char):04x}" for char in chars)
+
+
+# What `str.strip()` strips, spelled out: `\s` differs between regex engines.
+_SPACE = _class("".join(filter(str.isspace, map(chr, range(sys.maxunicode + 1)))))
+# The text rules as patterns, published in the OpenAPI schemas and used by the validators
+# below, so that what the document allows and what the API accepts cannot drift apart.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+FILLED_PATTERN = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"  # no NUL, not only space
+_NO_NUL = re.compile(NO_NUL_PATTERN)
+_FILLED = re.compile(FILLED_PATTERN)
 
 
 def storable(value: str) -> str:
     """Text PostgreSQL and SQLite both store as given: no NUL, no unpaired surrogate."""
-    if "\x00" in value:
+    if not _NO_NUL.fullmatch(value):
         raise ValueError("contains a NUL character")
     try:
         value.encode("utf-8")
@@ -46,17 +64,23 @@ class CaseCreate(Body):
         min_length=1,
         max_length=CUSTOMER_ID_CHARS,
         description="The customer's id in your system (shared with the webhook channel).",
+        json_schema_extra={"pattern": FILLED_PATTERN},
     )
     channel: str = Field(
         pattern=r"^[a-z0-9_-]{1,16}$", description="Where the customer wrote: sms, web, chat…"
     )
-    message: str = Field(min_length=1, max_length=MESSAGE_CHARS)
-    subject: str | None = Field(default=None, max_length=SUBJECT_CHARS)
+    message: str = Field(
+        min_length=1, max_length=MESSAGE_CHARS, json_schema_extra={"pattern": FILLED_PATTERN}
+    )
+    subject: str | None = Field(
+        default=None, max_length=SUBJECT_CHARS, json_schema_extra={"pattern": NO_NUL_PATTERN}
+    )
     message_id: str | None = Field(
         default=None,
         min_length=1,
         max_length=MESSAGE_ID_CHARS,
         description="Your id for this message: sending it again does not add it twice.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
 
     @field_validator("customer_id", "message", "subject", "message_id")
@@ -67,7 +91,7 @@ class CaseCreate(Body):
     @field_validator("customer_id", "message")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not _FILLED.fullmatch(value):
             raise ValueError("must not be blank")
         return value
 
@@ -83,7 +107,11 @@ class Page(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(default=None, max_length=40)
+    cursor: str | None = Field(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        description="Opaque: the `next` link of the previous page carries it.",
+    )
 
 
 class Out(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
     MAX_CASE_NUMBER,
+    NO_NUL_PATTERN,
     TICKET_ID_CHARS,
     Error,
     ValidationFailed,
@@ -31,12 +32,22 @@ COMMON: dict[int, tuple[str, type[BaseModel]]] = {
     500: ("Internal error; the body carries an id the log has.", Error),
     503: ("The database is unreachable; see Retry-After.", Error),
 }
-# What each path parameter may be (the same checks as Call.number and the customer id).
+# What each path parameter may be (the same checks as Call.number and Call.text).
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "number": {"type": "integer", "minimum": 1, "maximum": MAX_CASE_NUMBER},
     "incident_id": {"type": "integer", "minimum": 1, "maximum": MAX_CASE_NUMBER},
-    "customer_id": {"type": "string", "minLength": 1, "maxLength": CUSTOMER_ID_CHARS},
-    "ticket_id": {"type": "string", "minLength": 1, "maxLength": TICKET_ID_CHARS},
+    "customer_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": CUSTOMER_ID_CHARS,
+        "pattern": NO_NUL_PATTERN,
+    },
+    "ticket_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": TICKET_ID_CHARS,
+        "pattern": NO_NUL_PATTERN,
+    },
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 
