@@ -59,6 +59,9 @@ class Actor:
         return self.name or self.id
 
 
+# Actor ids of API tokens (`api:<token name>`): agents that are not Slack users.
+API_ACTOR_PREFIX = "api:"
+
 SYSTEM = Actor(id="casebot", name="Casebot", is_agent=True)
 
 

@@ -35,7 +35,7 @@ from handlers.api.openapi import document
 from handlers.api.ratelimit import RateLimiter
 from handlers.api.tokens import ApiToken, bearer, match
 from services.errors import CaseNotFound, DomainError, InvalidTransition, NotAllowed
-from services.types import Actor
+from services.types import API_ACTOR_PREFIX, Actor
 from storage.availability import unavailable
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Call:
     @property
     def actor(self) -> Actor:
         """Who the audit trail names for this token."""
-        return Actor(id=f"api:{self.token.name}", name=self.token.name, is_agent=True)
+        return Actor(id=f"{API_ACTOR_PREFIX}{self.token.name}", name=self.token.name, is_agent=True)
 
     def number(self, name: str = "number") -> int:
         """A path parameter that must be a case number."""

@@ -30,6 +30,7 @@ from handlers.slack import blocks
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.home import AgentHome, Dashboard
+from services.types import API_ACTOR_PREFIX
 from storage.models import Case
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class HomePublisher:
         """One of `case.assignee`'s cases changed: redraw their tab shortly (a burst of
         changes is drawn once)."""
         agent = case.assignee
-        if not agent or agent in self._pending:
+        # An API token can hold a case too (`api:<name>`): it has no App Home to draw.
+        if not agent or agent.startswith(API_ACTOR_PREFIX) or agent in self._pending:
             return
         task = asyncio.get_running_loop().create_task(self._later(agent), name=f"home-{agent}")
         self._pending[agent] = task
