@@ -12,6 +12,7 @@ from services.ticket_intake import TicketIntake
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
+BATCH = 16  # tickets filed together: their texts share one encode
 
 
 class TicketWorker:
@@ -36,8 +37,8 @@ class TicketWorker:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
-                # one at a time: a stop waits for one ticket at most, never for a backlog
-                handled = await self.intake.process_due(limit=1)
+                # a batch at a time: a stop waits for one batch at most, never for a backlog
+                handled = await self.intake.process_due(limit=BATCH)
             except Exception:  # the database away, most likely: the next pass tries again
                 log.exception("ticket intake pass failed; retrying")
                 handled = 0

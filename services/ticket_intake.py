@@ -8,6 +8,7 @@ died after filing, before recording it) is one message on one case.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -108,15 +109,24 @@ class TicketIntake:
             )
             return TicketState(ticket, case, master)
 
-    async def process_due(self, *, limit: int = 50) -> int:
-        """File the due tickets this process can take, oldest first; how many it handled."""
+    async def process_due(self, *, limit: int = 16) -> int:
+        """File up to `limit` due tickets, oldest first; how many it handled.
+
+        Different customers' tickets are filed concurrently, so that their texts are encoded
+        in one batch (one at a time, a backlog is classified several times slower); one
+        customer's are filed in order, each continuing the case the one before opened.
+        """
         now = self._clock()
         async with self._sessions() as session:
-            due = await ticket_queries.due_ids(session, now, limit=limit)
-        handled = 0
-        for ticket_id in due:
-            handled += await self._process(ticket_id)
-        return handled
+            due = await ticket_queries.due(session, now, limit=limit)
+        by_customer: dict[str, list[str]] = {}
+        for ticket in due:
+            by_customer.setdefault(customer_key(ticket), []).append(ticket.id)
+        handled = await asyncio.gather(*(self._in_order(ids) for ids in by_customer.values()))
+        return sum(handled)
+
+    async def _in_order(self, ticket_ids: list[str]) -> int:
+        return sum([await self._process(ticket_id) for ticket_id in ticket_ids])
 
     async def _process(self, ticket_id: str) -> int:
         now = self._clock()
@@ -175,11 +185,16 @@ class TicketIntake:
             log.warning("ticket %s: could not record the failure", ticket.id, exc_info=True)
 
 
+def customer_key(ticket: SubmittedTicket) -> str:
+    """The customer a ticket files for. Without a customer id each ticket is its own customer
+    (a storm of anonymous tickets must be many cases, not one long conversation)."""
+    return str(ticket.payload.get("customer_id") or f"ticket-{ticket.id[:16]}")
+
+
 def inbound(ticket: SubmittedTicket) -> InboundMessage:
-    """The customer message a ticket files. Without a customer id each ticket is its own
-    customer (a storm of anonymous tickets must be many cases, not one long conversation)."""
+    """The customer message a ticket files."""
     payload = ticket.payload
-    customer_id = payload.get("customer_id") or f"ticket-{ticket.id[:16]}"
+    customer_id = customer_key(ticket)
     return InboundMessage(
         source=SOURCE,
         external_id=f"ticket:{ticket.id}",

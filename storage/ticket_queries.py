@@ -24,10 +24,10 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def due_ids(session: AsyncSession, now: datetime, *, limit: int) -> Sequence[str]:
-    """The oldest due tickets' ids."""
+async def due(session: AsyncSession, now: datetime, *, limit: int) -> Sequence[SubmittedTicket]:
+    """The oldest due tickets."""
     stmt = (
-        select(SubmittedTicket.id)
+        select(SubmittedTicket)
         .where(_due(now))
         .order_by(col(SubmittedTicket.created_at), col(SubmittedTicket.id))
         .limit(limit)

@@ -15,7 +15,8 @@ from services.cases import CaseService
 from services.ticket_intake import NewTicket, TicketIntake, backoff, inbound
 from storage import ticket_queries
 from storage.engine import SessionFactory
-from storage.models import Message, SubmittedTicket, TicketIntakeStatus
+from storage.models import Case, Message, SubmittedTicket, TicketIntakeStatus
+from storage.queries import messages_of
 from tests.conftest import Clock
 
 
@@ -62,16 +63,28 @@ async def test_a_ticket_waits_pending_then_is_filed_on_a_case_of_its_own(
     assert await tickets.state("nope") is None
 
 
-async def test_tickets_of_one_customer_continue_their_case(
+async def test_one_customers_tickets_are_filed_in_order_on_one_case(
     sessions: SessionFactory, service: CaseService, clock: Clock
 ) -> None:
     tickets = intake(sessions, service, clock)
-    a = await tickets.submit(NewTicket(text="Card declined", customer_id="CUST-9"))
-    b = await tickets.submit(NewTicket(text="Still declined", customer_id="CUST-9"))
-    await tickets.process_due()
-    state_a, state_b = await tickets.state(a.id), await tickets.state(b.id)
-    assert state_a and state_b and state_a.case and state_b.case
-    assert state_a.case.number == state_b.case.number
+    texts = ["Card declined", "Still declined", "Please help", "Anyone?"]
+    ids = []
+    for text in texts:
+        ids.append((await tickets.submit(NewTicket(text=text, customer_id="CUST-9"))).id)
+        await tickets.submit(NewTicket(text=f"other customer: {text}"))  # filed alongside
+        clock.advance(seconds=1)
+
+    assert await tickets.process_due() == 8, "one batch"
+
+    states = [await tickets.state(i) for i in ids]
+    numbers = {s.case.number for s in states if s is not None and s.case is not None}
+    assert len(numbers) == 1, states
+    async with sessions() as session:
+        stored = await messages_of(session, numbers.pop())
+    assert [m.body for m in stored] == texts, "one case, in the order submitted"
+    async with sessions() as session:
+        cases = (await session.exec(select(func.count()).select_from(Case))).one()
+    assert cases == 5
 
 
 async def test_two_workers_file_each_ticket_once(
