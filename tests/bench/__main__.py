@@ -18,6 +18,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "triage_throughput": ([], ["--texts", "200"]),
     "triage_banking77": ([], []),
     "report_size": ([], ["--sizes", "10000"]),
+    "ticket_intake": ([], ["--tickets", "200"]),
 }
 
 
