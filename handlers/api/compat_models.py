@@ -22,6 +22,7 @@ from handlers.api.models import (
     Body,
     MessageOut,
     Out,
+    filled,
     storable,
 )
 from services.rules import urgency_label
@@ -56,9 +57,7 @@ class IncidentCreate(Body):
     @field_validator("customer_id", "message")
     @classmethod
     def _text(cls, value: str) -> str:
-        if not storable(value).strip():
-            raise ValueError("must not be blank")
-        return value
+        return filled(storable(value))
 
     @field_validator("customer_id")
     @classmethod

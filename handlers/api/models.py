@@ -51,6 +51,13 @@ def storable(value: str) -> str:
     return value
 
 
+def filled(value: str) -> str:
+    """Text with more than space in it (FILLED_PATTERN, as the document says)."""
+    if not _FILLED.fullmatch(value):
+        raise ValueError("must not be blank")
+    return value
+
+
 class Body(BaseModel):
     """Request bodies: strict types (a number is not a string), unknown fields ignored."""
 
@@ -91,9 +98,7 @@ class CaseCreate(Body):
     @field_validator("customer_id", "message")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not _FILLED.fullmatch(value):
-            raise ValueError("must not be blank")
-        return value
+        return filled(value)
 
     @field_validator("customer_id")
     @classmethod
