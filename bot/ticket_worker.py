@@ -12,7 +12,7 @@ from services.ticket_intake import TicketIntake
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-BATCH = 16  # tickets filed together: their texts share one encode
+BATCH = 32  # tickets filed together: their texts share one encode
 
 
 class TicketWorker:

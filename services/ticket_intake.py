@@ -109,57 +109,59 @@ class TicketIntake:
             )
             return TicketState(ticket, case, master)
 
-    async def process_due(self, *, limit: int = 16) -> int:
+    async def process_due(self, *, limit: int = 32) -> int:
         """File up to `limit` due tickets, oldest first; how many it handled.
 
-        Different customers' tickets are filed concurrently, so that their texts are encoded
-        in one batch (one at a time, a backlog is classified several times slower); one
-        customer's are filed in order, each continuing the case the one before opened.
+        The batch is taken in one transaction and recorded in one: on SQLite every commit
+        waits for the disk, and three per ticket made filing a backlog several times slower
+        than Slack intake. Different customers' tickets are filed concurrently, so that their
+        texts are encoded together; one customer's are filed in order, each continuing the
+        case the one before opened.
         """
         now = self._clock()
-        async with self._sessions() as session:
-            due = await ticket_queries.due(session, now, limit=limit)
-        by_customer: dict[str, list[str]] = {}
-        for ticket in due:
-            by_customer.setdefault(customer_key(ticket), []).append(ticket.id)
-        handled = await asyncio.gather(*(self._in_order(ids) for ids in by_customer.values()))
-        return sum(handled)
-
-    async def _in_order(self, ticket_ids: list[str]) -> int:
-        return sum([await self._process(ticket_id) for ticket_id in ticket_ids])
-
-    async def _process(self, ticket_id: str) -> int:
-        now = self._clock()
         async with self._sessions() as session, session.begin():
-            if not await ticket_queries.hold(
-                session, ticket_id, now, now + self._lease, self._holder
-            ):
-                return 0  # another process took it first
-            ticket = await session.get(SubmittedTicket, ticket_id)
-            assert ticket is not None
+            due = await ticket_queries.due(session, now, limit=limit)
+            held = await ticket_queries.hold_all(
+                session, [t.id for t in due], now, now + self._lease, self._holder
+            )
+        by_customer: dict[str, list[SubmittedTicket]] = {}
+        for ticket in held:  # oldest first
+            by_customer.setdefault(customer_key(ticket), []).append(ticket)
+        outcomes = await asyncio.gather(*(self._in_order(group) for group in by_customer.values()))
+        filed = [(ticket, case) for group in outcomes for ticket, case in group if case]
+        if filed:
+            async with self._sessions() as session, session.begin():
+                for ticket, case_number in filed:
+                    await ticket_queries.settle(
+                        session,
+                        ticket.id,
+                        self._holder,
+                        status=TicketIntakeStatus.COMPLETED,
+                        case_id=case_number,
+                        held_until=None,
+                        completed_at=self._clock(),
+                        last_error=None,
+                    )
+            for ticket, case_number in filed:
+                log.info(
+                    "ticket %s filed on case #%s",
+                    ticket.id,
+                    case_number,
+                    extra={"case": case_number},
+                )
+        return len(held)
+
+    async def _in_order(self, tickets: list[SubmittedTicket]) -> list[tuple[SubmittedTicket, int]]:
+        """File one customer's tickets in turn: each with its case number, 0 when it failed."""
+        return [(ticket, await self._file(ticket)) for ticket in tickets]
+
+    async def _file(self, ticket: SubmittedTicket) -> int:
         try:
             result = await self._cases.ingest(inbound(ticket))
         except Exception as exc:  # retried with back-off; the last error is kept
             await self._failed(ticket, exc)
-            return 1
-        async with self._sessions() as session, session.begin():
-            await ticket_queries.settle(
-                session,
-                ticket.id,
-                self._holder,
-                status=TicketIntakeStatus.COMPLETED,
-                case_id=result.case.number,
-                held_until=None,
-                completed_at=self._clock(),
-                last_error=None,
-            )
-        log.info(
-            "ticket %s filed on case #%s",
-            ticket.id,
-            result.case.number,
-            extra={"case": result.case.number},
-        )
-        return 1
+            return 0
+        return result.case.number
 
     async def _failed(self, ticket: SubmittedTicket, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]

@@ -35,13 +35,16 @@ async def due(session: AsyncSession, now: datetime, *, limit: int) -> Sequence[S
     return (await session.exec(stmt)).all()
 
 
-async def hold(
-    session: AsyncSession, ticket_id: str, now: datetime, until: datetime, holder: str
-) -> bool:
-    """Take the ticket if it is still due (compare and set: one process wins)."""
-    result = await session.exec(
+async def hold_all(
+    session: AsyncSession, ids: Sequence[str], now: datetime, until: datetime, holder: str
+) -> Sequence[SubmittedTicket]:
+    """Take those of the tickets still due (compare and set: each goes to one process), and
+    return them as taken, oldest first."""
+    if not ids:
+        return []
+    await session.exec(
         update(SubmittedTicket)
-        .where(col(SubmittedTicket.id) == ticket_id, _due(now))
+        .where(col(SubmittedTicket.id).in_(ids), _due(now))
         .values(
             status=TicketIntakeStatus.PROCESSING,
             held_until=until,
@@ -49,7 +52,16 @@ async def hold(
             attempts=SubmittedTicket.attempts + 1,
         )
     )
-    return bool(result.rowcount)
+    stmt = (
+        select(SubmittedTicket)
+        .where(
+            col(SubmittedTicket.id).in_(ids),
+            col(SubmittedTicket.held_by) == holder,
+            col(SubmittedTicket.held_until) == until,
+        )
+        .order_by(col(SubmittedTicket.created_at), col(SubmittedTicket.id))
+    )
+    return (await session.exec(stmt)).all()
 
 
 async def settle(session: AsyncSession, ticket_id: str, holder: str, **values: Any) -> bool:

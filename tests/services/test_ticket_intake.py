@@ -108,7 +108,8 @@ async def test_a_worker_that_died_after_filing_is_finished_by_another_without_a_
     # Another worker took the ticket and filed its message, then died before recording it.
     async with sessions() as session, session.begin():
         until = clock() + timedelta(seconds=60)
-        assert await ticket_queries.hold(session, ticket.id, clock(), until, "dead")
+        taken = await ticket_queries.hold_all(session, [ticket.id], clock(), until, "dead")
+        assert [t.id for t in taken] == [ticket.id]
     await service.ingest(inbound(await stored(sessions, ticket.id)))
 
     assert await tickets.process_due() == 0, "held: the dead worker's lease has not run out"
