@@ -75,10 +75,12 @@ class ApiReads:
 
     async def masters(self, cases: Sequence[Case]) -> dict[int, Case]:
         """The master incidents of these cases that were folded into a storm, by number."""
-        ids = sorted({c.master_id for c in cases if c.master_id is not None})
+        ids = {c.master_id for c in cases if c.master_id is not None}
+        if not ids:
+            return {}
         async with self._sessions() as session:
-            found = [await queries.get_case(session, i) for i in ids]
-        return {c.number: c for c in found if c is not None}
+            found = await api_queries.cases_numbered(session, ids)
+        return {c.number: c for c in found}
 
     async def deliveries(self, case_id: int) -> Sequence[OutboxItem]:
         """What was sent, or waits to be sent, about the case; CaseNotFound for no case."""

@@ -222,6 +222,11 @@ async def test_a_storm_of_eleven_identical_outage_tickets_is_one_master_incident
     assert len({f["incident_id"] for f in finals}) == 11, "each ticket is its own report"
     queue = await client.call("GET", "/queue")
     assert [i["incident_id"] for i in queue.json["queue"]] == [master], "the children fold"
+    # Each anonymous report is a customer of its own, listed with the storm it is part of.
+    reporter = (await client.call("GET", f"/api/incidents/{finals[0]['incident_id']}")).json
+    listed = await client.call("GET", f"/api/incidents/customer/{reporter['customer_id']}")
+    [incident] = listed.json["incidents"]
+    assert incident["master_incident"] == finals[0]["master_incident"]
     master_detail = await client.call("GET", f"/api/incidents/{master}")
     assert master_detail.json["escalation_reasons"] == ["storm"]
     await card(slack, master, where=lambda m: "11 affected" in str(m["blocks"]))
