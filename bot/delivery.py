@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.report_delivery import ReportDelivery
-from handlers.api.v1 import SOURCE as API
 from handlers.email.inbound import SOURCE as EMAIL
 from handlers.email.notifier import EmailNotifier
 from handlers.slack.notifier import SlackNotifier, UnsupportedChannel
@@ -12,6 +11,7 @@ from handlers.webhook.inbound import SOURCE as WEBHOOK
 from handlers.webhook.notifier import WebhookNotifier
 from services.cases import CaseService
 from services.outbox import CUSTOMER_KINDS, REPORT_KINDS, OutboxKind
+from services.types import API_SOURCE
 from storage.models import OutboxItem
 
 
@@ -51,7 +51,7 @@ class Delivery:
                 raise UnsupportedChannel("an email customer, but SMTP_SERVER is not configured")
             await self._email.deliver(item, view)
             return
-        if item.kind in CUSTOMER_KINDS and view.case.source in (WEBHOOK, API):
+        if item.kind in CUSTOMER_KINDS and view.case.source in (WEBHOOK, API_SOURCE):
             # Never falls through to Slack: a webhook customer must not be written to there.
             # API customers are known the webhook's way and answered at its reply URL.
             if self._webhook is None:

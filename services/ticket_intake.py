@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.cases import CaseService
-from services.types import CustomerIdentity, InboundMessage
+from services.types import API_SOURCE, CustomerIdentity, InboundMessage
 from storage import queries, ticket_queries
 from storage.engine import SessionFactory
 from storage.models import Case, SubmittedTicket, TicketIntakeStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-SOURCE = "api"
 CHANNEL = "tickets"  # the case's origin channel when the ticket names none
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=120)  # a worker that holds a ticket longer is presumed dead
@@ -198,7 +197,7 @@ def inbound(ticket: SubmittedTicket) -> InboundMessage:
     payload = ticket.payload
     customer_id = customer_key(ticket)
     return InboundMessage(
-        source=SOURCE,
+        source=API_SOURCE,
         external_id=f"ticket:{ticket.id}",
         body=payload["text"],
         customer=CustomerIdentity(

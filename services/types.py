@@ -61,6 +61,8 @@ class Actor:
 
 # Actor ids of API tokens (`api:<token name>`): agents that are not Slack users.
 API_ACTOR_PREFIX = "api:"
+# The source of customer messages that came through the HTTP API (native, incidents, tickets).
+API_SOURCE = "api"
 
 SYSTEM = Actor(id="casebot", name="Casebot", is_agent=True)
 

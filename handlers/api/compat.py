@@ -19,7 +19,6 @@ from handlers.api.compat_models import (
     IncidentCreated,
     IncidentDetail,
     IncidentPage,
-    MasterIncident,
     Notification,
     Notifications,
     Queue,
@@ -40,14 +39,12 @@ from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.errors import CaseNotFound
 from services.outbox import CUSTOMER_KINDS, OutboxKind
-from services.rules import urgency_label
 from services.ticket_intake import NewTicket, TicketIntake
-from services.types import CustomerIdentity, InboundMessage, IngestResult
-from storage.models import OutboxItem, OutboxStatus, TicketIntakeStatus
+from services.types import API_SOURCE, CustomerIdentity, InboundMessage, IngestResult
+from storage.models import LOCAL_TICKET_PREFIX, OutboxItem, OutboxStatus, TicketIntakeStatus
 
-SOURCE = "api"
 TAG = "compat"
-LOCAL_TICKET = re.compile(r"TKT-([1-9][0-9]{0,9})")
+LOCAL_TICKET = re.compile(rf"{re.escape(LOCAL_TICKET_PREFIX)}([1-9][0-9]{{0,9}})")
 SENT = {OutboxStatus.PENDING: "pending", OutboxStatus.DONE: "sent", OutboxStatus.DEAD: "failed"}
 
 
@@ -88,7 +85,7 @@ class Compat:
         body = await call.body(IncidentCreate)
         result = await self._cases.ingest(
             InboundMessage(
-                source=SOURCE,
+                source=API_SOURCE,
                 # No message id in this shape: every POST is a new message.
                 external_id=f"incident:{uuid.uuid4().hex}",
                 body=body.message,
@@ -210,23 +207,18 @@ class Compat:
         state = await self._tickets.state(ticket_id)
         if state is None:
             raise not_found(f"There is no ticket {ticket_id!r}.")
-        ticket, case, master = state.ticket, state.case, state.master
+        ticket = state.ticket
         failed = ticket.status == TicketIntakeStatus.FAILED
         return Reply(
             200,
-            TicketStatus(
-                ticket_id=ticket.id,
-                status=ticket.status.value,
-                incident_id=case.number if case else None,
-                category=case.category if case else None,
-                classification=case.request_type if case else None,
-                urgency_score=case.urgency if case else None,
-                urgency_label=urgency_label(case.urgency) if case else None,
-                assigned_agent=case.assignee if case else None,
-                master_incident=MasterIncident.of(master) if master else None,
-                error=ticket.last_error if failed else None,
+            TicketStatus.of(
+                ticket.id,
+                ticket.status.value,
+                state.case,
+                state.master,
                 created_at=ticket.created_at,
                 completed_at=ticket.completed_at,
+                error=ticket.last_error if failed else None,
             ),
         )
 
@@ -240,17 +232,11 @@ class Compat:
             raise not_found(f"There is no ticket {ticket_id!r}.")
         return Reply(
             200,
-            TicketStatus(
-                ticket_id=ticket_id,
-                status=TicketIntakeStatus.COMPLETED.value,
-                incident_id=case.number,
-                category=case.category,
-                classification=case.request_type,
-                urgency_score=case.urgency,
-                urgency_label=urgency_label(case.urgency),
-                assigned_agent=case.assignee,
-                master_incident=MasterIncident.of(record.master) if record.master else None,
-                error=None,
+            TicketStatus.of(
+                ticket_id,
+                TicketIntakeStatus.COMPLETED.value,
+                case,
+                record.master,
                 created_at=case.created_at,
                 completed_at=case.created_at,
             ),

@@ -258,6 +258,34 @@ class TicketStatus(Out):
     created_at: datetime
     completed_at: datetime | None
 
+    @classmethod
+    def of(
+        cls,
+        ticket_id: str,
+        status: str,
+        case: Case | None,
+        master: Case | None,
+        *,
+        created_at: datetime,
+        completed_at: datetime | None,
+        error: str | None = None,
+    ) -> Self:
+        """A ticket's progress; the triage fields are its case's, once it has one."""
+        return cls(
+            ticket_id=ticket_id,
+            status=status,
+            incident_id=case.number if case else None,
+            category=case.category if case else None,
+            classification=case.request_type if case else None,
+            urgency_score=case.urgency if case else None,
+            urgency_label=urgency_label(case.urgency) if case else None,
+            assigned_agent=case.assignee if case else None,
+            master_incident=MasterIncident.of(master) if master else None,
+            error=error,
+            created_at=created_at,
+            completed_at=completed_at,
+        )
+
 
 class QueueItem(Out):
     ticket_id: str
