@@ -22,15 +22,18 @@ def free_port() -> int:
 
 @dataclass
 class Inbox:
-    """Every message the server accepted, parsed, with its envelope recipients."""
+    """Every message the server accepted, parsed and as the bytes on the wire, with its
+    envelope recipients."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed = message_from_bytes(raw, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
+        self.raw.append(raw)
         self.messages.append(parsed)
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"

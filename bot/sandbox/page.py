@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -129,13 +130,23 @@ def _text(body: dict[str, Any], name: str) -> str:
     return text
 
 
+_BROADCAST = re.compile(r"(?<![\w@])@(here|channel|everyone)\b")
+
+
+def as_slack_sends(typed: str) -> str:
+    """What a Slack client sends for typed text: `&`, `<`, `>` escaped, and @here,
+    @channel, @everyone turned into the broadcasts they are."""
+    escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub(r"<!\1>", escaped)
+
+
 async def _post(emulator: SlackEmulator, body: dict[str, Any]) -> None:
     user, channel = _person(body), str(_field(body, "channel"))
     text = _text(body, "text")
     if not text.strip():
         raise BadRequest("type a message first")
     await emulator.user_message(
-        user, channel, text, thread_ts=_field(body, "thread_ts", required=False)
+        user, channel, as_slack_sends(text), thread_ts=_field(body, "thread_ts", required=False)
     )
 
 

@@ -3,6 +3,8 @@
 Pure functions: subject `Re: <original> [Case #N]`, our own Message-ID, In-Reply-To and
 References pointing at the customer's messages, a loop header on everything we send, and
 `Auto-Submitted: auto-replied` on what a machine wrote (acknowledgements, reminders).
+Every header value goes through `header_text` or `printable_message_id`: a customer's
+subject or message id never brings a line break, a control character or an encoded word.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+
+from handlers.email.headers import header_text, printable_message_id
 
 LOOP_HEADER = "X-Casebot-Loop"
 MAX_REFERENCES = 20  # long threads keep the first and the latest ids, as RFC 5322 suggests
@@ -37,14 +41,15 @@ class OutgoingEmail:
 
 def reply_subject(original: str, case_number: int) -> str:
     """`Re: <original> [Case #N]`, without piling up prefixes or tags on each round trip."""
-    core = _CASE_TAG.sub(" ", _REPLY_PREFIX.sub("", original)).strip() or "Your support request"
+    core = _CASE_TAG.sub(" ", _REPLY_PREFIX.sub("", header_text(original))).strip()
+    core = core or "Your support request"
     return f"Re: {core} [Case #{case_number}]"
 
 
 def thread_references(in_reply_to: str | None, references: Sequence[str]) -> list[str]:
     """The References header: the thread so far plus the message we answer, deduplicated."""
-    chain = [r for r in references if r]
-    if in_reply_to and in_reply_to not in chain:
+    chain = [r for r in references if printable_message_id(r)]
+    if in_reply_to and printable_message_id(in_reply_to) and in_reply_to not in chain:
         chain.append(in_reply_to)
     unique = list(dict.fromkeys(chain))
     if len(unique) > MAX_REFERENCES:
@@ -75,14 +80,14 @@ def compose(
     """The full message, ready for SMTP; `message_id` lets a retry reuse the same id."""
     domain = sender.rpartition("@")[2] or "casebot.invalid"
     message = EmailMessage()
-    message["From"] = formataddr((sender_name, sender))
-    message["To"] = mail.to
+    message["From"] = formataddr((header_text(sender_name), header_text(sender)))
+    message["To"] = header_text(mail.to)
     message["Subject"] = reply_subject(mail.original_subject, mail.case_number)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(
         idstring=f"case{mail.case_number}", domain=domain
     )
-    if mail.in_reply_to:
+    if mail.in_reply_to and printable_message_id(mail.in_reply_to):
         message["In-Reply-To"] = mail.in_reply_to
     references = thread_references(mail.in_reply_to, mail.references)
     if references:

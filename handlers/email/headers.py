@@ -12,6 +12,10 @@ from handlers.email.charsets import clean_text, decode_bytes
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+$")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_PRINTABLE_MSG_ID = re.compile(r"^<[!-~]+>$")
+MAX_DECODE_PASSES = 8  # each layer of encoding grows the text, so real mail never nests deep
 
 
 def unfold(raw: str) -> str:
@@ -67,6 +71,29 @@ def decode_words(value: str) -> str:
     return clean_text("".join(out))
 
 
+def header_text(value: str) -> str:
+    """A header value as we store it and as we may write it back: encoded words decoded until
+    none is left, control characters turned into spaces, whitespace collapsed.
+
+    One pass is not enough: a doubly encoded Subject hides CR/LF in its inner word, and
+    CPython's `email` before 3.11.10 writes such a word back decoded, which injects headers
+    (CVE-2024-6923). A `=?` that still remains (a word too broken to decode) is split so
+    that no mail client reads it as an encoded word.
+    """
+    for _ in range(MAX_DECODE_PASSES):
+        decoded = decode_words(value)
+        if decoded == value:
+            break
+        value = decoded
+    value = _CONTROL.sub(" ", value).replace("=?", "= ?")
+    return collapse(value)
+
+
+def printable_message_id(value: str) -> bool:
+    """A message id we can write back verbatim: `<…>` of printable ASCII, no encoded word."""
+    return bool(_PRINTABLE_MSG_ID.match(value)) and "=?" not in value
+
+
 def collapse(text: str) -> str:
     """Collapse runs of whitespace to one space."""
     return " ".join(text.split())
@@ -89,5 +116,5 @@ def addresses(value: str) -> list[tuple[str, str]]:
         if not _ADDR_SPEC.match(addr):
             addr = ""
         if name or addr:
-            result.append((collapse(decode_words(name)), addr))
+            result.append((header_text(name), addr))
     return result

@@ -16,8 +16,13 @@ _BLOCK = frozenset(
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"})
 
 
+_LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+
+
 class _TextExtractor(HTMLParser):
-    """Collects text lines; lines inside <blockquote> get a "> " prefix per level."""
+    """Collects text lines; lines inside <blockquote> get a "> " prefix per level; a link
+    whose words differ from its target keeps the target in brackets, so that nobody reads
+    "https://bank.example" for a link to somewhere else."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -25,6 +30,7 @@ class _TextExtractor(HTMLParser):
         self._current: list[str] = []
         self._skip = 0
         self._quote = 0
+        self._link: tuple[str, int, int] | None = None  # (href, lines, pieces) at <a>
 
     def _flush(self, *, blank: bool = False) -> None:
         text = " ".join("".join(self._current).split())
@@ -35,6 +41,11 @@ class _TextExtractor(HTMLParser):
             self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = " ".join((dict(attrs).get("href") or "").split())
+            if href.lower().startswith(_LINK_SCHEMES):
+                self._link = (href, len(self.lines), len(self._current))
+            return
         if tag in _SKIP:
             self._skip += 1
         elif tag == "br":
@@ -56,7 +67,21 @@ class _TextExtractor(HTMLParser):
             return
         self.handle_starttag(tag, attrs)
 
+    def _end_link(self) -> None:
+        if self._link is None:
+            return
+        href, lines, pieces = self._link
+        self._link = None
+        inside = self._current[pieces:] if lines == len(self.lines) else []
+        words = " ".join("".join(inside).split())
+        shown = href.removeprefix("mailto:")
+        if words and words not in (href, shown, href.split("://", 1)[-1]):
+            self._current.append(f" ({shown})")
+
     def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._end_link()
+            return
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCK:

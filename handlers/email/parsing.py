@@ -13,7 +13,7 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from handlers.email.body import Attachment, Body, extract_body
-from handlers.email.headers import addresses, collapse, decode_words, message_ids, unfold
+from handlers.email.headers import addresses, header_text, message_ids, unfold
 from handlers.email.loops import auto_reply_reason, bounced_message_id, is_dsn, is_mailer_daemon
 from handlers.email.quotes import strip_quotes
 
@@ -137,7 +137,7 @@ def parse_email(
     if not ids and bare_id and " " not in bare_id:
         ids = (f"<{bare_id.strip('<>')}>",)
     message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@casebot.invalid>"
-    subject = collapse(decode_words(first("subject") or ""))
+    subject = header_text(first("subject") or "")
     sender = addresses(first("from") or "")
     from_name, from_address = sender[0] if sender else ("", "")
     to = tuple(addr for value in headers.get("to", []) for _, addr in addresses(value) if addr)

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers.slack.ids import ActionId
+from handlers.slack.mrkdwn import literal, literal_clip
 from services.rules import EscalationReason
 from services.transitions import Action, allowed
 from services.triage.catalog import Catalog
@@ -50,12 +51,6 @@ BUTTONS: tuple[tuple[ActionId, Action, str, str | None], ...] = (
     (ActionId.CLOSE, Action.CLOSE, "Close", None),
     (ActionId.REOPEN, Action.REOPEN, "Reopen", None),
 )
-_SPECIAL_MENTION = re.compile(r"<!(channel|here|everyone)[^>]*>")
-
-
-def defuse(text: str) -> str:
-    """Customer text shown to agents must not ping the channel (`<!channel>` → `@channel`)."""
-    return _SPECIAL_MENTION.sub(r"@\1", text)
 
 
 def slack_date(when: datetime) -> str:
@@ -69,10 +64,11 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def person(actor_id: str | None) -> str:
-    """A Slack mention for a Slack user id; anyone else (an agent by email) by name."""
+    """A Slack mention for a Slack user id; anyone else (an agent by email, an API token) by
+    name, literally."""
     if not actor_id:
         return "—"
-    return f"<@{actor_id}>" if _SLACK_USER.match(actor_id) else defuse(actor_id)
+    return f"<@{actor_id}>" if _SLACK_USER.match(actor_id) else literal(actor_id)
 
 
 def iso_utc(when: datetime) -> str:
@@ -81,9 +77,11 @@ def iso_utc(when: datetime) -> str:
 
 
 def who(customer: Customer) -> str:
+    """The customer as agents see them: a Slack mention, else their address, number or name
+    (all of which the customer chose, so written literally)."""
     if customer.slack_user_id:
         return f"<@{customer.slack_user_id}>"
-    return customer.email or customer.phone or customer.name or "unknown"
+    return literal(customer.email or customer.phone or customer.name or "unknown")
 
 
 def reasons_text(case: Case) -> str:
@@ -102,10 +100,10 @@ def triage_text(case: Case) -> str:
 
 
 def card_text(case: Case) -> str:
-    """The notification fallback text of a card."""
+    """The notification fallback text of a card (Slack reads it as mrkdwn too)."""
     if case.master_id is not None:
         return f"Case #{case.number} ({case.status.value}): part of incident #{case.master_id}"
-    return f"Case #{case.number} ({case.status.value}): {case.subject}"
+    return f"Case #{case.number} ({case.status.value}): {literal(case.subject)}"
 
 
 MAX_SELECT_OPTIONS = 100  # Block Kit's limit for a static select
@@ -162,7 +160,7 @@ def case_card(
         MarkdownTextObject(text=f"*Escalation*\n{reasons_text(case)}"),
         MarkdownTextObject(text=f"*Urgency*\n{case.urgency:.2f}"),
         MarkdownTextObject(text=f"*Category*\n{triage_text(case)}"),
-        MarkdownTextObject(text=f"*Ticket*\n{escaped(case.ticket_ref)}"),
+        MarkdownTextObject(text=f"*Ticket*\n{literal(case.ticket_ref)}"),
     ]
     if case.sla_due_at is not None:
         answered = case.last_agent_message_at is not None
@@ -173,8 +171,9 @@ def case_card(
         SectionBlock(fields=fields),
     ]
     if view.last_customer_message:
-        quoted = "\n".join(f"> {line}" for line in defuse(view.last_customer_message).splitlines())
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(quoted, PREVIEW_CHARS))))
+        preview = literal_clip(view.last_customer_message, PREVIEW_CHARS)
+        quoted = "\n".join(f"> {line}" for line in preview.splitlines())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=quoted)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timeline(case))]))
     buttons = [
         ButtonElement(text=label, action_id=action_id.value, value=str(case.number), style=style)
@@ -194,7 +193,7 @@ def queue_line(case: Case) -> str:
     flags = " :rotating_light:" if case.escalation_level else ""
     assignee = f" · <@{case.assignee}>" if case.assignee else " · unassigned"
     return (
-        f"*#{case.number}*{flags} {clip(case.subject, 80)} · {case.status.value}{assignee}"
+        f"*#{case.number}*{flags} {literal_clip(case.subject, 80)} · {case.status.value}{assignee}"
         f" · opened {slack_date(case.created_at)}"
     )
 
@@ -211,7 +210,7 @@ def quarantine_listing(items: Sequence[QuarantinedMessage]) -> list[Block]:
     """What could not be read: when, from which channel, why, and how big."""
     lines = [
         f"*Q{item.id}* · {item.source} · {slack_date(item.received_at)} · "
-        f"{clip(item.reason, 120)} · {len(item.raw):,} bytes"
+        f"{literal_clip(item.reason, 120)} · {len(item.raw):,} bytes"
         for item in items
     ]
     return [
@@ -234,11 +233,6 @@ def _timeline(case: Case) -> str:
     if case.closed_at:
         parts.append(f"closed {slack_date(case.closed_at)} by {person(case.closed_by)}")
     return " · ".join(parts)
-
-
-def escaped(text: str) -> str:
-    """Text from outside shown literally: Slack's three control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
+from handlers.slack.mrkdwn import mentioned_users, plain
 from handlers.slack.ordering import KeyedLocks
 from handlers.slack.routing import Route, route_message
 from services.errors import DomainError
@@ -22,6 +23,14 @@ SOURCE = "slack"
 def external_id(event: dict[str, Any]) -> str:
     """A Slack message is identified by its channel and ts; redeliveries carry the same pair."""
     return f"{event['channel']}:{event['ts']}"
+
+
+async def readable_text(event: dict[str, Any], deps: SlackDeps) -> str:
+    """The message as its reader saw it: the case service stores plain text, never markup
+    that would act again (a ping, a disguised link) wherever it is shown next."""
+    markup = event.get("text") or ""
+    names = {user: await deps.people.name(user) for user in mentioned_users(markup)}
+    return plain(markup, names)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -53,7 +62,7 @@ async def _customer_message(
     inbound = InboundMessage(
         source=SOURCE,
         external_id=external_id(event),
-        body=event.get("text") or "",
+        body=await readable_text(event, deps),
         customer=CustomerIdentity(name=name, slack_user_id=user),
         origin_channel=event["channel"],
         origin_thread_ts=event.get("thread_ts") or event["ts"],
@@ -79,12 +88,13 @@ async def _card_thread_reply(
     if case is None:
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
+    text = await readable_text(event, deps)
     try:
         await retrying(
             lambda: deps.cases.agent_message(
                 case.number,
                 actor,
-                event.get("text") or "",
+                text,
                 source=SOURCE,
                 external_id=external_id(event),
             ),

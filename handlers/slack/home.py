@@ -27,6 +27,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import blocks
+from handlers.slack.mrkdwn import literal_clip
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.home import AgentHome, Dashboard
@@ -170,7 +171,7 @@ def _due_line(case: Case, now: datetime) -> str:
     when = (
         f"*breached {duration(-left)} ago*" if left < timedelta(0) else f"due in {duration(left)}"
     )
-    return f"*#{case.number}* {blocks.clip(case.subject, 80)} · {when}"
+    return f"*#{case.number}* {literal_clip(case.subject, 80)} · {when}"
 
 
 def duration(span: timedelta) -> str:

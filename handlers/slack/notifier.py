@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks
+from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
@@ -31,8 +32,8 @@ def closure_line(number: int, payload: dict[str, object]) -> str:
 
 def mirror_text(entry: dict[str, Any]) -> str:
     """One mirrored message: who wrote it (customer, agent by another channel, system), then
-    the text, defused so that it cannot ping anyone."""
-    author, via = str(entry.get("author", "")), str(entry.get("via", ""))
+    the text, written literally so that nothing in it pings anyone or disguises a link."""
+    author, via = literal(str(entry.get("author", ""))), literal(str(entry.get("via", "")))
     match entry.get("role", "customer"):
         case "agent":
             heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
@@ -40,7 +41,7 @@ def mirror_text(entry: dict[str, Any]) -> str:
             heading = f":warning: *{author or 'Casebot'}*:"
         case _:
             heading = f"*{author or 'Customer'}* (customer) wrote:"
-    return f"{heading}\n{blocks.defuse(str(entry.get('text', '')))}"
+    return f"{heading}\n{literal(str(entry.get('text', '')))}"
 
 
 CARD_EVENT = "casebot_case_card"  # message metadata that names a card's case
@@ -98,9 +99,8 @@ class SlackNotifier:
                     "An agent will reply here; just write in this thread to add details.",
                 )
             case OutboxKind.CUSTOMER_REPLY:
-                await self._to_customer(
-                    view, f"*{payload.get('author', 'Support')}:* {payload.get('text', '')}"
-                )
+                author, text = payload.get("author", "Support"), payload.get("text", "")
+                await self._to_customer(view, f"*{literal(author)}:* {literal(text)}")
             case OutboxKind.CUSTOMER_RESOLVED:
                 await self._to_customer(
                     view,
@@ -242,7 +242,7 @@ class SlackNotifier:
             channel=self._channels.alerts,
             text=(
                 f":rotating_light: *Case #{case.number} escalated* ({reason}): {label}{link}\n"
-                f"> {blocks.defuse(summary)[:300]}"
+                + "\n".join(f"> {line}" for line in literal_clip(summary, 300).splitlines())
             ),
             unfurl_links=False,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,7 @@ from handlers.email.compose import (
     reply_subject,
     thread_references,
 )
+from handlers.email.headers import header_text
 from handlers.email.parsing import parse_email
 from handlers.email.smtp_sender import SmtpConfig, SmtpError, SmtpSender
 from tests.smtp_server import free_port, smtp_server
@@ -58,6 +61,96 @@ def test_reply_subject_is_stable_over_round_trips(original: str) -> None:
     once = reply_subject(original, 12)
     assert reply_subject(once, 12) == once
     assert once.startswith("Re: ") and once.endswith("[Case #12]")
+
+
+def b_word(text: str) -> str:
+    return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+INJECTION = b_word("=?utf-8?q?Hi=0D=0AReply-To:_x@evil.example=0D=0A=0D=0ABody?=")
+HEADERS_WE_WRITE = {
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    LOOP_HEADER,
+    "Auto-Submitted",
+    "X-Auto-Response-Suppress",
+    "MIME-Version",
+    "Content-Type",
+}
+
+
+def header_block(raw: bytes) -> list[bytes]:
+    """The header lines of a message on the wire, folded lines joined."""
+    head = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
+    lines: list[bytes] = []
+    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+        if line[:1] in (b" ", b"\t") and lines:
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return lines
+
+
+def test_a_doubly_encoded_subject_injects_no_header() -> None:
+    """CVE-2024-6923: one decoding pass left an encoded word with CR/LF, which CPython
+    before 3.11.10 wrote back decoded: a Reply-To and a body of the sender's choosing."""
+    subject = parse_email(
+        f"From: x@evil.example\r\nSubject: {INJECTION}\r\nMessage-ID: <i@x>\r\n\r\nhi\r\n".encode()
+    ).subject
+    assert subject == "Hi Reply-To: x@evil.example Body"
+    raw = bytes(compose(reply(original_subject=subject), sender=SUPPORT, now=NOW))
+    names = {line.split(b":", 1)[0].decode() for line in header_block(raw)}
+    assert names <= HEADERS_WE_WRITE
+    sent = message_from_bytes(raw, policy=policy.default)
+    assert sent["Subject"] == "Re: Hi Reply-To: x@evil.example Body [Case #7]"
+    assert sent["Reply-To"] is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Hi", "\r\n", "\n", "\r", "Reply-To: a@b", "\x00", "\u2028", "é", " "]),
+        max_size=8,
+    ).map("".join),
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from(["q", "b"]),
+)
+def test_no_nesting_of_encoded_words_brings_a_header(text: str, layers: int, how: str) -> None:
+    value = text
+    for _ in range(layers):
+        if how == "b":
+            value = b_word(value)
+        else:
+            quoted = "".join(f"={b:02X}" for b in value.encode())
+            value = f"=?utf-8?q?{quoted}?="
+    stored = header_text(value)
+    assert not any(ord(c) < 32 or c in "\x7f\u2028\u2029" for c in stored)
+    assert "=?" not in stored
+    raw = bytes(compose(reply(original_subject=stored), sender=SUPPORT, now=NOW))
+    names = {line.split(b":", 1)[0].decode() for line in header_block(raw)}
+    assert names <= HEADERS_WE_WRITE
+    written = str(message_from_bytes(raw, policy=policy.default)["Subject"])
+    assert "=?" not in written and "\n" not in written and "\r" not in written
+
+
+def test_message_ids_we_cannot_write_back_verbatim_are_left_out() -> None:
+    raw = bytes(
+        compose(
+            reply(
+                in_reply_to="<a\r\nBcc: x@evil.example>", references=("<=?utf-8?q?x?=@y>", "<ok@x>")
+            ),
+            sender=SUPPORT,
+            now=NOW,
+        )
+    )
+    sent = message_from_bytes(raw, policy=policy.default)
+    assert sent["In-Reply-To"] is None
+    assert str(sent["References"]) == "<ok@x>"
+    assert b"Bcc" not in raw
 
 
 def test_references_chain_the_thread_and_stay_bounded() -> None:

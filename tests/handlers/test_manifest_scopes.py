@@ -1,0 +1,127 @@
+"""Every Slack Web API method the product calls is allowed by the scopes `manifest.yml` asks
+for (issue 14): a workspace created from the manifest must not answer `missing_scope`.
+
+The methods are read from the code (calls of `AsyncWebClient` methods, followed through the
+SDK's own helpers such as `files_upload_v2`); the scopes each needs are a table from Slack's
+method documentation (docs.slack.dev/reference/methods), kept here. A call of a method the
+table does not know fails the test until someone looks it up.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+from slack_sdk.web.async_client import AsyncWebClient
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = ("bot", "handlers", "services", "storage")
+NOT_PRODUCT = ("bot/emulator", "bot/sandbox")  # the sandbox plays Slack; it is not a client
+
+# method → the bot scopes it needs, as we call it. Where Slack accepts one of several scopes
+# by conversation type, the set holds every one our channels may need (public and private
+# channels, DMs).
+SCOPES: dict[str, frozenset[str]] = {
+    "auth.test": frozenset(),
+    "apps.connections.open": frozenset(),  # app-level token (connections:write), not the bot's
+    "chat.postMessage": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    "chat.delete": frozenset({"chat:write"}),
+    "chat.getPermalink": frozenset(),
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
+    "conversations.list": frozenset({"channels:read", "groups:read"}),
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "conversations.open": frozenset({"im:write"}),
+    "users.info": frozenset({"users:read"}),
+    "usergroups.users.list": frozenset({"usergroups:read"}),
+    "views.publish": frozenset(),
+    "views.open": frozenset(),
+    "views.update": frozenset(),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+    "reactions.add": frozenset({"reactions:write"}),
+}
+_API_CALL = re.compile(r"api_call\(\s*\"([A-Za-z.]+)\"")
+_SELF_CALL = re.compile(r"self\.([A-Za-z_0-9]+)\(")
+
+
+@cache
+def api_methods(sdk_method: str) -> frozenset[str]:
+    """The Web API methods one `AsyncWebClient` method calls, helpers followed."""
+    source = inspect.getsource(getattr(AsyncWebClient, sdk_method))
+    found = set(_API_CALL.findall(source))
+    for helper in _SELF_CALL.findall(source):
+        if helper != sdk_method and helper in vars(AsyncWebClient):
+            found |= api_methods(helper)
+    return frozenset(found)
+
+
+def called_by_product() -> dict[str, set[str]]:
+    """Web API method → the files that call it."""
+    calls: dict[str, set[str]] = {}
+    for package in PRODUCT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith(NOT_PRODUCT):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=relative)):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                name = node.func.attr
+                if name in vars(AsyncWebClient) and not name.startswith("_"):
+                    for method in api_methods(name):
+                        calls.setdefault(method, set()).add(relative)
+    return calls
+
+
+def granted() -> set[str]:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_the_scan_sees_the_calls_we_know_of() -> None:
+    """A guard on the scan itself: these calls exist, so a scan that misses them is broken."""
+    calls = called_by_product()
+    assert calls["conversations.open"] == {"handlers/slack/report_upload.py"}
+    assert calls["files.completeUploadExternal"] == {
+        "handlers/slack/report_upload.py",
+        "handlers/slack/uploads.py",
+    }
+    assert "chat.postMessage" in calls and "users.info" in calls
+
+
+def test_every_method_the_code_calls_is_in_the_table() -> None:
+    unknown = {m: sorted(f) for m, f in called_by_product().items() if m not in SCOPES}
+    assert not unknown, f"look up these methods' scopes in Slack's docs and add them: {unknown}"
+
+
+def test_the_manifest_grants_every_scope_the_code_needs() -> None:
+    have = granted()
+    missing = {
+        method: sorted(SCOPES[method] - have)
+        for method in called_by_product()
+        if method in SCOPES and not SCOPES[method] <= have
+    }
+    assert not missing, f"manifest.yml lacks scopes for: {missing}"
+
+
+def test_the_manifest_asks_for_no_scope_the_code_does_not_use() -> None:
+    """Least privilege: every bot scope is needed by a call or by an event subscription."""
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    by_event = {
+        "message.channels": "channels:history",
+        "message.groups": "groups:history",
+        "message.im": "im:history",
+    }
+    used = set().union(*(SCOPES[m] for m in called_by_product() if m in SCOPES))
+    used |= {by_event[e] for e in events if e in by_event}
+    if manifest["features"].get("slash_commands"):
+        used.add("commands")
+    assert granted() - used == set()
