@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sys
+import threading
 from typing import NoReturn
 
 import click
@@ -58,6 +61,25 @@ def run() -> None:
         asyncio.run(runtime.serve_forever())
     except ConfigError as error:  # found while starting, e.g. the port is taken
         _fail(str(error))
+    _exit_without_waiting_for_threads()
+
+
+def _exit_without_waiting_for_threads() -> None:
+    """Exit 0 now if a worker thread still runs once everything has stopped.
+
+    The one that does is the embedding model still importing (torch takes 5 to 10 s cold):
+    Python would join it at exit and break the stop budget (SIGTERM: out within 10 s). It
+    holds no state; the database, the sockets and the logs are closed and flushed by then.
+    """
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _sandbox(settings: Settings) -> None:
@@ -73,6 +95,7 @@ def _sandbox(settings: Settings) -> None:
         asyncio.run(serve_sandbox(settings, announce=announce))
     except ConfigError as error:
         _fail(str(error))
+    _exit_without_waiting_for_threads()
 
 
 main.add_command(triage)

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,9 @@ _catalog_vectors: dict[tuple[int, tuple[str, ...]], Vectors] = {}
 _shared: Encoder | None = None
 _shared_lock = threading.Lock()
 _shared_tried = False
+
+
+_model_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-load")
 
 
 def shared_encoder(threads: int | None = None) -> Encoder | None:
@@ -115,7 +119,11 @@ class Triager:
         """
         self._starting = True
         try:
-            encoder = await asyncio.to_thread(self._load_encoder)
+            # Not the loop's default executor: `asyncio.run` joins that on the way out, and a
+            # stop must not wait for torch's import (5 to 10 s cold) to finish.
+            encoder = await asyncio.get_running_loop().run_in_executor(
+                _model_loader, self._load_encoder
+            )
             if encoder is None:
                 self.failed = True
                 return
