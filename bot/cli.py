@@ -25,7 +25,7 @@ def _settings() -> Settings:
 
 def _fail(message: str) -> NoReturn:
     click.echo(f"casebot: {message}", err=True)
-    sys.exit(2)
+    _exit(2)
 
 
 def _logging(settings: Settings) -> None:
@@ -61,15 +61,16 @@ def run() -> None:
         asyncio.run(runtime.serve_forever())
     except ConfigError as error:  # found while starting, e.g. the port is taken
         _fail(str(error))
-    _exit_without_waiting_for_threads()
+    _exit(0)
 
 
-def _exit_without_waiting_for_threads() -> None:
-    """Exit 0 now if a worker thread still runs once everything has stopped.
+def _exit(code: int) -> NoReturn:
+    """Exit with `code`, at once even if a worker thread still runs.
 
     The one that does is the embedding model still importing (torch takes 5 to 10 s cold):
-    Python would join it at exit and break the stop budget (SIGTERM: out within 10 s). It
-    holds no state; the database, the sockets and the logs are closed and flushed by then.
+    Python would join it at exit, breaking the stop budget (SIGTERM: out within 10 s), and
+    the import itself fails half-way once the interpreter shuts down. It holds no state; the
+    database, the sockets and the logs are closed and flushed by then.
     """
     if any(
         t.is_alive() and not t.daemon
@@ -79,7 +80,8 @@ def _exit_without_waiting_for_threads() -> None:
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(code)
+    sys.exit(code)
 
 
 def _sandbox(settings: Settings) -> None:
@@ -95,7 +97,7 @@ def _sandbox(settings: Settings) -> None:
         asyncio.run(serve_sandbox(settings, announce=announce))
     except ConfigError as error:
         _fail(str(error))
-    _exit_without_waiting_for_threads()
+    _exit(0)
 
 
 main.add_command(triage)
