@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.exclusive import Exclusive
 from bot.settings import Settings
 from handlers.email.intake import EmailIntake, IntakeConfig
 from handlers.email.notifier import EmailNotifier
+from handlers.email.poller import ImapPoller
 from handlers.email.smtp_sender import SmtpConfig, SmtpSender
+from handlers.ops import health
 from services.bounces import Bounces
 from services.cases import CaseService
 from services.mailbox import MailboxState
@@ -50,4 +53,22 @@ def email_intake(
             admin_emails=frozenset(settings.admin_emails),
             trusted_authserv_id=settings.trusted_authserv_id,
         ),
+    )
+
+
+def mailbox_health(exclusive: Exclusive | None) -> health.Component:
+    """The IMAP mailbox: read here, read by another process, or not read at all."""
+    if exclusive is None:
+        return health.Component(health.OFF, "IMAP_SERVER not set")
+    poller = exclusive.current
+    if exclusive.held.is_set() and isinstance(poller, ImapPoller):
+        if poller.connected.is_set():
+            return health.Component(health.OK, "this process reads the mailbox")
+        return health.Component(
+            health.DEGRADED, "this process holds the mailbox but is not connected"
+        )
+    if exclusive.elsewhere:
+        return health.Component(health.OK, "another process reads the mailbox")
+    return health.Component(
+        health.DEGRADED, "no process reads the mailbox yet (waiting for its lease)"
     )

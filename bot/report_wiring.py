@@ -9,10 +9,10 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.report_delivery import ReportDelivery
-from bot.report_schedule import report_trigger
 from bot.settings import ConfigError, Settings
 from handlers.email.report_mail import ReportMailer
 from handlers.email.smtp_sender import SmtpConfig, SmtpSender
+from services.report_schedule import report_trigger
 from services.reports import ReportConfig, ReportService
 from storage.engine import SessionFactory
 

@@ -16,15 +16,12 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
-from bot import health, metrics
-from bot.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from bot.delivery import Delivery
 from bot.dispatcher import OutboxDispatcher
-from bot.email_wiring import email_intake, email_notifier
+from bot.email_wiring import email_intake, email_notifier, mailbox_health
 from bot.exclusive import Exclusive, Heartbeat
 from bot.heap import settle_heap
 from bot.http_server import HttpServer
-from bot.report_schedule import ReportJob
 from bot.report_wiring import report_delivery, report_schedule, report_service
 from bot.scheduler import Sweeps
 from bot.settings import (
@@ -37,13 +34,15 @@ from bot.settings import (
     smtp_config,
 )
 from bot.shutdown import finish_listeners, flush_outbox
-from bot.slack_client import build_client
 from bot.tasks import finish
 from bot.ticket_worker import TicketWorker
 from bot.triage_wiring import build_triager
 from handlers.api import routes as api_routes
 from handlers.email.poller import ImapPoller, mailbox_key
+from handlers.ops import health, metrics
 from handlers.slack.channels import resolve_channels
+from handlers.slack.client import build_client
+from handlers.slack.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from handlers.slack.deps import SlackDeps
 from handlers.slack.home import HomePublisher
 from handlers.slack.notifier import SlackNotifier
@@ -59,6 +58,7 @@ from services.home import Dashboard
 from services.leases import Leases
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
+from services.report_schedule import ReportJob
 from services.routing import AgentDirectory
 from services.ticket_intake import TicketIntake
 from services.tickets import TicketSync
@@ -306,7 +306,7 @@ class Runtime:
             sessions=self.sessions,
             triager=self.triager,
             slack_connected=self._slack_connected,
-            imap=lambda: health.mailbox(self._mailbox),
+            imap=lambda: mailbox_health(self._mailbox),
             scheduler_running=lambda: bool(self._scheduler and self._scheduler.scheduler.running),
         )
         health.register(server.router, self.health)

@@ -9,10 +9,10 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.report_schedule import report_timezone, report_trigger
 from handlers.api.tokens import ApiToken, TokensError, parse_tokens
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
+from services.report_schedule import report_timezone, report_trigger
 from services.routing import AgentsError, AgentsFile, read_agents_file
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 from services.storms import StormConfig

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.snapshot import snapshot
 from bot.sandbox.workspace import PEOPLE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.state import Workspace
 from bot.sandbox.workspace import PEOPLE, ROOMS, starting_room
 
 JSON = dict[str, Any]

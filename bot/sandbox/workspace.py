@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 
 BOT_TOKEN, APP_TOKEN = "xoxb-sandbox", "xapp-sandbox"

@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case, OutboxItem, OutboxStatus
 from tests.bench.common import Stored, emulator
 from tests.bench.common import settings as bench_settings

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from services.triage.embeddings import MiniLMEncoder
 from tests.bench.common import INTAKE, Stored, banking_texts, emulator, until_local
 from tests.bench.common import settings as bench_settings

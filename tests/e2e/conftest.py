@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 from services.triage.embeddings import serving_threads
 from services.triage.service import shared_encoder

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import AuditEvent, CaseStatus
 from tests.e2e.conftest import (
     AGENT,

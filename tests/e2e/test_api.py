@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import AGENT, ALERTS, LOG, SUPPORT, card
 from tests.e2e.test_webhook import SECRET, Receiver, receiver  # noqa: F401 - the fixture
 

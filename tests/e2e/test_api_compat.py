@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import card, cards, outbox_settled
 from tests.e2e.test_api import TOKENS, Answer, Client, api, http, no_traceback  # noqa: F401
 from tests.e2e.test_webhook import SECRET, Receiver, receiver  # noqa: F401 - the fixture

@@ -3,8 +3,8 @@ of their cases changes; anyone else is told how to reach support."""
 
 from __future__ import annotations
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, JSON, STRANGER, SUPPORT, card
 
 

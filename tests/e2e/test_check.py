@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from bot.check import manifest_bot_scopes
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import ALERTS, INTAKE
 from tests.e2e.test_cli import CLEAN_ENV, casebot
 

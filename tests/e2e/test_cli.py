@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from storage.migrate import alembic_config
 from tests.e2e.conftest import CUSTOMER, INTAKE, card
 

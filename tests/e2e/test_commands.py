@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from services.mailbox import MailboxState
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, OTHER_CUSTOMER, STRANGER, card
 

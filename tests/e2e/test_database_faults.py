@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
 from tests.e2e.test_webhook import SECRET, message, post

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from services.types import Actor
 from storage.models import Case, OutboxItem, OutboxStatus
 from tests.e2e.conftest import (

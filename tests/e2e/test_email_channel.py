@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from services.types import Actor
 from storage.models import AuditEvent, Case, CaseStatus
 from tests.e2e.conftest import AGENT, LOG, SUPPORT, card, cards, outbox_settled

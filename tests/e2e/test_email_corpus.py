@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.parsing import parse_email
 from storage.models import Case, Customer, Direction, Message, QuarantinedMessage
 from tests.e2e.conftest import cards, outbox_settled

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 from handlers.email.imap_client import ImapMailbox
 from storage.models import Case, Customer, MailCursor, Message, OutboxItem, OutboxStatus

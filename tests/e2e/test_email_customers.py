@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from tests.e2e.conftest import AGENT, SUPPORT, card, outbox_settled

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.poller import MAX_HANDLE_ATTEMPTS, ImapConfig, ImapPoller
 from services.mailbox import MailboxState
 from storage.engine import SessionFactory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import ALERTS, CUSTOMER, INTAKE, OTHER_CUSTOMER, SUPPORT, card
 
 

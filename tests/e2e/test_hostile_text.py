@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from tests.e2e.conftest import AGENT, ALERTS, INTAKE, SUPPORT, card, outbox_settled

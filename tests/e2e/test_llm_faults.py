@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import Message
 from tests.fake_anthropic import SLOW, fake_anthropic
 

@@ -24,7 +24,7 @@ import pytest
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.emulator import SlackEmulator, payloads
+from bot.sandbox.emulator import SlackEmulator, payloads
 from bot.settings import Settings
 from storage.models import Lease, Message, OutboxItem, OutboxStatus, ProcessedEvent
 from tests.e2e.bot_process import BotProcesses, bot_processes, settings_env

@@ -15,12 +15,13 @@ from typing import Any, cast
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import health as health_module
-from bot.emulator import SlackEmulator
+from bot.email_wiring import mailbox_health
 from bot.exclusive import Exclusive
-from bot.metrics import Metrics
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.poller import ImapConfig, ImapPoller
+from handlers.ops.health import Component
+from handlers.ops.metrics import Metrics
 from services.mailbox import MailboxState
 from storage.engine import SessionFactory
 from tests.e2e.conftest import CUSTOMER, INTAKE, card, outbox_settled
@@ -225,22 +226,18 @@ async def test_the_dockerfile_healthcheck_asks_health(bot: Runtime, unused_tcp_p
 
 
 def test_the_mailbox_component_says_who_reads_it() -> None:
-    """bot.health.mailbox over the states of the mailbox's lease (bot/exclusive.Exclusive)."""
+    """mailbox_health over the states of the mailbox's lease (bot.exclusive.Exclusive)."""
     config = ImapConfig(host="imap.example.com", port=993, user="support", password="pw")
     poller = ImapPoller(config, cast(MailboxState, None), lambda raw: asyncio.sleep(0))
     lease = SimpleNamespace(held=asyncio.Event(), current=None, elsewhere=False)
     as_exclusive = cast(Exclusive, lease)
 
-    assert health_module.mailbox(None).status == "off"
-    assert health_module.mailbox(as_exclusive).detail.startswith("no process reads the mailbox")
+    assert mailbox_health(None).status == "off"
+    assert mailbox_health(as_exclusive).detail.startswith("no process reads the mailbox")
     lease.elsewhere = True
-    assert health_module.mailbox(as_exclusive) == health_module.Component(
-        "ok", "another process reads the mailbox"
-    )
+    assert mailbox_health(as_exclusive) == Component("ok", "another process reads the mailbox")
     lease.elsewhere, lease.current = False, poller
     lease.held.set()
-    assert health_module.mailbox(as_exclusive).status == "degraded"
+    assert mailbox_health(as_exclusive).status == "degraded"
     poller.connected.set()
-    assert health_module.mailbox(as_exclusive) == health_module.Component(
-        "ok", "this process reads the mailbox"
-    )
+    assert mailbox_health(as_exclusive) == Component("ok", "this process reads the mailbox")

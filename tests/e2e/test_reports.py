@@ -18,12 +18,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
-from bot.report_schedule import ReportJob, report_trigger
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from services.outbox import OutboxKind
+from services.report_schedule import ReportJob, report_trigger
 from services.report_workbook import CASES_SHEET
 from services.reports import ReportConfig, ReportService
 from storage.engine import create_engine, create_session_factory

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, OTHER_CUSTOMER, STRANGER, card
 from tests.e2e.test_commands import answer
 

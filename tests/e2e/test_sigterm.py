@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 from services.outbox import OutboxKind
 from storage.models import Message, OutboxItem, OutboxStatus

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from services.outbox import OutboxKind

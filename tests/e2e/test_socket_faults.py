@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import Message
 from tests.e2e.conftest import INTAKE, cards, mirrored
 

@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 from storage.models import Case, Message, OutboxItem, OutboxStatus
 from tests.e2e.bot_process import BotProcesses, bot_processes, settings_env

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case
 from tests.e2e.conftest import AGENT, ALERTS, INTAKE, SUPPORT, card, cards, outbox_settled
 from tests.triage.test_storms import UNRELATED

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from storage.models import AuditEvent, Case, OutboxItem, OutboxStatus
 from tests.e2e.conftest import CUSTOMER, INTAKE, card, cards, outbox_settled
 from tests.tickets.fake_ticket_system import TOKEN, FakeTicketSystem, fake_ticket_system

@@ -19,8 +19,8 @@ from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
+from bot.sandbox.emulator import SlackEmulator
 from handlers.webhook.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"

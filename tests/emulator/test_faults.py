@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator.faults import OUTAGE_FAULTS, FaultInjector
+from bot.sandbox.emulator.faults import OUTAGE_FAULTS, FaultInjector
 from tests.conftest import Ticks
 
 

@@ -11,7 +11,7 @@ import pytest_asyncio
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import SlackEmulator
+from bot.sandbox.emulator import SlackEmulator
 from handlers.slack.uploads import upload_to_thread
 
 BOT_TOKEN = "xoxb-test"

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("bot", "handlers", "services", "storage")
-NOT_PRODUCT = ("bot/emulator", "bot/sandbox")  # the sandbox plays Slack; it is not a client
+NOT_PRODUCT = ("bot/sandbox",)  # the sandbox plays Slack; it is not a client
 
 # method → the bot scopes it needs, as we call it. Where Slack accepts one of several scopes
 # by conversation type, the set holds every one our channels may need (public and private

@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.runtime import Runtime
 from bot.sandbox import page
+from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.workspace import INTAKE, SUPPORT, build_emulator, sandbox_settings
 from bot.settings import Settings
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from bot.metrics import read_snapshot
 from services.cases import CaseService
 from services.ticket_intake import NewTicket, TicketIntake, backoff, inbound
 from storage import ticket_queries
 from storage.engine import SessionFactory
+from storage.metrics_queries import read_snapshot
 from storage.models import Case, Message, SubmittedTicket, TicketIntakeStatus
 from storage.queries import messages_of
 from tests.conftest import Clock

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.emulator.models import JSONDict
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.models import JSONDict
+from bot.sandbox.emulator.state import Workspace
 
 
 @dataclass

@@ -13,16 +13,16 @@ import uuid
 
 from aiohttp import web
 
-from bot.emulator import payloads
-from bot.emulator.api_common import ApiContext
-from bot.emulator.faults import ChannelRateLimiter, FaultInjector
-from bot.emulator.file_urls import FileUrls
-from bot.emulator.inspection import Inspection
-from bot.emulator.models import Ack, CommandResult, JSONDict
-from bot.emulator.response_urls import ResponseTarget, ResponseUrls
-from bot.emulator.socket_mode import SocketHub
-from bot.emulator.state import Workspace
-from bot.emulator.webapi import WebApi
+from bot.sandbox.emulator import payloads
+from bot.sandbox.emulator.api_common import ApiContext
+from bot.sandbox.emulator.faults import ChannelRateLimiter, FaultInjector
+from bot.sandbox.emulator.file_urls import FileUrls
+from bot.sandbox.emulator.inspection import Inspection
+from bot.sandbox.emulator.models import Ack, CommandResult, JSONDict
+from bot.sandbox.emulator.response_urls import ResponseTarget, ResponseUrls
+from bot.sandbox.emulator.socket_mode import SocketHub
+from bot.sandbox.emulator.state import Workspace
+from bot.sandbox.emulator.webapi import WebApi
 
 log = logging.getLogger(__name__)
 

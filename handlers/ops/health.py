@@ -28,8 +28,6 @@ from dataclasses import asdict, dataclass
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.exclusive import Exclusive
-from handlers.email.poller import ImapPoller
 from services.triage.service import Triager
 from storage.engine import SessionFactory
 
@@ -132,20 +130,6 @@ class Health:
             "components": {name: asdict(c) for name, c in components.items()},
         }
         return (503 if overall == DOWN else 200), body
-
-
-def mailbox(exclusive: Exclusive | None) -> Component:
-    """The IMAP mailbox: read here, read by another process, or not read at all."""
-    if exclusive is None:
-        return Component(OFF, "IMAP_SERVER not set")
-    poller = exclusive.current
-    if exclusive.held.is_set() and isinstance(poller, ImapPoller):
-        if poller.connected.is_set():
-            return Component(OK, "this process reads the mailbox")
-        return Component(DEGRADED, "this process holds the mailbox but is not connected")
-    if exclusive.elsewhere:
-        return Component(OK, "another process reads the mailbox")
-    return Component(DEGRADED, "no process reads the mailbox yet (waiting for its lease)")
 
 
 def register(router: web.UrlDispatcher, health: Health) -> None:

@@ -6,7 +6,7 @@ emulated workspace is small; `limit` is still honoured where Slack honours it.
 
 from __future__ import annotations
 
-from bot.emulator.api_common import (
+from bot.sandbox.emulator.api_common import (
     ApiContext,
     ApiError,
     Method,
@@ -17,7 +17,7 @@ from bot.emulator.api_common import (
     req_str,
     str_list,
 )
-from bot.emulator.models import JSONDict
+from bot.sandbox.emulator.models import JSONDict
 
 _NO_MORE: JSONDict = {"response_metadata": {"next_cursor": ""}}
 

@@ -4,7 +4,7 @@ The real slack_bolt AsyncApp + AsyncSocketModeHandler connect to it exactly
 as to Slack, so the product is exercised without a network or a workspace.
 """
 
-from bot.emulator.models import (
+from bot.sandbox.emulator.models import (
     Ack,
     ApiCall,
     Channel,
@@ -13,7 +13,7 @@ from bot.emulator.models import (
     User,
     Usergroup,
 )
-from bot.emulator.server import SlackEmulator
+from bot.sandbox.emulator.server import SlackEmulator
 
 __all__ = [
     "Ack",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.faults import FaultInjector
-from bot.emulator.methods_files import mimetype
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.faults import FaultInjector
+from bot.sandbox.emulator.methods_files import mimetype
+from bot.sandbox.emulator.state import Workspace
 
 UPLOAD_URL = "upload_url"  # the pseudo method name recorded and used by fail_next
 

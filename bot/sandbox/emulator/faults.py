@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from bot.emulator.models import Fault
+from bot.sandbox.emulator.models import Fault
 
 # What an outage serves, in turn: rate limits with Retry-After, server errors, dropped
 # connections (the three ways Slack's Web API fails).

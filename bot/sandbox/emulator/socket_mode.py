@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.emulator.changes import ChangeSignal
-from bot.emulator.models import Ack, JSONDict
+from bot.sandbox.emulator.changes import ChangeSignal
+from bot.sandbox.emulator.models import Ack, JSONDict
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.emulator.models import Ack, ApiCall, JSONDict, UploadedFile
-from bot.emulator.socket_mode import SocketHub
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.models import Ack, ApiCall, JSONDict, UploadedFile
+from bot.sandbox.emulator.socket_mode import SocketHub
+from bot.sandbox.emulator.state import Workspace
 
 T = TypeVar("T")
 

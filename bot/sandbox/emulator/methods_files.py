@@ -17,8 +17,8 @@ import time
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from bot.emulator import payloads
-from bot.emulator.api_common import (
+from bot.sandbox.emulator import payloads
+from bot.sandbox.emulator.api_common import (
     ApiContext,
     ApiError,
     Method,
@@ -27,7 +27,7 @@ from bot.emulator.api_common import (
     req_str,
     str_list,
 )
-from bot.emulator.models import Channel, JSONDict, UploadedFile
+from bot.sandbox.emulator.models import Channel, JSONDict, UploadedFile
 
 
 def get_upload_url(ctx: ApiContext, args: JSONDict) -> JSONDict:

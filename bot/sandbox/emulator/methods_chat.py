@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.api_common import (
+from bot.sandbox.emulator.api_common import (
     ApiContext,
     ApiError,
     Method,
@@ -18,7 +18,7 @@ from bot.emulator.api_common import (
     opt_str,
     req_str,
 )
-from bot.emulator.models import JSONDict
+from bot.sandbox.emulator.models import JSONDict
 
 
 def _content(args: JSONDict) -> JSONDict:

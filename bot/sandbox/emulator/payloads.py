@@ -10,8 +10,8 @@ import time
 import uuid
 from typing import Any
 
-from bot.emulator.models import JSONDict
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.models import JSONDict
+from bot.sandbox.emulator.state import Workspace
 
 
 def new_id(prefix: str, length: int = 10) -> str:

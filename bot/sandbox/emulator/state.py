@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.emulator.changes import ChangeSignal
-from bot.emulator.models import ApiCall, Channel, JSONDict, UploadedFile, User, Usergroup
+from bot.sandbox.emulator.changes import ChangeSignal
+from bot.sandbox.emulator.models import ApiCall, Channel, JSONDict, UploadedFile, User, Usergroup
 
 
 class Workspace:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.faults import ChannelRateLimiter
-from bot.emulator.models import Channel, JSONDict
-from bot.emulator.state import Workspace
+from bot.sandbox.emulator.faults import ChannelRateLimiter
+from bot.sandbox.emulator.models import Channel, JSONDict
+from bot.sandbox.emulator.state import Workspace
 
 
 class ApiError(Exception):

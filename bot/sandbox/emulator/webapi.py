@@ -13,12 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.api_common import ApiContext, ApiError, Method, RateLimited
-from bot.emulator.faults import FaultInjector
-from bot.emulator.methods_chat import CHAT_METHODS
-from bot.emulator.methods_directory import DIRECTORY_METHODS
-from bot.emulator.methods_files import FILES_METHODS
-from bot.emulator.models import Fault, JSONDict
+from bot.sandbox.emulator.api_common import ApiContext, ApiError, Method, RateLimited
+from bot.sandbox.emulator.faults import FaultInjector
+from bot.sandbox.emulator.methods_chat import CHAT_METHODS
+from bot.sandbox.emulator.methods_directory import DIRECTORY_METHODS
+from bot.sandbox.emulator.methods_files import FILES_METHODS
+from bot.sandbox.emulator.models import Fault, JSONDict
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.settings import ConfigError, Settings, load_settings, smtp_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VARIABLE = re.compile(r"([A-Z][A-Z0-9_]*)=")
 
 
