@@ -1,61 +1,89 @@
-"""Routes each outbox item to the edge that delivers it: customers on their own channel."""
+"""Hands each outbox row to the sender registered for its channel.
+
+The channel was decided when the row was written (services.outbox.channel_for) and stored
+with it, so nothing here looks at a case's source: wiring registers one sender per channel
+this process can deliver on, and a row for a channel with none fails with the reason.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+
 from bot.report_delivery import ReportDelivery
-from handlers.email.inbound import SOURCE as EMAIL
 from handlers.email.notifier import EmailNotifier
-from handlers.slack.notifier import SlackNotifier, UnsupportedChannel
+from handlers.slack.notifier import SlackNotifier
 from handlers.tickets.notifier import TicketNotifier
-from handlers.webhook.inbound import SOURCE as WEBHOOK
 from handlers.webhook.notifier import WebhookNotifier
 from services.cases import CaseService
-from services.outbox import CUSTOMER_KINDS, REPORT_KINDS, OutboxKind
-from services.types import API_SOURCE
+from services.outbox import NoSender
+from services.types import CaseView, Channel
 from storage.models import OutboxItem
+
+Sender = Callable[[OutboxItem, bool], Awaitable[None]]
+
+# Why a channel has no sender in this process: the setting that turns it on.
+UNCONFIGURED: dict[str, str] = {
+    Channel.EMAIL: "SMTP_SERVER is not configured",
+    Channel.WEBHOOK: "WEBHOOK_REPLY_URL is not set",
+    Channel.TICKETS: "TICKET_API_URL is not set",
+}
 
 
 class Delivery:
-    """Slack for the team and Slack customers; email and webhook customers on their own."""
-
-    def __init__(
-        self,
-        cases: CaseService,
-        slack: SlackNotifier,
-        email: EmailNotifier | None,
-        webhook: WebhookNotifier | None = None,
-        reports: ReportDelivery | None = None,
-        tickets: TicketNotifier | None = None,
-    ) -> None:
-        self._tickets = tickets
-        self._cases = cases
-        self._slack = slack
-        self._email = email
-        self._webhook = webhook
-        self._reports = reports
+    def __init__(self, senders: Mapping[str, Sender]) -> None:
+        self._senders = dict(senders)
 
     async def __call__(self, item: OutboxItem, superseded: bool) -> None:
-        if item.kind in REPORT_KINDS and self._reports is not None:
-            await self._reports(item)  # a report belongs to no case
-            return
+        sender = self._senders.get(item.channel)
+        if sender is None:
+            why = UNCONFIGURED.get(item.channel, "no sender is registered for it")
+            raise NoSender(f"outbox item {item.id} goes out on {item.channel!r}, but {why}")
+        await sender(item, superseded)
+
+
+def senders(
+    cases: CaseService,
+    *,
+    slack: SlackNotifier,
+    reports: ReportDelivery,
+    email: EmailNotifier | None,
+    webhook: WebhookNotifier | None,
+    tickets: TicketNotifier | None,
+) -> dict[str, Sender]:
+    """One sender per channel configured here; a report (no case) goes to the report's."""
+
+    async def view_of(item: OutboxItem) -> CaseView:
         if item.case_id is None:
             raise ValueError(f"outbox item {item.id} has no case")
-        view = await self._cases.view(item.case_id)  # loaded once, for whichever edge delivers
-        if item.kind == OutboxKind.TICKET_SYNC:
-            if self._tickets is None:
-                raise UnsupportedChannel("a ticket sync, but TICKET_API_URL is not set")
-            await self._tickets.deliver(item, view)
+        return await cases.view(item.case_id)
+
+    async def to_slack(item: OutboxItem, superseded: bool) -> None:
+        if item.case_id is None:
+            await reports.upload(item)
             return
-        if item.kind in CUSTOMER_KINDS and view.case.source == EMAIL:
-            if self._email is None:
-                raise UnsupportedChannel("an email customer, but SMTP_SERVER is not configured")
-            await self._email.deliver(item, view)
-            return
-        if item.kind in CUSTOMER_KINDS and view.case.source in (WEBHOOK, API_SOURCE):
-            # Never falls through to Slack: a webhook customer must not be written to there.
-            # API customers are known the webhook's way and answered at its reply URL.
-            if self._webhook is None:
-                raise UnsupportedChannel("a webhook customer, but WEBHOOK_REPLY_URL is not set")
-            await self._webhook.deliver(item, view)
-            return
-        await self._slack.deliver(item, view, superseded=superseded)
+        await slack.deliver(item, await view_of(item), superseded=superseded)
+
+    async def by_mail(item: OutboxItem, _superseded: bool) -> None:
+        if item.case_id is None:
+            await reports.mail(item)
+        elif email is None:
+            raise NoSender(
+                f"outbox item {item.id}: an email customer, but {UNCONFIGURED[Channel.EMAIL]}"
+            )
+        else:
+            await email.deliver(item, await view_of(item))
+
+    registered: dict[str, Sender] = {Channel.SLACK: to_slack, Channel.EMAIL: by_mail}
+    if webhook is not None:
+
+        async def to_webhook(item: OutboxItem, _superseded: bool) -> None:
+            await webhook.deliver(item, await view_of(item))
+
+        registered[Channel.WEBHOOK] = to_webhook
+    if tickets is not None:
+
+        async def to_tickets(item: OutboxItem, _superseded: bool) -> None:
+            await tickets.deliver(item, await view_of(item))
+
+        registered[Channel.TICKETS] = to_tickets
+    return registered

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
-from bot.delivery import Delivery
+from bot.delivery import Delivery, senders
 from bot.dispatcher import OutboxDispatcher
 from bot.email_wiring import email_intake, email_notifier, mailbox_health
 from bot.exclusive import Exclusive, Heartbeat
@@ -211,7 +211,16 @@ class Runtime:
             if s.ticket_api_url
             else None
         )
-        delivery = Delivery(self.cases, notifier, mailer, webhook, reports, tickets)
+        delivery = Delivery(
+            senders(
+                self.cases,
+                slack=notifier,
+                reports=reports,
+                email=mailer,
+                webhook=webhook,
+                tickets=tickets,
+            )
+        )
         self.sweep = EscalationSweep(
             sessions, rules=s.rules, clock=self.clock, notify=self.dispatcher.wake
         )

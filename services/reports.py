@@ -29,7 +29,7 @@ from services.errors import DomainError
 from services.outbox import OutboxKind
 from services.report_data import ReportData, gather
 from services.report_workbook import build_workbook
-from services.types import Actor
+from services.types import Actor, Channel
 from storage import report_queries
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, Report, utcnow
@@ -197,6 +197,7 @@ def slot_key(slot: datetime) -> str:
 def _delivery(report_id: int, kind: OutboxKind, stream: str, **payload: Any) -> OutboxItem:
     return OutboxItem(
         kind=kind.value,
+        channel=Channel.EMAIL if kind == OutboxKind.REPORT_EMAIL else Channel.SLACK,
         ordering_key=f"report:{report_id}:{stream}",
         payload={"report_id": report_id, **payload},
     )

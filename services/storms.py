@@ -24,6 +24,7 @@ from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason
 from services.triage.embeddings import Vectors
 from services.triage.learning import from_bytes, rows_from_bytes, to_bytes
+from services.types import Channel
 from storage import storm_queries
 from storage.models import Case, CaseEmbedding, Customer
 from storage.queries import is_postgres
@@ -140,7 +141,7 @@ async def _raise_master(
     master = Case(
         customer_id=customer.id,
         subject=f"Incident: {first.subject}"[:200],
-        source="storm",
+        source=Channel.STORM,
         is_master=True,
         category=first.category,
         request_type=first.request_type,

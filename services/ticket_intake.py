@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.cases import CaseService
-from services.types import API_SOURCE, CustomerIdentity, InboundMessage
+from services.types import Channel, CustomerIdentity, InboundMessage
 from storage import queries, ticket_queries
 from storage.engine import SessionFactory
 from storage.models import Case, SubmittedTicket, TicketIntakeStatus, utcnow
@@ -197,7 +197,7 @@ def inbound(ticket: SubmittedTicket) -> InboundMessage:
     payload = ticket.payload
     customer_id = customer_key(ticket)
     return InboundMessage(
-        source=API_SOURCE,
+        source=Channel.API,
         external_id=f"ticket:{ticket.id}",
         body=payload["text"],
         customer=CustomerIdentity(

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from storage.models import Case, Customer
+
+
+class Channel(StrEnum):
+    """Where a case's customer wrote from, and so where they are answered.
+
+    Stored as `Case.source` and `Message.source`; the outbox stores the channel a row goes
+    out on. API customers (native, incidents, tickets) are answered the webhook's way.
+    """
+
+    SLACK = "slack"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    API = "api"
+    STORM = "storm"  # a master incident Casebot opened itself: no customer to answer
+    TICKETS = "tickets"  # the external ticket system (TICKET_API_URL): an outbox channel only
 
 
 @dataclass(frozen=True)
@@ -61,8 +77,6 @@ class Actor:
 
 # Actor ids of API tokens (`api:<token name>`): agents that are not Slack users.
 API_ACTOR_PREFIX = "api:"
-# The source of customer messages that came through the HTTP API (native, incidents, tickets).
-API_SOURCE = "api"
 
 SYSTEM = Actor(id="casebot", name="Casebot", is_agent=True)
 

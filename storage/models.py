@@ -80,7 +80,7 @@ class Case(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customers.id")
     status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=str_enum(CaseStatus))
     subject: str = Field(default="", max_length=200)
-    source: str = Field(default="slack", max_length=16)
+    source: str = Field(max_length=16)  # services.types.Channel
     category: str | None = Field(default=None, max_length=100)
     urgency: float = 0.0
     # Triage: the catalog's request type, how sure, who decided (claude, local, keywords,
@@ -195,6 +195,7 @@ class OutboxItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)
+    channel: str = Field(max_length=16)  # services.types.Channel: which sender delivers it
     ordering_key: str = Field(max_length=64, index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

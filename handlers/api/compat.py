@@ -40,7 +40,7 @@ from services.cases import CaseService
 from services.errors import CaseNotFound
 from services.outbox import CUSTOMER_KINDS, OutboxKind
 from services.ticket_intake import NewTicket, TicketIntake
-from services.types import API_SOURCE, CustomerIdentity, InboundMessage, IngestResult
+from services.types import Channel, CustomerIdentity, InboundMessage, IngestResult
 from storage.models import LOCAL_TICKET_PREFIX, OutboxItem, OutboxStatus, TicketIntakeStatus
 
 TAG = "compat"
@@ -85,7 +85,7 @@ class Compat:
         body = await call.body(IncidentCreate)
         result = await self._cases.ingest(
             InboundMessage(
-                source=API_SOURCE,
+                source=Channel.API,
                 # No message id in this shape: every POST is a new message.
                 external_id=f"incident:{uuid.uuid4().hex}",
                 body=body.message,

@@ -27,7 +27,7 @@ from handlers.api.models import (
 )
 from services.api_reads import ApiReads
 from services.cases import CaseService
-from services.types import API_SOURCE, CustomerIdentity, InboundMessage
+from services.types import Channel, CustomerIdentity, InboundMessage
 from storage.models import Case
 
 PREFIX = "/api/v1"
@@ -46,7 +46,7 @@ class V1:
         message_id = body.message_id or uuid.uuid4().hex
         result = await self._cases.ingest(
             InboundMessage(
-                source=API_SOURCE,
+                source=Channel.API,
                 external_id=f"{body.channel}:{customer_id}:{message_id}",
                 body=body.message,
                 customer=CustomerIdentity(name=customer_id, phone=customer_id),

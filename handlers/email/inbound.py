@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from handlers.email.parsing import ParsedEmail
-from services.types import CustomerIdentity, InboundMessage, IncomingAttachment
-
-SOURCE = "email"
+from services.types import Channel, CustomerIdentity, InboundMessage, IncomingAttachment
 
 
 class NoSender(ValueError):
@@ -26,7 +24,7 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         dict.fromkeys([*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references])
     )
     return InboundMessage(
-        source=SOURCE,
+        source=Channel.EMAIL,
         external_id=parsed.message_id,
         body=body.strip(),
         customer=CustomerIdentity(name=parsed.from_name, email=parsed.from_address),

@@ -8,13 +8,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from handlers.email.authentication import check_sender
-from handlers.email.inbound import SOURCE, NoSender, to_inbound
+from handlers.email.inbound import NoSender, to_inbound
 from handlers.email.parsing import ParsedEmail, UnparseableEmail, parse_email
 from services.bounces import Bounce, Bounces
 from services.cases import CaseService
 from services.errors import DomainError
 from services.mailbox import MailboxState
-from services.types import Actor
+from services.types import Actor, Channel
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class EmailIntake:
         """A bounce goes on the case of the mail it returns; it never opens a case."""
         number = await self._bounces.attach(
             Bounce(
-                source=SOURCE,
+                source=Channel.EMAIL,
                 external_id=parsed.message_id,
                 bounced_message_id=parsed.bounced_message_id,
                 summary=parsed.text,
@@ -112,7 +112,7 @@ class EmailIntake:
             )
             return number
         case = await self._cases.case_for_thread(
-            SOURCE,
+            Channel.EMAIL,
             parsed.case_number,
             [*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references],
         )
@@ -126,7 +126,7 @@ class EmailIntake:
                 case.number,
                 actor,
                 parsed.text,
-                source=SOURCE,
+                source=Channel.EMAIL,
                 external_id=parsed.message_id,
                 mirror=True,
             )
@@ -142,6 +142,6 @@ class EmailIntake:
         return case.number
 
     async def _quarantine(self, raw: bytes, reason: str) -> None:
-        item = await self._mailbox.quarantine(source=SOURCE, raw=raw, reason=reason)
+        item = await self._mailbox.quarantine(source=Channel.EMAIL, raw=raw, reason=reason)
         log.warning("email quarantined as #%s: %s", item, reason)
         return None

@@ -6,13 +6,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from handlers.email import templates
+from handlers.email import texts
 from handlers.email.compose import OutgoingEmail, compose
-from handlers.email.inbound import SOURCE
 from handlers.email.smtp_sender import SmtpSender
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
 from services.sent_mail import SentMail
-from services.types import CaseView
+from services.types import CaseView, Channel
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -42,15 +41,15 @@ class EmailNotifier:
         case, customer = view.case, view.customer
         match OutboxKind(item.kind):
             case OutboxKind.CUSTOMER_ACK:
-                return templates.acknowledgement(case.number, customer.name, case.subject)
+                return texts.acknowledgement(case.number, customer.name, case.subject)
             case OutboxKind.CUSTOMER_REPLY:
-                return templates.agent_reply(
+                return texts.agent_reply(
                     str(item.payload.get("text", "")), str(item.payload.get("author", ""))
                 )
             case OutboxKind.CUSTOMER_RESOLVED:
-                return templates.resolution(case.number, self._reopen_days)
+                return texts.resolution(case.number, self._reopen_days)
             case OutboxKind.CUSTOMER_REMINDER:
-                return templates.reminder(case.number, customer.name, case.subject)
+                return texts.reminder(case.number, customer.name, case.subject)
             case _:
                 raise ValueError(f"{item.kind} is not for customers")
 
@@ -74,7 +73,7 @@ class EmailNotifier:
                 "case #%s: %s to %s not sent (hourly cap)", case.number, item.kind, customer.email
             )
             return
-        known = await self._sent.thread(case.number, SOURCE)
+        known = await self._sent.thread(case.number, Channel.EMAIL)
         thread = [mid for mid, _ in known if mid != message_id]
         theirs = [mid for mid, ours in known if not ours]
         message = compose(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.email.imap_client import ImapError, ImapMailbox
-from handlers.email.inbound import SOURCE
 from services.mailbox import MailboxState
+from services.types import Channel
 
 log = logging.getLogger(__name__)
 
@@ -137,5 +137,5 @@ class ImapPoller:
                 raise
             reason = f"could not be processed ({tries} tries): {type(error).__name__}: {error}"
             log.exception("IMAP %s: UID %s quarantined: %s", self.key, uid, reason)
-            await self._state.quarantine(source=SOURCE, raw=raw, reason=reason[:500])
+            await self._state.quarantine(source=Channel.EMAIL, raw=raw, reason=reason[:500])
         self._failures.pop((uidvalidity, uid), None)

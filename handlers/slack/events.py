@@ -13,11 +13,10 @@ from handlers.slack.mrkdwn import mentioned_users, plain
 from handlers.slack.ordering import KeyedLocks
 from handlers.slack.routing import Route, route_message
 from services.errors import DomainError
-from services.types import CustomerIdentity, InboundMessage
+from services.types import Channel, CustomerIdentity, InboundMessage
 from storage.availability import retrying
 
 log = logging.getLogger(__name__)
-SOURCE = "slack"
 
 
 def external_id(event: dict[str, Any]) -> str:
@@ -60,7 +59,7 @@ async def _customer_message(
         return  # agents chatting in an intake channel are not customers
     name = await deps.people.name(user)
     inbound = InboundMessage(
-        source=SOURCE,
+        source=Channel.SLACK,
         external_id=external_id(event),
         body=await readable_text(event, deps),
         customer=CustomerIdentity(name=name, slack_user_id=user),
@@ -77,7 +76,7 @@ async def _customer_message(
         result.case.number,
         "duplicate ignored" if result.duplicate else "opened" if result.created else "continued",
         user,
-        extra={"case": result.case.number, "event_id": event_id, "source": SOURCE},
+        extra={"case": result.case.number, "event_id": event_id, "source": Channel.SLACK},
     )
 
 
@@ -95,7 +94,7 @@ async def _card_thread_reply(
                 case.number,
                 actor,
                 text,
-                source=SOURCE,
+                source=Channel.SLACK,
                 external_id=external_id(event),
             ),
             what=f"agent reply {external_id(event)}",

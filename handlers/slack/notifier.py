@@ -13,14 +13,14 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from handlers.slack import blocks
+from handlers.slack import blocks, texts
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
-from services.outbox import OutboxKind
-from services.types import CaseView
+from services.outbox import NoSender, OutboxKind
+from services.types import CaseView, Channel
 from storage.models import Case, OutboxItem
 
 
@@ -51,10 +51,6 @@ CARD_SEARCH_MARGIN_SECONDS = 300  # our clock against Slack's
 
 class NotReady(Exception):
     """A delivery that depends on one not made yet (retried later, never dropped)."""
-
-
-class UnsupportedChannel(Exception):
-    """The case came from a channel with no outbound adapter configured."""
 
 
 class SlackNotifier:
@@ -93,26 +89,14 @@ class SlackNotifier:
             case OutboxKind.CASE_ATTACHMENT:
                 await self._attachment(view, int(payload["attachment_id"]))
             case OutboxKind.CUSTOMER_ACK:
-                await self._to_customer(
-                    view,
-                    f"Thanks for reaching out! We've opened *case #{view.case.number}* for you. "
-                    "An agent will reply here; just write in this thread to add details.",
-                )
+                await self._to_customer(view, texts.acknowledgement(view.case.number))
             case OutboxKind.CUSTOMER_REPLY:
                 author, text = payload.get("author", "Support"), payload.get("text", "")
-                await self._to_customer(view, f"*{literal(author)}:* {literal(text)}")
+                await self._to_customer(view, texts.agent_reply(text, author))
             case OutboxKind.CUSTOMER_RESOLVED:
-                await self._to_customer(
-                    view,
-                    f"Case #{view.case.number} has been resolved. "
-                    "If something is still wrong, just reply here and we'll pick it up again.",
-                )
+                await self._to_customer(view, texts.resolution(view.case.number))
             case OutboxKind.CUSTOMER_REMINDER:
-                await self._to_customer(
-                    view,
-                    f"We haven't forgotten you: case #{view.case.number} is still open and "
-                    "an agent is on it. Reply here if there is anything to add.",
-                )
+                await self._to_customer(view, texts.reminder(view.case.number))
             case OutboxKind.ESCALATION_ALERT:
                 await self._alert(
                     view,
@@ -216,10 +200,8 @@ class SlackNotifier:
 
     async def _to_customer(self, view: CaseView, text: str) -> None:
         case = view.case
-        if case.source != "slack" or not case.origin_channel:
-            raise UnsupportedChannel(
-                f"case #{case.number}: no outbound adapter for source {case.source!r}"
-            )
+        if case.source != Channel.SLACK or not case.origin_channel:
+            raise NoSender(f"case #{case.number}: no outbound adapter for source {case.source!r}")
         is_dm = case.origin_channel.startswith("D")
         await self._post(
             channel=case.origin_channel,

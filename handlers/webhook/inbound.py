@@ -10,9 +10,7 @@ import json
 import re
 from typing import Any
 
-from services.types import CustomerIdentity, InboundMessage
-
-SOURCE = "webhook"
+from services.types import Channel, CustomerIdentity, InboundMessage
 
 CUSTOMER_ID_CHARS = 32  # it is the customer's phone identity (customers.phone)
 MESSAGE_CHARS = 20_000
@@ -78,7 +76,7 @@ def parse_message(body: bytes, timestamp: str) -> InboundMessage:
     message = _required(data, "message", MESSAGE_CHARS)
     message_id = _optional(data, "message_id", MESSAGE_ID_CHARS)
     return InboundMessage(
-        source=SOURCE,
+        source=Channel.WEBHOOK,
         # A provider's id is unique per provider and sender, not across them.
         external_id=(
             f"{channel}:{customer_id}:{message_id}"

@@ -1,14 +1,11 @@
 """The words webhook (SMS/WhatsApp) customers read: short plain text, no Slack, no email terms.
 
-Agent replies reuse the email wording; the automatic messages are shorter versions of the
-email templates, since "reply to this email" and subject tags mean nothing in an SMS.
+The automatic messages are shorter than the email ones, since "reply to this email" and
+subject tags mean nothing in an SMS. Each channel keeps its own wording (no edge imports
+another), so a change to the emails never changes what a phone shows.
 """
 
 from __future__ import annotations
-
-from handlers.email.templates import agent_reply
-
-__all__ = ["acknowledgement", "agent_reply", "reminder", "resolution"]
 
 
 def acknowledgement(number: int) -> str:
@@ -30,3 +27,7 @@ def reminder(number: int) -> str:
         f"We have not forgotten case #{number}: it is still open and an agent is working "
         "on it. If there is anything to add, simply reply to this message."
     )
+
+
+def agent_reply(text: str, author: str) -> str:
+    return f"{text.strip()}\n\n{author}\nSupport"

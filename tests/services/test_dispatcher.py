@@ -140,7 +140,7 @@ async def test_a_lease_keeps_rows_from_a_second_claimer_until_it_expires(
 ) -> None:
     await service.ingest(slack_message("hello"))
     first = OutboxDispatcher(sessions, Recorder(), clock=clock, lease=timedelta(seconds=60))
-    claimed = await first._claim()
+    claimed = await first.claim()
     assert sum(len(g) for g in claimed) == 3
 
     second_recorder = Recorder()
@@ -199,7 +199,7 @@ async def test_a_slow_delivery_keeps_its_lease_and_a_dead_ones_rows_are_taken_ov
 ) -> None:
     await service.ingest(slack_message("hello"))
     holder = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="a")
-    assert sum(len(g) for g in await holder._claim()) == 3
+    assert sum(len(g) for g in await holder.claim()) == 3
     other = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="b")
     clock.advance(seconds=50)
     assert await holder.renew() == 3, "still delivering: the lease is extended"

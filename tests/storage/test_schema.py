@@ -72,7 +72,7 @@ async def test_external_id_is_unique_per_source(sessions: SessionFactory) -> Non
         customer = Customer(slack_user_id="U1")
         session.add(customer)
         await session.flush()
-        case = Case(customer_id=customer.id)  # type: ignore[arg-type]
+        case = Case(customer_id=customer.id, source="slack")  # type: ignore[arg-type]
         session.add(case)
         await session.flush()
         session.add_all([inbound(case.number, "slack"), inbound(case.number, "email")])

@@ -1,7 +1,9 @@
 """What must leave the process, written as outbox rows in the caller's transaction.
 
-Kinds are semantic ("tell the customer", "alert the leads"); the delivery layer decides
-which channel, API or address that means, so the domain never knows about Slack or SMTP.
+Kinds are semantic ("tell the customer", "alert the leads"). The channel a row goes out on
+is decided here, when it is written, and stored with it: the team's deliveries go to Slack,
+a customer's to the channel they wrote from. Wiring registers one sender per channel; the
+domain never knows about Slack or SMTP.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.types import Channel
 from storage.models import Case, OutboxItem
 
 
@@ -21,6 +24,10 @@ class DeliveryDeferred(Exception):
     def __init__(self, seconds: float, reason: str) -> None:
         super().__init__(reason)
         self.seconds = seconds
+
+
+class NoSender(Exception):
+    """A row's channel has no sender in this process (its settings are not configured)."""
 
 
 class OutboxKind(StrEnum):
@@ -68,10 +75,21 @@ def ordering_key(case_id: int, kind: OutboxKind) -> str:
     return f"case:{case_id}:customer" if kind in CUSTOMER_KINDS else f"case:{case_id}"
 
 
+def channel_for(source: str, kind: OutboxKind) -> str:
+    """The channel a case's delivery goes out on: customers are answered where they wrote
+    (API customers the webhook's way), everything else is the team's, in Slack."""
+    if kind == OutboxKind.TICKET_SYNC:
+        return Channel.TICKETS
+    if kind not in CUSTOMER_KINDS:
+        return Channel.SLACK
+    return Channel.WEBHOOK if source == Channel.API else source
+
+
 def enqueue(session: AsyncSession, case: Case, kind: OutboxKind, **payload: Any) -> OutboxItem:
     """Add one delivery for `case` to the current transaction."""
     item = OutboxItem(
         kind=kind.value,
+        channel=channel_for(case.source, kind),
         ordering_key=ordering_key(case.number, kind),
         case_id=case.number,
         payload=payload,

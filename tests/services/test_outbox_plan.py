@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dispatcher import MERGE_MAX_ITEMS, plan
+from services.outbox.plan import MERGE_MAX_ITEMS, plan
 from storage.models import OutboxItem
 
 KINDS = ("case.card", "case.thread", "alert.escalation", "case.attachment")

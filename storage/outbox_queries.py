@@ -1,0 +1,134 @@
+"""The outbox's SQL: claim due rows under a lease, renew, release and settle them.
+
+Claims are serialised across processes (a transaction advisory lock on PostgreSQL; SQLite's
+write lock does the same), so two processes never hold rows of one ordering key at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, text
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxItem, OutboxStatus
+from storage.queries import is_postgres
+
+# One key for every process's claim transaction (pg_advisory_xact_lock takes a bigint).
+CLAIM_LOCK = 0x0CA5EB07
+
+
+async def claim(
+    session: AsyncSession, now: datetime, *, limit: int, until: datetime, holder: str
+) -> list[OutboxItem]:
+    """Lease up to `limit` due rows in id order (a key's rows in order, see `due`)."""
+    if is_postgres(session):
+        await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
+    stmt = select(OutboxItem).where(due(now)).order_by(col(OutboxItem.id)).limit(limit)
+    rows = list((await session.exec(stmt)).all())
+    if rows:
+        await session.exec(
+            update(OutboxItem)
+            .where(col(OutboxItem.id).in_([row.id for row in rows]))
+            .values(claimed_until=until, claimed_by=holder)
+        )
+    return rows
+
+
+async def renew(session: AsyncSession, ids: Iterable[int], *, holder: str, until: datetime) -> int:
+    """Extend the leases `holder` still has on `ids`; returns how many it has."""
+    result = await session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.id).in_(list(ids)),
+            col(OutboxItem.claimed_by) == holder,
+            col(OutboxItem.status) == OutboxStatus.PENDING,
+        )
+        .values(claimed_until=until)
+    )
+    return int(result.rowcount or 0)
+
+
+async def release(session: AsyncSession, ids: Iterable[int], *, holder: str) -> None:
+    """Give back the leases `holder` has on pending `ids` (an orderly stop)."""
+    await session.exec(
+        update(OutboxItem)
+        .where(
+            col(OutboxItem.id).in_(list(ids)),
+            col(OutboxItem.status) == OutboxStatus.PENDING,
+            col(OutboxItem.claimed_by) == holder,
+        )
+        .values(claimed_until=None, claimed_by=None)
+    )
+
+
+async def unclaim(session: AsyncSession, ids: Iterable[int]) -> None:
+    """Give rows back for the next pass as they were (no attempt counted, no backoff)."""
+    await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_(list(ids)))
+        .values(claimed_until=None, claimed_by=None)
+    )
+
+
+async def mark_done(session: AsyncSession, ids: Iterable[int], *, at: datetime) -> None:
+    await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_(list(ids)))
+        .values(status=OutboxStatus.DONE, delivered_at=at, claimed_until=None, claimed_by=None)
+    )
+
+
+async def postpone(session: AsyncSession, ids: Iterable[int], *, until: datetime) -> None:
+    """Not now, later: the rows wait until `until`; no failed attempt is counted."""
+    await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_(list(ids)))
+        .values(next_attempt_at=until, claimed_until=None, claimed_by=None)
+    )
+
+
+async def mark_failed(session: AsyncSession, item_id: int, **values: Any) -> None:
+    """Record a failed attempt (`attempts`, `last_error`, `next_attempt_at`, `status`)."""
+    await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id)
+        .values(claimed_until=None, claimed_by=None, **values)
+    )
+
+
+async def count_pending(session: AsyncSession) -> int:
+    stmt = select(func.count()).where(OutboxItem.status == OutboxStatus.PENDING)
+    return int((await session.exec(stmt)).one())
+
+
+async def count_due(session: AsyncSession, now: datetime) -> int:
+    return int((await session.exec(select(func.count()).where(due(now)))).one())
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """A pending row that is not waiting, and whose key has no earlier row still waiting
+    (leased elsewhere or backing off): rows of one key go in id order."""
+    earlier = aliased(OutboxItem)
+    return and_(
+        col(OutboxItem.status) == OutboxStatus.PENDING,
+        ~_waiting(OutboxItem, now),
+        ~exists().where(
+            col(earlier.ordering_key) == col(OutboxItem.ordering_key),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.id) < col(OutboxItem.id),
+            _waiting(earlier, now),
+        ),
+    )
+
+
+def _waiting(item: type[OutboxItem], now: datetime) -> ColumnElement[bool]:
+    """The row is not due: another process holds it, or it backs off after a failure."""
+    return or_(
+        and_(col(item.claimed_until).is_not(None), col(item.claimed_until) > now),
+        and_(col(item.next_attempt_at).is_not(None), col(item.next_attempt_at) > now),
+    )
