@@ -55,7 +55,7 @@ def senders(
     async def view_of(item: OutboxItem) -> CaseView:
         if item.case_id is None:
             raise ValueError(f"outbox item {item.id} has no case")
-        return await cases.view(item.case_id)
+        return await cases.reads.view(item.case_id)
 
     async def to_slack(item: OutboxItem, superseded: bool) -> None:
         if item.case_id is None:

@@ -278,7 +278,7 @@ class Runtime:
             {
                 "escalation-sweep": self.sweep.run,
                 "reminder-sweep": self.reminders.run,
-                "triage-refresh": self.cases.refresh_learning,
+                "triage-refresh": self.cases.learning.refresh,
                 "housekeeping": self.leases.tidy,
             },
             interval_seconds=s.escalation_check_interval,
@@ -297,7 +297,7 @@ class Runtime:
     async def _start_triage(self) -> None:
         assert self.triager is not None
         await self.triager.start(lambda dimension: learnt(self.sessions, dimension))
-        await self.cases.mark_learnt()
+        await self.cases.learning.mark_learnt()
         log.info("triage: %s", self.triager.mode)
         settle_heap()
 
@@ -414,7 +414,7 @@ class Runtime:
             self._heartbeat.stop()  # and says at once that this process is gone
             await finish(self._heartbeat_task, within=grace(STOP_SECONDS))
         if hasattr(self, "cases"):  # set once start got that far
-            await self.cases.stop_learning()
+            await self.cases.learning.stop()
         if self._http is not None:
             await self._http.close()
         if self.triager is not None:

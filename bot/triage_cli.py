@@ -13,7 +13,7 @@ import click
 
 from bot.settings import ConfigError, Settings, catalog, load_settings
 from bot.triage_wiring import build_triager
-from services.case_triage import CaseTriage
+from services.cases import CaseService
 from services.errors import DomainError
 from services.triage.history import History, load_label_map, read_history
 from services.triage.learning import learnt
@@ -147,10 +147,12 @@ def backlog(batch: int) -> None:
 
     async def work(settings: Settings) -> None:
         async with _triage(settings) as (sessions, triager):
-            cases = CaseTriage(sessions, rules=settings.rules, triage=triager)
-            total = await cases.active_count()
+            cases = CaseService(sessions, rules=settings.rules, triage=triager)
+            total = await cases.reads.active_count()
             with _bar(total, f"re-triaging ({triager.mode})") as bar:
-                seen, changed = await cases.retriage_backlog(batch=batch, progress=bar.update)
+                seen, changed = await cases.triage.retriage_backlog(
+                    batch=batch, progress=bar.update
+                )
         click.echo(f"re-triaged {seen} open case(s); {changed} changed type")
 
     _run(work)

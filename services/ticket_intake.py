@@ -156,7 +156,7 @@ class TicketIntake:
 
     async def _file(self, ticket: SubmittedTicket) -> int:
         try:
-            result = await self._cases.ingest(inbound(ticket))
+            result = await self._cases.intake.ingest(inbound(ticket))
         except Exception as exc:  # retried with back-off; the last error is kept
             await self._failed(ticket, exc)
             return 0

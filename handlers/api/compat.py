@@ -83,7 +83,7 @@ class Compat:
 
     async def create_incident(self, call: Call) -> Reply:
         body = await call.body(IncidentCreate)
-        result = await self._cases.ingest(
+        result = await self._cases.intake.ingest(
             InboundMessage(
                 source=Channel.API,
                 # No message id in this shape: every POST is a new message.
@@ -114,7 +114,7 @@ class Compat:
 
     async def resolve_incident(self, call: Call) -> Reply:
         number = call.number("incident_id")
-        await self._cases.resolve(number, call.actor)
+        await self._cases.agents.resolve(case_id=number, actor=call.actor)
         record = await self._reads.record(number)
         return Reply(200, Incident.of(record.case, record.customer.phone, record.master))
 

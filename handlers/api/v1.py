@@ -44,7 +44,7 @@ class V1:
         body = await call.body(CaseCreate)
         customer_id = body.customer_id
         message_id = body.message_id or uuid.uuid4().hex
-        result = await self._cases.ingest(
+        result = await self._cases.intake.ingest(
             InboundMessage(
                 source=Channel.API,
                 external_id=f"{body.channel}:{customer_id}:{message_id}",
@@ -86,20 +86,30 @@ class V1:
         return self._page(call, await self._reads.queue(limit=limit, offset=offset), limit, offset)
 
     async def claim_next(self, call: Call) -> Reply:
-        case = await self._cases.claim_next(call.actor)
+        case = await self._cases.agents.claim_next(actor=call.actor)
         return Reply(204) if case is None else Reply(200, CaseOut.of(case))
 
     async def claim(self, call: Call) -> Reply:
-        return Reply(200, CaseOut.of(await self._cases.claim(call.number(), call.actor)))
+        return Reply(
+            200, CaseOut.of(await self._cases.agents.claim(case_id=call.number(), actor=call.actor))
+        )
 
     async def resolve(self, call: Call) -> Reply:
-        return Reply(200, CaseOut.of(await self._cases.resolve(call.number(), call.actor)))
+        return Reply(
+            200,
+            CaseOut.of(await self._cases.agents.resolve(case_id=call.number(), actor=call.actor)),
+        )
 
     async def escalate(self, call: Call) -> Reply:
-        return Reply(200, CaseOut.of(await self._cases.escalate(call.number(), call.actor)))
+        return Reply(
+            200,
+            CaseOut.of(await self._cases.agents.escalate(case_id=call.number(), actor=call.actor)),
+        )
 
     async def close(self, call: Call) -> Reply:
-        return Reply(200, CaseOut.of(await self._cases.close(call.number(), call.actor)))
+        return Reply(
+            200, CaseOut.of(await self._cases.agents.close(case_id=call.number(), actor=call.actor))
+        )
 
     async def stats(self, _call: Call) -> Reply:
         stats = await self._reads.stats()

@@ -63,7 +63,7 @@ class EmailIntake:
         except NoSender as error:
             await self._quarantine(raw, str(error))
             return None
-        result = await self._cases.ingest(inbound)
+        result = await self._cases.intake.ingest(inbound)
         log.info(
             "email %s → case #%s%s",
             inbound.external_id,
@@ -111,7 +111,7 @@ class EmailIntake:
                 check.reason,
             )
             return number
-        case = await self._cases.case_for_thread(
+        case = await self._cases.reads.case_for_thread(
             Channel.EMAIL,
             parsed.case_number,
             [*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references],
@@ -122,10 +122,10 @@ class EmailIntake:
             id=parsed.from_address, name=parsed.from_name or parsed.from_address, is_agent=True
         )
         try:
-            result = await self._cases.agent_message(
-                case.number,
-                actor,
-                parsed.text,
+            result = await self._cases.agents.message(
+                case_id=case.number,
+                actor=actor,
+                text=parsed.text,
                 source=Channel.EMAIL,
                 external_id=parsed.message_id,
                 mirror=True,

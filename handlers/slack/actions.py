@@ -17,11 +17,11 @@ from services.types import Actor
 CaseAction = Callable[[CaseService, int, Actor, str], Awaitable[object]]
 
 HANDLERS: dict[ActionId, CaseAction] = {
-    ActionId.CLAIM: lambda s, n, a, _: s.claim(n, a),
-    ActionId.RESOLVE: lambda s, n, a, _: s.resolve(n, a),
-    ActionId.ESCALATE: lambda s, n, a, _: s.escalate(n, a),
-    ActionId.CLOSE: lambda s, n, a, _: s.close(n, a),
-    ActionId.REOPEN: lambda s, n, a, _: s.reopen(n, a),
+    ActionId.CLAIM: lambda s, n, a, _: s.agents.claim(case_id=n, actor=a),
+    ActionId.RESOLVE: lambda s, n, a, _: s.agents.resolve(case_id=n, actor=a),
+    ActionId.ESCALATE: lambda s, n, a, _: s.agents.escalate(case_id=n, actor=a),
+    ActionId.CLOSE: lambda s, n, a, _: s.agents.close(case_id=n, actor=a),
+    ActionId.REOPEN: lambda s, n, a, _: s.agents.reopen(case_id=n, actor=a),
 }
 
 
@@ -50,7 +50,7 @@ def _choice(action: dict[str, Any]) -> tuple[int, str] | None:
 
 
 def _set_type(cases: CaseService, number: int, actor: Actor, type_id: str) -> Awaitable[object]:
-    return cases.correct_type(number, actor, type_id)
+    return cases.triage.correct_type(case_id=number, actor=actor, type_name=type_id)
 
 
 def _listener(

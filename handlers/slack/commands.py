@@ -102,7 +102,7 @@ async def case_answer(
             "To ask for help, write in the support intake channel or send me a direct message."
         )
     if number := _CASE_NUMBER.fullmatch(words):
-        view = await deps.cases.view(int(number.group(1)))
+        view = await deps.cases.reads.view(int(number.group(1)))
         return ephemeral(
             blocks.card_text(view.case), blocks.case_card(view, catalog=deps.cases.catalog)
         )
@@ -119,7 +119,7 @@ async def case_answer(
             return ephemeral("Tell me what to look for: `/case find refund`.")
         if len(query) > MAX_QUERY:
             return ephemeral(f"That search is too long; keep it under {MAX_QUERY} characters.")
-        found = await deps.cases.find(query)
+        found = await deps.cases.reads.find(query)
         return ephemeral(
             f"{len(found)} case(s) match",
             blocks.listing(f"Cases matching “{query}”", found, f"No case mentions “{query}”."),
@@ -143,17 +143,17 @@ async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, An
     if not await deps.people.is_agent(user_id):
         return ephemeral("Only support agents can see the queue.")
     if words == "":
-        cases = await deps.cases.queue(limit=15)
+        cases = await deps.cases.reads.queue(limit=15)
         return ephemeral(
             f"{len(cases)} open case(s)",
             blocks.listing("Open cases by priority", cases, "The queue is empty. :tada:"),
         )
     if words == "next":
         actor = await deps.people.actor(user_id)
-        claimed = await deps.cases.claim_next(actor)
+        claimed = await deps.cases.agents.claim_next(actor=actor)
         if claimed is None:
             return ephemeral("No unassigned case is waiting. :tada:")
-        view = await deps.cases.view(claimed.number)
+        view = await deps.cases.reads.view(claimed.number)
         return ephemeral(
             f"You claimed case #{claimed.number}.",
             blocks.case_card(view, catalog=deps.cases.catalog),

@@ -69,7 +69,7 @@ async def _customer_message(
     # Slack has its ack already: while the database is away the message waits here (in
     # order: the author's lock is held) rather than be lost.
     result = await retrying(
-        lambda: deps.cases.ingest(inbound), what=f"message {inbound.external_id}"
+        lambda: deps.cases.intake.ingest(inbound), what=f"message {inbound.external_id}"
     )
     log.info(
         "case #%s %s from %s",
@@ -83,17 +83,17 @@ async def _customer_message(
 async def _card_thread_reply(
     event: dict[str, Any], client: AsyncWebClient, deps: SlackDeps
 ) -> None:
-    case = await deps.cases.case_for_card(event["channel"], event["thread_ts"])
+    case = await deps.cases.reads.case_for_card(event["channel"], event["thread_ts"])
     if case is None:
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
     try:
         await retrying(
-            lambda: deps.cases.agent_message(
-                case.number,
-                actor,
-                text,
+            lambda: deps.cases.agents.message(
+                case_id=case.number,
+                actor=actor,
+                text=text,
                 source=Channel.SLACK,
                 external_id=external_id(event),
             ),

@@ -121,10 +121,10 @@ class SlackNotifier:
                 channel=case.card_channel, ts=case.card_ts, text=blocks.card_text(case), blocks=card
             )
             return
-        earlier = await self._cases.card_attempt(case.number)
+        earlier = await self._cases.cards.attempt(case.number)
         found = await self._posted_card(case.number, since=earlier) if earlier else None
         if found is not None:  # posted by an attempt that crashed before recording it
-            await self._cases.record_card(case.number, channel=self._channels.support, ts=found)
+            await self._cases.cards.record(case.number, channel=self._channels.support, ts=found)
             await self._client.chat_update(
                 channel=self._channels.support, ts=found, text=blocks.card_text(case), blocks=card
             )
@@ -136,7 +136,7 @@ class SlackNotifier:
             metadata={"event_type": CARD_EVENT, "event_payload": {"case": case.number}},
             unfurl_links=False,
         )
-        await self._cases.record_card(
+        await self._cases.cards.record(
             case.number, channel=str(response["channel"]), ts=str(response["ts"])
         )
 
@@ -168,7 +168,7 @@ class SlackNotifier:
         if case.card_channel and case.card_ts:
             return case.card_channel, case.card_ts
         if case.master_id is not None:
-            master = await self._cases.get(case.master_id)
+            master = await self._cases.reads.get(case.master_id)
             if master.card_channel and master.card_ts:
                 return master.card_channel, master.card_ts
         raise NotReady(f"case #{case.number} has no card yet")
@@ -186,7 +186,7 @@ class SlackNotifier:
     async def _attachment(self, view: CaseView, attachment_id: int) -> None:
         """A customer's file, shared in the card's thread so agents can open it in Slack."""
         channel, thread_ts = await self._thread_host(view.case)
-        stored = await self._cases.attachment(attachment_id)
+        stored = await self._cases.reads.attachment(attachment_id)
         if stored is None or stored.content is None:
             return  # too large to keep: the message already lists it
         await upload_to_thread(

@@ -64,7 +64,7 @@ class MessagesEndpoint:
                 {"error": str(exc), "field": exc.field, "reason": exc.reason}, status=422
             )
         try:
-            result = await self._cases.ingest(inbound)
+            result = await self._cases.intake.ingest(inbound)
         except Exception as exc:
             if not unavailable(exc):
                 raise

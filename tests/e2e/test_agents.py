@@ -52,7 +52,7 @@ async def test_agent_reply_in_the_card_thread_reaches_the_customer(
         lambda: [t for t in bot_replies(slack, INTAKE, message["ts"]) if "unblocked" in t]
     )
     assert relayed == ["*agnes:* We unblocked it, try again please"]
-    case = await bot.cases.get(1)
+    case = await bot.cases.reads.get(1)
     assert case.consecutive_customer_messages == 0 and case.last_agent_message_at is not None
 
 
@@ -66,7 +66,7 @@ async def test_note_stays_internal(slack: SlackEmulator, bot: Runtime) -> None:
         lambda: any("looking into it" in t for t in bot_replies(slack, INTAKE, message["ts"]))
     )
     assert not any("fraud team" in t for t in bot_replies(slack, INTAKE, message["ts"]))
-    notes = [m for m in await bot.cases.messages(1) if m.direction == "internal"]
+    notes = [m for m in await bot.cases.reads.messages(1) if m.direction == "internal"]
     assert [n.body for n in notes] == ["fraud team is checking"]
 
 
@@ -94,7 +94,7 @@ async def test_closure_phrase_logs_closes_and_the_next_message_opens_a_new_case(
     await slack.user_message(CUSTOMER, INTAKE, "Actually, one more question")
     await card(slack, 2, status="open")
     assert len(cards(slack)) == 2
-    assert (await bot.cases.get(1)).status == CaseStatus.CLOSED
+    assert (await bot.cases.reads.get(1)).status == CaseStatus.CLOSED
 
 
 async def test_non_agent_reply_in_a_card_thread_is_refused(
@@ -106,7 +106,7 @@ async def test_non_agent_reply_in_a_card_thread_is_refused(
 
     refusal = await slack.wait_for(lambda: ephemerals_for(slack, STRANGER))
     assert "Only support agents" in refusal[0]
-    assert (await bot.cases.get(1)).status == CaseStatus.OPEN
+    assert (await bot.cases.reads.get(1)).status == CaseStatus.OPEN
     assert bot_replies(slack, INTAKE, message["ts"]) == [
         bot_replies(slack, INTAKE, message["ts"])[0]
     ]
@@ -142,7 +142,7 @@ async def test_buttons_as_an_agent(slack: SlackEmulator, bot: Runtime) -> None:
 
 async def test_buttons_as_a_non_agent_change_nothing(slack: SlackEmulator, bot: Runtime) -> None:
     _, posted = await open_case(slack)
-    before = await bot.cases.get(1)
+    before = await bot.cases.reads.get(1)
 
     for action in ("case_claim", "case_resolve", "case_escalate", "case_close"):
         await slack.click(STRANGER, SUPPORT, posted["ts"], action, "1")
@@ -151,7 +151,7 @@ async def test_buttons_as_a_non_agent_change_nothing(slack: SlackEmulator, bot: 
         lambda: len(ephemerals_for(slack, STRANGER)) == 4 and ephemerals_for(slack, STRANGER)
     )
     assert all("Only support agents" in text for text in refusals)
-    after = await bot.cases.get(1)
+    after = await bot.cases.reads.get(1)
     assert (after.status, after.assignee, after.escalation_reasons) == (
         before.status,
         before.assignee,

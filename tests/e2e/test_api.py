@@ -196,13 +196,13 @@ async def test_an_outage_answers_503_and_a_bug_500_without_a_traceback(
     async def bug(*_args: Any) -> None:
         raise RuntimeError("a secret detail of the bug")
 
-    monkeypatch.setattr(bot.cases, "ingest", unreachable)
+    monkeypatch.setattr(bot.cases.intake, "ingest", unreachable)
     away = await client.create("Hello?")
     assert away.status == 503 and away.headers["Retry-After"] == "5"
     assert "retry" in away.json["error"] and "5432" not in away.text
     no_traceback(away)
 
-    monkeypatch.setattr(bot.cases, "ingest", bug)
+    monkeypatch.setattr(bot.cases.intake, "ingest", bug)
     broken = await client.create("Hello?")
     assert broken.status == 500 and broken.json["error"] == "internal error"
     assert broken.json["id"] and "secret detail" not in broken.text

@@ -79,11 +79,11 @@ async def test_a_card_posted_but_not_recorded_is_found_again_not_posted_twice(
         assert case is not None and case.card_attempted_at is not None
         case.card_ts = case.card_channel = None  # as if the process died right after posting
 
-    await bot.cases.claim(1, Actor(id=AGENT, name="agnes", is_agent=True))
+    await bot.cases.agents.claim(case_id=1, actor=Actor(id=AGENT, name="agnes", is_agent=True))
 
     updated = await card(slack, 1, status="assigned")
     assert updated["ts"] == first["ts"] and len(cards(slack)) == 1
-    assert (await bot.cases.get(1)).card_ts == first["ts"]
+    assert (await bot.cases.reads.get(1)).card_ts == first["ts"]
     assert [c for c in slack.calls_to("conversations.history") if c.ok], "it looked first"
 
 
@@ -108,7 +108,9 @@ async def test_a_minute_of_slack_failing_every_way_delays_but_never_loses_or_reo
             sent = await slack.user_message(customer, INTAKE, f"{customer} says {round_}")
             firsts.setdefault(customer, sent)
         if round_ == 1:
-            await bot.cases.claim(1, Actor(id=AGENT, name="agnes", is_agent=True))
+            await bot.cases.agents.claim(
+                case_id=1, actor=Actor(id=AGENT, name="agnes", is_agent=True)
+            )
         await asyncio.sleep(15)
     assert time.monotonic() - started < OUTAGE_SECONDS, "all of it happened during the outage"
     assert not cards(slack), "nothing got through the outage"

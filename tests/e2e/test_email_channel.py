@@ -286,8 +286,8 @@ async def test_one_reminder_while_open_and_the_hourly_cap(
     assert reminder["In-Reply-To"] == "<c1@example.org>"
     assert ack["Message-ID"] in reminder["References"]
 
-    await bot.cases.resolve(
-        1, Actor(id=AGENT, name="agnes", is_agent=True)
+    await bot.cases.agents.resolve(
+        case_id=1, actor=Actor(id=AGENT, name="agnes", is_agent=True)
     )  # a third automatic mail within the hour: capped
     await card(slack, 1, status="resolved")
     await outbox_settled(bot)

@@ -71,7 +71,7 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
     first = customer_mail(
         "Charged twice", "My card was charged twice for order 77.", "<c1@example.org>"
     )
-    await bot.cases.ingest(to_inbound(parse_email(first)))
+    await bot.cases.intake.ingest(to_inbound(parse_email(first)))
 
     posted = await card(slack, 1)
     assert "My card was charged twice" in str(posted["blocks"]) and "via email" in str(
@@ -99,7 +99,7 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
         "<c2@example.org>",
         answer["Message-ID"],
     )
-    result = await bot.cases.ingest(to_inbound(parse_email(reply)))
+    result = await bot.cases.intake.ingest(to_inbound(parse_email(reply)))
     assert result.case.number == 1 and not result.created
     await slack.wait_for(
         lambda: any(
@@ -117,7 +117,7 @@ async def test_an_auto_reply_opens_a_case_but_is_not_answered(
     raw = customer_mail("Out of office", "I am away until Monday.", "<ooo@example.org>")
     raw = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
 
-    await bot.cases.ingest(to_inbound(parse_email(raw)))
+    await bot.cases.intake.ingest(to_inbound(parse_email(raw)))
 
     await card(slack, 1)
     await outbox_settled(bot)  # everything queued has gone out, and no mail among it

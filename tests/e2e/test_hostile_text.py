@@ -127,7 +127,7 @@ async def test_an_email_customers_name_subject_and_body_stay_text(
         f"<p>{HOSTILE_TEXT.replace('<', '&lt;').replace('>', '&gt;')} urgent</p>"
         '<p>Pay <a href="http://evil.example/pay">https://bank.example/pay</a></p>\r\n'
     ).encode()
-    await bot.cases.ingest(to_inbound(parse_email(mail)))
+    await bot.cases.intake.ingest(to_inbound(parse_email(mail)))
 
     posted = await card(slack, 1)
     assert "&lt;!channel&gt; &lt;!here&gt;" in posted["text"], "the subject, literally"

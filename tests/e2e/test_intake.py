@@ -113,7 +113,7 @@ async def test_redelivered_envelope_and_event_have_one_effect(
     assert mirrored(slack, posted["ts"]) == ["duplicate me", "a real second message"]
     assert len([m for m in slack.replies(INTAKE, message["ts"]) if m.get("bot_id")]) == 1
     assert len(cards(slack)) == 1
-    case = await bot.cases.get(1)
+    case = await bot.cases.reads.get(1)
     assert case.consecutive_customer_messages == 2
 
 

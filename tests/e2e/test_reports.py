@@ -121,7 +121,7 @@ async def test_a_scheduled_slot_is_sent_once_however_often_its_job_runs(
         **QUICK, **smtp_settings(port), report_recipients=[LEAD], report_cron="0 8 * * 1-5"
     )
     assert bot.report_job is not None, "REPORT_CRON schedules the job"
-    await bot.cases.ingest(
+    await bot.cases.intake.ingest(
         to_inbound(
             parse_email(
                 b"From: Carol <carol@example.org>\r\nTo: support@example.com\r\n"
@@ -208,7 +208,7 @@ async def test_casebot_report_writes_the_file(
         pytest.skip("the command reads like any other: once is enough")
     bot: Runtime = await start_bot(**QUICK)
     for n in range(7):
-        await bot.cases.ingest(
+        await bot.cases.intake.ingest(
             to_inbound(
                 parse_email(
                     f"From: C{n} <c{n}@example.org>\r\nTo: support@example.com\r\n"

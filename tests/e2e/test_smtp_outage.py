@@ -51,7 +51,7 @@ async def test_mail_waits_for_a_dead_smtp_server_and_goes_out_once_in_order(
     )
     down_since = time.monotonic()
     for n in range(CUSTOMERS):
-        await bot.cases.ingest(to_inbound(parse_email(first_mail(n))))
+        await bot.cases.intake.ingest(to_inbound(parse_email(first_mail(n))))
     for n in range(CUSTOMERS):
         posted = await card(slack, n + 1)  # the team's stream does not wait for SMTP
         await slack.wait_for(lambda ts=posted["ts"]: mirrored(slack, ts), timeout=10)

@@ -101,12 +101,12 @@ async def test_an_agent_corrects_the_type_on_the_card(slack: SlackEmulator, bot:
     await slack.click(STRANGER, SUPPORT, posted["ts"], "case_set_type", "1:refund_request")
     refusal = await slack.wait_for(lambda: ephemerals_for(slack, STRANGER))
     assert "Only support agents" in refusal[0]
-    assert (await bot.cases.get(1)).triage_source == "local"
+    assert (await bot.cases.reads.get(1)).triage_source == "local"
 
     await slack.click(AGENT, SUPPORT, posted["ts"], "case_set_type", "1:refund_request")
     updated = await card(slack, 1, where=lambda m: selected_type(m) == "1:refund_request")
     assert "payments / refund_request (100%, agent)" in card_fields(updated)
-    assert (await bot.cases.get(1)).request_type == "refund_request"
+    assert (await bot.cases.reads.get(1)).request_type == "refund_request"
 
 
 async def test_claude_triages_when_configured_and_intake_goes_on_when_it_fails(

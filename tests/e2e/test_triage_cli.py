@@ -57,12 +57,14 @@ async def test_train_then_eval_then_backlog(tmp_path: Path) -> None:
     engine = create_engine(env["DATABASE_URL"])
     try:
         plain = CaseService(create_session_factory(engine), rules=RulesConfig())
-        await plain.ingest(slack_message("Bonus miles from my flight are missing", user="U1"))
-        await plain.ingest(slack_message("I was charged twice for my order", user="U2"))
+        await plain.intake.ingest(
+            slack_message("Bonus miles from my flight are missing", user="U1")
+        )
+        await plain.intake.ingest(slack_message("I was charged twice for my order", user="U2"))
         code, out, err = await run("backlog", "--batch", "1", env=env, cwd=tmp_path)
         assert code == 0, err
         assert "re-triaged 2 open case(s); 2 changed type" in out
-        assert [(await plain.get(n)).request_type for n in (1, 2)] == [
+        assert [(await plain.reads.get(n)).request_type for n in (1, 2)] == [
             "refund_request",  # learnt from the export
             "duplicate_payment",
         ]

@@ -22,13 +22,15 @@ STRANGER = Actor(id="USTRANGER", name="sam", is_agent=False)
 async def test_agent_reply_is_relayed_and_resets_followups(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    await service.ingest(slack_message("hi"))
-    await service.ingest(slack_message("hello?"))
+    await service.intake.ingest(slack_message("hi"))
+    await service.intake.ingest(slack_message("hello?"))
 
-    result = await service.agent_message(1, AGENT, "On it!", source="slack", external_id="S:1")
+    result = await service.agents.message(
+        case_id=1, actor=AGENT, text="On it!", source="slack", external_id="S:1"
+    )
 
     assert not result.internal and not result.closed
-    case = await service.get(1)
+    case = await service.reads.get(1)
     assert case.consecutive_customer_messages == 0 and case.last_agent_message_at is not None
     assert (await outbox_kinds(sessions, 1)).count(OutboxKind.CUSTOMER_REPLY) == 1
 
@@ -36,51 +38,57 @@ async def test_agent_reply_is_relayed_and_resets_followups(
 async def test_note_is_stored_internal_and_never_relayed(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    await service.ingest(slack_message("hi"))
+    await service.intake.ingest(slack_message("hi"))
 
-    result = await service.agent_message(
-        1, AGENT, "note: VIP, be nice", source="slack", external_id="S:2"
+    result = await service.agents.message(
+        case_id=1, actor=AGENT, text="note: VIP, be nice", source="slack", external_id="S:2"
     )
 
     assert result.internal
-    messages = await service.messages(1)
+    messages = await service.reads.messages(1)
     assert messages[-1].direction == Direction.INTERNAL and messages[-1].body == "VIP, be nice"
     assert OutboxKind.CUSTOMER_REPLY not in await outbox_kinds(sessions, 1)
-    assert (await service.get(1)).consecutive_customer_messages == 1
+    assert (await service.reads.get(1)).consecutive_customer_messages == 1
 
 
 async def test_closure_phrase_closes_and_logs(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    await service.ingest(slack_message("hi"))
+    await service.intake.ingest(slack_message("hi"))
 
-    result = await service.agent_message(
-        1, AGENT, "Refund sent. I\u2019m closing this case.", source="slack", external_id="S:3"
+    result = await service.agents.message(
+        case_id=1,
+        actor=AGENT,
+        text="Refund sent. I\u2019m closing this case.",
+        source="slack",
+        external_id="S:3",
     )
 
     assert result.closed
-    case = await service.get(1)
+    case = await service.reads.get(1)
     assert case.status == CaseStatus.CLOSED and case.closed_by == AGENT.id
     kinds = await outbox_kinds(sessions, 1)
     assert kinds.count(OutboxKind.CLOSURE_LOG) == 1 and OutboxKind.CUSTOMER_REPLY in kinds
 
 
 async def test_reply_to_a_closed_case_is_refused(service: CaseService) -> None:
-    await service.ingest(slack_message("hi"))
-    await service.close(1, AGENT)
+    await service.intake.ingest(slack_message("hi"))
+    await service.agents.close(case_id=1, actor=AGENT)
     with pytest.raises(InvalidTransition, match="closed"):
-        await service.agent_message(1, AGENT, "hello", source="slack", external_id="S:4")
+        await service.agents.message(
+            case_id=1, actor=AGENT, text="hello", source="slack", external_id="S:4"
+        )
 
 
 @pytest.mark.parametrize("action", ["claim", "resolve", "escalate", "close", "reopen"])
 async def test_non_agents_are_refused_and_audited(
     service: CaseService, sessions: SessionFactory, action: str
 ) -> None:
-    await service.ingest(slack_message("hi"))
+    await service.intake.ingest(slack_message("hi"))
     with pytest.raises(NotAllowed):
-        await getattr(service, action)(1, STRANGER)
+        await getattr(service.agents, action)(case_id=1, actor=STRANGER)
 
-    assert (await service.get(1)).status == CaseStatus.OPEN
+    assert (await service.reads.get(1)).status == CaseStatus.OPEN
     async with sessions() as session:
         refusals = (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "refused"))
@@ -91,27 +99,31 @@ async def test_non_agents_are_refused_and_audited(
 
 
 async def test_non_agent_cannot_reply_or_note(service: CaseService) -> None:
-    await service.ingest(slack_message("hi"))
+    await service.intake.ingest(slack_message("hi"))
     with pytest.raises(NotAllowed):
-        await service.agent_message(
-            1, STRANGER, "I'm closing this case.", source="slack", external_id="x"
+        await service.agents.message(
+            case_id=1,
+            actor=STRANGER,
+            text="I'm closing this case.",
+            source="slack",
+            external_id="x",
         )
-    assert (await service.get(1)).status == CaseStatus.OPEN
+    assert (await service.reads.get(1)).status == CaseStatus.OPEN
 
 
 async def test_unknown_case(service: CaseService) -> None:
     with pytest.raises(CaseNotFound, match="#99"):
-        await service.resolve(99, AGENT)
+        await service.agents.resolve(case_id=99, actor=AGENT)
 
 
 async def test_claim_resolve_reopen_close(service: CaseService, sessions: SessionFactory) -> None:
-    await service.ingest(slack_message("hi"))
-    assert (await service.claim(1, AGENT)).assignee == AGENT.id
-    assert (await service.resolve(1, AGENT)).status == CaseStatus.RESOLVED
-    assert (await service.reopen(1, AGENT)).status == CaseStatus.ASSIGNED
-    assert (await service.close(1, AGENT)).status == CaseStatus.CLOSED
+    await service.intake.ingest(slack_message("hi"))
+    assert (await service.agents.claim(case_id=1, actor=AGENT)).assignee == AGENT.id
+    assert (await service.agents.resolve(case_id=1, actor=AGENT)).status == CaseStatus.RESOLVED
+    assert (await service.agents.reopen(case_id=1, actor=AGENT)).status == CaseStatus.ASSIGNED
+    assert (await service.agents.close(case_id=1, actor=AGENT)).status == CaseStatus.CLOSED
     with pytest.raises(InvalidTransition):
-        await service.reopen(1, AGENT)
+        await service.agents.reopen(case_id=1, actor=AGENT)
     assert OutboxKind.CUSTOMER_RESOLVED in await outbox_kinds(sessions, 1)
     async with sessions() as session:
         actions = (await session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id)))).all()
@@ -127,35 +139,35 @@ async def test_claim_resolve_reopen_close(service: CaseService, sessions: Sessio
 async def test_manual_escalation_alerts_once(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    await service.ingest(slack_message("hi"))
-    await service.escalate(1, AGENT)
-    await service.escalate(1, AGENT)
-    case = await service.get(1)
+    await service.intake.ingest(slack_message("hi"))
+    await service.agents.escalate(case_id=1, actor=AGENT)
+    await service.agents.escalate(case_id=1, actor=AGENT)
+    case = await service.reads.get(1)
     assert case.escalation_reasons == ["manual"] and case.escalation_level == 1
     assert (await outbox_kinds(sessions, 1)).count(OutboxKind.ESCALATION_ALERT) == 1
 
 
 async def test_queue_order_and_claim_next(service: CaseService) -> None:
     for user in ("U1", "U2", "U3"):
-        await service.ingest(slack_message(f"help from {user}", user=user))
-    await service.ingest(slack_message("this is urgent", user="U3"))  # escalates case 3
+        await service.intake.ingest(slack_message(f"help from {user}", user=user))
+    await service.intake.ingest(slack_message("this is urgent", user="U3"))  # escalates case 3
 
-    assert [c.number for c in await service.queue()] == [3, 1, 2]
-    assert (await service.claim_next(AGENT)).number == 3  # type: ignore[union-attr]
-    assert (await service.claim_next(AGENT)).number == 1  # type: ignore[union-attr]
-    assert (await service.claim_next(AGENT)).number == 2  # type: ignore[union-attr]
-    assert await service.claim_next(AGENT) is None
+    assert [c.number for c in await service.reads.queue()] == [3, 1, 2]
+    assert (await service.agents.claim_next(actor=AGENT)).number == 3  # type: ignore[union-attr]
+    assert (await service.agents.claim_next(actor=AGENT)).number == 1  # type: ignore[union-attr]
+    assert (await service.agents.claim_next(actor=AGENT)).number == 2  # type: ignore[union-attr]
+    assert await service.agents.claim_next(actor=AGENT) is None
 
 
 async def test_find_searches_subjects_and_messages(service: CaseService) -> None:
-    await service.ingest(slack_message("Card declined", user="U1"))
-    await service.ingest(slack_message("Login broken", user="U2"))
-    await service.ingest(slack_message("also my 100% refund_id", user="U2"))
+    await service.intake.ingest(slack_message("Card declined", user="U1"))
+    await service.intake.ingest(slack_message("Login broken", user="U2"))
+    await service.intake.ingest(slack_message("also my 100% refund_id", user="U2"))
 
-    assert [c.number for c in await service.find("DECLINED")] == [1]
-    assert [c.number for c in await service.find("100%")] == [2]
-    assert [c.number for c in await service.find("refund_id")] == [2]
-    assert await service.find("nothing like it") == []
+    assert [c.number for c in await service.reads.find("DECLINED")] == [1]
+    assert [c.number for c in await service.reads.find("100%")] == [2]
+    assert [c.number for c in await service.reads.find("refund_id")] == [2]
+    assert await service.reads.find("nothing like it") == []
 
 
 async def test_sweep_escalates_waiting_customers_once(
@@ -163,15 +175,17 @@ async def test_sweep_escalates_waiting_customers_once(
 ) -> None:
     rules = RulesConfig(inactivity_hours=0.5)
     sweep = EscalationSweep(sessions, rules=rules, clock=clock)
-    await service.ingest(slack_message("hello", user="U1"))
-    await service.ingest(slack_message("hello", user="U2"))
-    await service.agent_message(2, AGENT, "answered", source="slack", external_id="S:9")
+    await service.intake.ingest(slack_message("hello", user="U1"))
+    await service.intake.ingest(slack_message("hello", user="U2"))
+    await service.agents.message(
+        case_id=2, actor=AGENT, text="answered", source="slack", external_id="S:9"
+    )
 
     clock.advance(minutes=29)
     assert await sweep.run() == 0
     clock.advance(minutes=1)
     assert await sweep.run() == 1
     assert await sweep.run() == 0
-    assert (await service.get(1)).escalation_reasons == ["inactivity"]
-    assert (await service.get(2)).escalation_reasons == []
+    assert (await service.reads.get(1)).escalation_reasons == ["inactivity"]
+    assert (await service.reads.get(2)).escalation_reasons == []
     assert (await outbox_kinds(sessions, 1)).count(OutboxKind.ESCALATION_ALERT) == 1

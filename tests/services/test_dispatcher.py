@@ -40,8 +40,8 @@ async def rows(sessions: SessionFactory) -> list[OutboxItem]:
 async def test_delivers_in_order_and_skips_superseded_card_renders(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("one"))
-    await service.ingest(slack_message("two"))
+    await service.intake.ingest(slack_message("one"))
+    await service.intake.ingest(slack_message("two"))
     recorder = Recorder()
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
 
@@ -62,8 +62,8 @@ async def test_delivers_in_order_and_skips_superseded_card_renders(
 async def test_a_failure_holds_back_its_own_stream_only(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("first customer", user="U1"))
-    await service.ingest(slack_message("second customer", user="U2"))
+    await service.intake.ingest(slack_message("first customer", user="U1"))
+    await service.intake.ingest(slack_message("second customer", user="U2"))
     recorder = Recorder(failures={"case.card": 1})
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
 
@@ -89,9 +89,13 @@ async def test_a_failure_holds_back_its_own_stream_only(
 async def test_a_customer_channel_that_is_down_holds_back_only_the_customers_stream(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    case = (await service.ingest(slack_message("hello", user="U1"))).case.number
-    await service.agent_message(case, AGENT, "first answer", source="slack", external_id="a1")
-    await service.agent_message(case, AGENT, "second answer", source="slack", external_id="a2")
+    case = (await service.intake.ingest(slack_message("hello", user="U1"))).case.number
+    await service.agents.message(
+        case_id=case, actor=AGENT, text="first answer", source="slack", external_id="a1"
+    )
+    await service.agents.message(
+        case_id=case, actor=AGENT, text="second answer", source="slack", external_id="a2"
+    )
     recorder = Recorder(failures={"customer.ack": 1})
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock)
 
@@ -116,7 +120,7 @@ async def test_a_customer_channel_that_is_down_holds_back_only_the_customers_str
 async def test_gives_up_after_max_attempts_and_audits_it(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("hello"))
+    await service.intake.ingest(slack_message("hello"))
     recorder = Recorder(failures={"customer.ack": 99})
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock, max_attempts=3)
 
@@ -138,7 +142,7 @@ async def test_gives_up_after_max_attempts_and_audits_it(
 async def test_a_lease_keeps_rows_from_a_second_claimer_until_it_expires(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("hello"))
+    await service.intake.ingest(slack_message("hello"))
     first = OutboxDispatcher(sessions, Recorder(), clock=clock, lease=timedelta(seconds=60))
     claimed = await first.claim()
     assert sum(len(g) for g in claimed) == 3
@@ -154,8 +158,8 @@ async def test_a_lease_keeps_rows_from_a_second_claimer_until_it_expires(
 async def test_notifications_are_audited_when_sent(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("hello"))
-    await service.close(1, AGENT)
+    await service.intake.ingest(slack_message("hello"))
+    await service.agents.close(case_id=1, actor=AGENT)
     await OutboxDispatcher(sessions, Recorder(), clock=clock).drain_once()
 
     async with sessions() as session:
@@ -169,7 +173,7 @@ async def test_two_dispatchers_deliver_each_row_once_and_each_case_in_order(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
     for n in range(30):
-        await service.ingest(slack_message(f"message {n}", user=f"U{n % 6}"))
+        await service.intake.ingest(slack_message(f"message {n}", user=f"U{n % 6}"))
     seen: list[tuple[str, int]] = []
 
     class Slow(Recorder):
@@ -197,7 +201,7 @@ async def test_two_dispatchers_deliver_each_row_once_and_each_case_in_order(
 async def test_a_slow_delivery_keeps_its_lease_and_a_dead_ones_rows_are_taken_over(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("hello"))
+    await service.intake.ingest(slack_message("hello"))
     holder = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="a")
     assert sum(len(g) for g in await holder.claim()) == 3
     other = OutboxDispatcher(sessions, Recorder(), clock=clock, holder="b")
@@ -216,7 +220,7 @@ async def test_rows_backing_off_do_not_hide_later_due_rows(
     """A customer channel that is down (say SMTP) can pile up more failing rows than one
     claim reads; the cards of other cases must still go out."""
     for n in range(5):
-        await service.ingest(slack_message(f"message {n}", user=f"U{n}"))
+        await service.intake.ingest(slack_message(f"message {n}", user=f"U{n}"))
     recorder = Recorder(failures={"customer.ack": 100})
     dispatcher = OutboxDispatcher(sessions, recorder, clock=clock, batch=2)
     for _ in range(10):
@@ -229,7 +233,7 @@ async def test_a_burst_of_mirrors_into_one_thread_goes_out_as_one_delivery(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
     for n in range(5):
-        await service.ingest(slack_message(f"message {n}"))
+        await service.intake.ingest(slack_message(f"message {n}"))
     recorder = Recorder()
     await OutboxDispatcher(sessions, recorder, clock=clock).drain_once()
     threads = [
@@ -255,7 +259,7 @@ async def test_a_burst_of_mirrors_into_one_thread_goes_out_as_one_delivery(
 async def test_a_deferred_delivery_waits_without_counting_an_attempt(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("hello"))
+    await service.intake.ingest(slack_message("hello"))
     calls = {"n": 0}
 
     async def busy(item: OutboxItem, superseded: bool) -> None:
@@ -280,8 +284,10 @@ async def test_a_channel_down_for_ten_minutes_loses_nothing(
 ) -> None:
     """Backoff (1 s doubling to 5 min, 30 attempts) outlasts an outage of several minutes:
     every row waits, none is given up, each goes out once when the channel is back."""
-    await service.ingest(slack_message("hello"))
-    await service.agent_message(1, AGENT, "first answer", source="slack", external_id="a1")
+    await service.intake.ingest(slack_message("hello"))
+    await service.agents.message(
+        case_id=1, actor=AGENT, text="first answer", source="slack", external_id="a1"
+    )
     down_until = clock() + timedelta(minutes=10)
     delivered: list[str] = []
 
@@ -306,7 +312,7 @@ async def test_due_counts_what_the_next_pass_would_claim(
 ) -> None:
     """What a stop waits for (bot/shutdown.flush_outbox): not rows backing off, nor the
     rows queued behind them."""
-    await service.ingest(slack_message("first", user="U1"))
+    await service.intake.ingest(slack_message("first", user="U1"))
     failures: list[str] = []
     dispatcher = OutboxDispatcher(
         sessions, Recorder(failures={"case.card": 1}), clock=clock, on_failure=failures.append

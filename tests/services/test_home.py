@@ -21,8 +21,8 @@ _replies = iter(range(1, 1_000))
 
 
 async def reply(service: CaseService, number: int, agent: Actor, text: str) -> None:
-    await service.agent_message(
-        number, agent, text, source="slack", external_id=f"S:{next(_replies)}"
+    await service.agents.message(
+        case_id=number, actor=agent, text=text, source="slack", external_id=f"S:{next(_replies)}"
     )
 
 
@@ -38,13 +38,13 @@ async def set_sla(sessions: SessionFactory, number: int, due_in: timedelta, cloc
 async def test_agent_home_reads_their_cases_the_queue_slas_and_today(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    yesterday_case = (await service.ingest(slack_message("old question", user="U1"))).case
+    yesterday_case = (await service.intake.ingest(slack_message("old question", user="U1"))).case
     await reply(service, yesterday_case.number, AGENT, "answered yesterday")
     clock.advance(hours=16)  # 2026-11-24 01:00 UTC: a new UTC day
     for user in ("U2", "U3", "U4", "U5"):
-        await service.ingest(slack_message(f"question from {user}", user=user))
-    await service.claim(2, AGENT)
-    await service.claim(3, OTHER_AGENT)
+        await service.intake.ingest(slack_message(f"question from {user}", user=user))
+    await service.agents.claim(case_id=2, actor=AGENT)
+    await service.agents.claim(case_id=3, actor=OTHER_AGENT)
     await set_sla(sessions, 4, timedelta(hours=1), clock)  # due soon
     await set_sla(sessions, 5, timedelta(hours=9), clock)  # not soon
     await set_sla(sessions, 1, -timedelta(hours=2), clock)  # breached, but answered: not listed
@@ -53,7 +53,7 @@ async def test_agent_home_reads_their_cases_the_queue_slas_and_today(
     clock.advance(minutes=20)
     await reply(service, 3, OTHER_AGENT, "looking")  # after 30 min
     await reply(service, 2, AGENT, "still on it")  # not a first answer
-    await service.resolve(3, OTHER_AGENT)
+    await service.agents.resolve(case_id=3, actor=OTHER_AGENT)
     await reply(service, 1, AGENT, "a second answer today to yesterday's case")
 
     home = await Dashboard(sessions, clock=clock).agent_home(AGENT.id)

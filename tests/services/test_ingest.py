@@ -38,7 +38,7 @@ async def outbox_kinds(sessions: SessionFactory, case_id: int) -> list[str]:
 async def test_first_message_opens_case_one_with_card_and_ack(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    result = await service.ingest(slack_message("My card was charged twice"))
+    result = await service.intake.ingest(slack_message("My card was charged twice"))
 
     assert result.created and result.case.number == 1
     assert result.case.status == CaseStatus.OPEN
@@ -52,8 +52,8 @@ async def test_first_message_opens_case_one_with_card_and_ack(
 
 
 async def test_second_message_continues_the_open_case(service: CaseService) -> None:
-    first = await service.ingest(slack_message("hello"))
-    second = await service.ingest(slack_message("anyone there?"))
+    first = await service.intake.ingest(slack_message("hello"))
+    second = await service.intake.ingest(slack_message("anyone there?"))
 
     assert not second.created
     assert second.case.number == first.case.number
@@ -64,8 +64,8 @@ async def test_redelivered_message_has_one_effect(
     service: CaseService, sessions: SessionFactory
 ) -> None:
     message = slack_message("hello", ts="1700000001.000001")
-    await service.ingest(message)
-    again = await service.ingest(message)
+    await service.intake.ingest(message)
+    again = await service.intake.ingest(message)
 
     assert again.duplicate
     async with sessions() as session:
@@ -79,45 +79,45 @@ async def test_redelivered_message_has_one_effect(
 
 
 async def test_closed_case_is_never_reopened_by_a_new_message(service: CaseService) -> None:
-    first = await service.ingest(slack_message("hello"))
-    await service.close(first.case.number, AGENT)
+    first = await service.intake.ingest(slack_message("hello"))
+    await service.agents.close(case_id=first.case.number, actor=AGENT)
 
-    after = await service.ingest(slack_message("one more thing"))
+    after = await service.intake.ingest(slack_message("one more thing"))
 
     assert after.created and after.case.number == 2
-    assert (await service.get(1)).status == CaseStatus.CLOSED
+    assert (await service.reads.get(1)).status == CaseStatus.CLOSED
 
 
 async def test_resolved_case_reopens_within_window_and_not_after(
     service: CaseService, clock: Clock
 ) -> None:
-    first = await service.ingest(slack_message("hello"))
-    await service.resolve(first.case.number, AGENT)
+    first = await service.intake.ingest(slack_message("hello"))
+    await service.agents.resolve(case_id=first.case.number, actor=AGENT)
 
     clock.advance(hours=1)
-    reopened = await service.ingest(slack_message("still broken"))
+    reopened = await service.intake.ingest(slack_message("still broken"))
     assert reopened.reopened and reopened.case.number == 1
     assert reopened.case.status == CaseStatus.OPEN
 
-    await service.resolve(1, AGENT)
+    await service.agents.resolve(case_id=1, actor=AGENT)
     clock.advance(hours=73)
-    later = await service.ingest(slack_message("new problem"))
+    later = await service.intake.ingest(slack_message("new problem"))
     assert later.created and later.case.number == 2
 
 
 async def test_third_consecutive_message_escalates_once(service: CaseService) -> None:
-    results = [await service.ingest(slack_message(f"ping {i}")) for i in range(5)]
+    results = [await service.intake.ingest(slack_message(f"ping {i}")) for i in range(5)]
 
     assert [r.escalated for r in results] == [(), (), ("followups",), (), ()]
-    case = await service.get(1)
+    case = await service.reads.get(1)
     assert case.escalation_reasons == ["followups"] and case.escalation_level == 1
 
 
 async def test_urgent_keyword_escalates_on_ingest(service: CaseService) -> None:
-    result = await service.ingest(slack_message("This is URGENT, please"))
+    result = await service.intake.ingest(slack_message("This is URGENT, please"))
     assert result.escalated == ("keyword",)
 
 
 async def test_keyword_inside_a_word_does_not_escalate(service: CaseService) -> None:
-    result = await service.ingest(slack_message("not urgently needed, nonurgent"))
+    result = await service.intake.ingest(slack_message("not urgently needed, nonurgent"))
     assert result.escalated == ()

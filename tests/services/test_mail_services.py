@@ -31,9 +31,11 @@ async def test_the_reminder_goes_out_once_after_the_hours_and_only_while_open(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
     sweep = ReminderSweep(sessions, hours=24, clock=clock)
-    first = (await service.ingest(slack_message("help", ts="1.0"))).case.number
-    other = (await service.ingest(slack_message("me too", user="UOTHER", ts="2.0"))).case.number
-    await service.resolve(other, AGENT)
+    first = (await service.intake.ingest(slack_message("help", ts="1.0"))).case.number
+    other = (
+        await service.intake.ingest(slack_message("me too", user="UOTHER", ts="2.0"))
+    ).case.number
+    await service.agents.resolve(case_id=other, actor=AGENT)
 
     clock.advance(hours=23, minutes=59)
     assert await sweep.run() == 0
@@ -53,7 +55,7 @@ async def test_the_reminder_sweep_works_through_more_than_one_batch(
     sweep = ReminderSweep(sessions, hours=1, clock=clock)
     sweep.BATCH = 3
     for n in range(7):
-        await service.ingest(slack_message(f"case {n}", user=f"U{n}", ts=f"{n}.0"))
+        await service.intake.ingest(slack_message(f"case {n}", user=f"U{n}", ts=f"{n}.0"))
     clock.advance(hours=2)
     assert await sweep.run() == 7
     assert await sweep.run() == 0
@@ -62,7 +64,7 @@ async def test_the_reminder_sweep_works_through_more_than_one_batch(
 async def test_the_hourly_cap_counts_only_automatic_mail_of_the_last_hour(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    case = (await service.ingest(email("hello", "<a@x>"))).case.number
+    case = (await service.intake.ingest(email("hello", "<a@x>"))).case.number
     sent = SentMail(sessions, clock=clock)
 
     async def send(n: int, *, automatic: bool = True) -> None:
@@ -92,7 +94,7 @@ async def test_the_hourly_cap_counts_only_automatic_mail_of_the_last_hour(
 async def test_a_reply_threads_by_our_message_id_before_the_open_case(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    old = (await service.ingest(email("first problem", "<a@x>"))).case.number
+    old = (await service.intake.ingest(email("first problem", "<a@x>"))).case.number
     await SentMail(sessions, clock=clock).record(
         case_id=old,
         message_id="<casebot.1.9@example.com>",
@@ -100,26 +102,28 @@ async def test_a_reply_threads_by_our_message_id_before_the_open_case(
         kind="customer.resolved",
         automatic=True,
     )
-    await service.resolve(old, AGENT)
+    await service.agents.resolve(case_id=old, actor=AGENT)
     clock.advance(hours=100)  # past the reopen window
-    current = (await service.ingest(email("second problem", "<b@x>"))).case.number
+    current = (await service.intake.ingest(email("second problem", "<b@x>"))).case.number
     assert current != old
 
     # A late answer to the old resolution notice: it belongs to the old thread, which can no
     # longer reopen, so it starts a new case instead of landing in the unrelated open one.
-    late = await service.ingest(
+    late = await service.intake.ingest(
         email("about the first", "<c@x>", references=("<casebot.1.9@example.com>",))
     )
     assert late.created and late.case.number not in (old, current)
     # Without a known id, the sender's open case continues.
-    plain = await service.ingest(email("about the second", "<d@x>", references=("<nope@x>",)))
+    plain = await service.intake.ingest(
+        email("about the second", "<d@x>", references=("<nope@x>",))
+    )
     assert plain.case.number == late.case.number
 
 
 async def test_a_bounce_attaches_to_the_case_of_the_mail_it_returns(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    case = (await service.ingest(email("hello", "<a@x>"))).case.number
+    case = (await service.intake.ingest(email("hello", "<a@x>"))).case.number
     await SentMail(sessions, clock=clock).record(
         case_id=case,
         message_id="<casebot.1.2@example.com>",
@@ -150,7 +154,7 @@ async def test_attachments_are_kept_and_small_ones_queued_for_upload(
         IncomingAttachment("a.png", "image/png", 3, b"png"),
         IncomingAttachment("big.zip", "application/zip", 50_000_000, None),
     )
-    case = (await service.ingest(email("see files", "<f@x>", attachments=files))).case.number
+    case = (await service.intake.ingest(email("see files", "<f@x>", attachments=files))).case.number
 
     async with sessions() as session:
         stored = (await session.exec(select(Attachment).order_by(Attachment.id))).all()
@@ -159,4 +163,4 @@ async def test_attachments_are_kept_and_small_ones_queued_for_upload(
         ("big.zip", 50_000_000, None),
     ]
     assert (await outbox_kinds(sessions, case)).count("case.attachment") == 1
-    assert await service.attachment(stored[0].id or 0) == stored[0]
+    assert await service.reads.attachment(stored[0].id or 0) == stored[0]

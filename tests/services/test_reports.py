@@ -31,6 +31,7 @@ def case(number: int, **fields: Any) -> Case:
         "id": number,
         "customer_id": number,
         "subject": f"Case {number}",
+        "source": "slack",
         "created_at": NOW - timedelta(days=1, minutes=number),
     }
     values.update(fields)

@@ -35,7 +35,7 @@ def mail(
 
 
 async def ingest(service: CaseService, raw: bytes) -> int:
-    result = await service.ingest(to_inbound(parse_email(raw)))
+    result = await service.intake.ingest(to_inbound(parse_email(raw)))
     return result.case.number
 
 
@@ -44,17 +44,17 @@ async def test_first_mail_opens_a_case_and_the_same_message_id_is_one_effect(
 ) -> None:
     raw = mail(message_id="<once@mail.example.org>")
     assert await ingest(service, raw) == 1
-    again = await service.ingest(to_inbound(parse_email(raw)))
+    again = await service.intake.ingest(to_inbound(parse_email(raw)))
     assert again.duplicate and again.case.number == 1
-    assert len(await service.messages(1)) == 1
+    assert len(await service.reads.messages(1)) == 1
 
 
 async def test_subject_tag_wins_over_the_open_case(service: CaseService) -> None:
     await ingest(service, mail(subject="first problem"))
-    await service.resolve(1, AGENT)
+    await service.agents.resolve(case_id=1, actor=AGENT)
     await ingest(service, mail(subject="second problem"))  # case 2 while 1 is resolved
     assert await ingest(service, mail(subject="Re: first problem [Case #1]")) == 1
-    assert (await service.get(1)).status == "open", "the tag reopened the resolved case"
+    assert (await service.reads.get(1)).status == "open", "the tag reopened the resolved case"
 
 
 async def test_in_reply_to_finds_the_case(service: CaseService) -> None:
@@ -67,12 +67,12 @@ async def test_someone_elses_case_number_is_ignored(service: CaseService) -> Non
     await ingest(service, mail(sender="carol@example.org"))
     number = await ingest(service, mail(sender="mallory@example.org", subject="Re: [Case #1] hi"))
     assert number == 2
-    assert [m.author for m in await service.messages(1)] == ["Carol"]
+    assert [m.author for m in await service.reads.messages(1)] == ["Carol"]
 
 
 async def test_a_tag_pointing_at_a_closed_case_opens_a_new_case(service: CaseService) -> None:
     await ingest(service, mail())
-    await service.close(1, AGENT)
+    await service.agents.close(case_id=1, actor=AGENT)
     assert await ingest(service, mail(subject="Re: Charged twice [Case #1]")) == 2
 
 

@@ -110,7 +110,7 @@ async def test_a_worker_that_died_after_filing_is_finished_by_another_without_a_
         until = clock() + timedelta(seconds=60)
         taken = await ticket_queries.hold_all(session, [ticket.id], clock(), until, "dead")
         assert [t.id for t in taken] == [ticket.id]
-    await service.ingest(inbound(await stored(sessions, ticket.id)))
+    await service.intake.ingest(inbound(await stored(sessions, ticket.id)))
 
     assert await tickets.process_due() == 0, "held: the dead worker's lease has not run out"
     assert (await stored(sessions, ticket.id)).status == TicketIntakeStatus.PROCESSING
@@ -128,7 +128,7 @@ async def test_failures_back_off_then_give_up_with_the_reason(
     async def broken(*_args: Any) -> None:
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(service, "ingest", broken)
+    monkeypatch.setattr(service.intake, "ingest", broken)
     tickets = intake(sessions, service, clock, max_attempts=3)
     ticket = await tickets.submit(NewTicket(text="hello"))
 
@@ -185,7 +185,7 @@ async def test_metrics_count_the_tickets_waiting_and_the_failed(
     async def broken(*_args: Any) -> None:
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(service, "ingest", broken)
+    monkeypatch.setattr(service.intake, "ingest", broken)
     await tickets.process_due()
 
     snap = await read_snapshot(sessions, clock())

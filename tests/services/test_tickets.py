@@ -24,8 +24,8 @@ def syncing(sessions: SessionFactory, clock: Clock, rules: RulesConfig) -> CaseS
 async def test_a_new_case_enqueues_one_sync_with_its_message_on_its_own_stream(
     syncing: CaseService, sessions: SessionFactory
 ) -> None:
-    await syncing.ingest(slack_message("My card was charged twice"))
-    await syncing.ingest(slack_message("hello?"))  # continues the case: no second sync
+    await syncing.intake.ingest(slack_message("My card was charged twice"))
+    await syncing.intake.ingest(slack_message("hello?"))  # continues the case: no second sync
 
     async with sessions() as session:
         rows = (
@@ -39,21 +39,21 @@ async def test_a_new_case_enqueues_one_sync_with_its_message_on_its_own_stream(
 async def test_without_the_flag_no_sync_is_enqueued(
     service: CaseService, sessions: SessionFactory
 ) -> None:
-    await service.ingest(slack_message("My card was charged twice"))
+    await service.intake.ingest(slack_message("My card was charged twice"))
     assert OutboxKind.TICKET_SYNC not in await outbox_kinds(sessions, 1)
 
 
 async def test_the_id_is_recorded_once_audited_and_the_card_redrawn(
     service: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    await service.ingest(slack_message("My card was charged twice"))
-    assert (await service.get(1)).ticket_ref == "TKT-1"
+    await service.intake.ingest(slack_message("My card was charged twice"))
+    assert (await service.reads.get(1)).ticket_ref == "TKT-1"
     sync = TicketSync(sessions, clock=clock)
 
     assert await sync.record(case_id=1, ticket_id="EXT-7")
     assert not await sync.record(case_id=1, ticket_id="EXT-7"), "a repeated sync changes nothing"
 
-    case = await service.get(1)
+    case = await service.reads.get(1)
     assert (case.ticket_id, case.ticket_ref, case.ticket_synced_at) == ("EXT-7", "EXT-7", clock())
     async with sessions() as session:
         events = (

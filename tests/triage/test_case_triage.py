@@ -37,7 +37,9 @@ def cases(
 async def test_a_new_case_gets_its_type_category_confidence_and_catalog_sla(
     cases: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    result = await cases.ingest(slack_message("Hi, I was charged twice for the same groceries"))
+    result = await cases.intake.ingest(
+        slack_message("Hi, I was charged twice for the same groceries")
+    )
     case = result.case
     assert (case.request_type, case.category, case.triage_source) == (
         "duplicate_payment",
@@ -62,14 +64,14 @@ async def test_follow_ups_are_not_triaged_again(cases: CaseService, triager: Tri
         return await classify(text, followups=followups)
 
     triager.classify = counting  # type: ignore[method-assign]
-    await cases.ingest(slack_message("My card was stolen on the train"))
-    second = await cases.ingest(slack_message("Also the app shows an error"))
+    await cases.intake.ingest(slack_message("My card was stolen on the train"))
+    second = await cases.intake.ingest(slack_message("Also the app shows an error"))
     assert calls == ["My card was stolen on the train"]
     assert second.case.request_type == "lost_or_stolen"
 
 
 async def test_an_urgent_fraud_report_escalates_on_urgency_too(cases: CaseService) -> None:
-    result = await cases.ingest(
+    result = await cases.intake.ingest(
         slack_message("URGENT: there are payments on my card that I never made")
     )
     assert result.case.request_type == "fraud_report"
@@ -81,18 +83,22 @@ async def test_no_answer_within_the_sla_escalates_once(
     cases: CaseService, sessions: SessionFactory, clock: Clock, rules: RulesConfig
 ) -> None:
     sweep = EscalationSweep(sessions, rules=rules, clock=clock)
-    await cases.ingest(slack_message("My card was stolen"))  # SLA: 1 hour
-    answered = await cases.ingest(slack_message("Help, I forgot my PIN", user="UOTHER"))
-    await cases.agent_message(
-        answered.case.number, AGENT, "Let's reset it", source="slack", external_id="A:1"
+    await cases.intake.ingest(slack_message("My card was stolen"))  # SLA: 1 hour
+    answered = await cases.intake.ingest(slack_message("Help, I forgot my PIN", user="UOTHER"))
+    await cases.agents.message(
+        case_id=answered.case.number,
+        actor=AGENT,
+        text="Let's reset it",
+        source="slack",
+        external_id="A:1",
     )
     clock.advance(minutes=59)
     assert await sweep.run() == 0
     clock.advance(minutes=2)
     assert await sweep.run() == 1  # only the unanswered case
     assert await sweep.run() == 0
-    assert (await cases.get(1)).escalation_reasons == ["sla"]
-    assert (await cases.get(answered.case.number)).escalation_reasons == []
+    assert (await cases.reads.get(1)).escalation_reasons == ["sla"]
+    assert (await cases.reads.get(answered.case.number)).escalation_reasons == []
 
 
 async def test_without_a_model_keyword_rules_answer(
@@ -102,13 +108,13 @@ async def test_without_a_model_keyword_rules_answer(
     await triager.start()
     assert triager.mode == "keywords (no model)"
     cases = CaseService(sessions, rules=rules, clock=clock, triage=triager)
-    case = (await cases.ingest(slack_message("The whole API is down for everyone"))).case
+    case = (await cases.intake.ingest(slack_message("The whole API is down for everyone"))).case
     assert (case.request_type, case.triage_source) == ("outage", "keywords")
     assert case.triage_confidence is not None and case.triage_confidence <= 0.5
 
 
 async def test_without_triage_cases_still_open(service: CaseService) -> None:
-    case = (await service.ingest(slack_message("hello"))).case
+    case = (await service.intake.ingest(slack_message("hello"))).case
     assert case.request_type is None and case.sla_due_at is None
 
 
@@ -116,7 +122,7 @@ async def test_a_redelivered_message_is_not_classified(
     cases: CaseService, triager: Triager, sessions: SessionFactory
 ) -> None:
     message = slack_message("I lost my card")
-    await cases.ingest(message)
+    await cases.intake.ingest(message)
     calls: list[str] = []
 
     async def refuse(text: str, *, followups: int = 1) -> Triage:
@@ -124,7 +130,7 @@ async def test_a_redelivered_message_is_not_classified(
         raise AssertionError("classified a duplicate")
 
     triager.classify = refuse  # type: ignore[method-assign]
-    assert (await cases.ingest(message)).duplicate
+    assert (await cases.intake.ingest(message)).duplicate
     assert calls == []
     async with sessions() as session:
         opened = await session.exec(

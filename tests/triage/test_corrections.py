@@ -32,16 +32,16 @@ async def cases(
     await triager.start(lambda dimension: learnt(sessions, dimension))
     service = CaseService(sessions, rules=rules, clock=clock, triage=triager)
     yield service
-    await service.learnt()  # a correction's refit reads the database: done before it goes
+    await service.learning.learnt()  # a correction's refit reads the database: done before it goes
 
 
 async def test_a_correction_sets_type_and_sla_and_is_learnt(
     cases: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
-    opened = (await cases.ingest(slack_message(LOYALTY))).case
+    opened = (await cases.intake.ingest(slack_message(LOYALTY))).case
     assert opened.request_type != "refund_request"
     clock.advance(minutes=5)
-    case = await cases.correct_type(opened.number, AGENT, "Refund")
+    case = await cases.triage.correct_type(case_id=opened.number, actor=AGENT, type_name="Refund")
     assert (case.request_type, case.category, case.triage_source) == (
         "refund_request",
         "payments",
@@ -68,34 +68,42 @@ async def test_what_was_corrected_is_classified_so_from_then_on(cases: CaseServi
         "Bonus points for the hotel stay were not credited",
     ]
     for n, text in enumerate(teach):
-        case = (await cases.ingest(slack_message(text, user=f"U{n}"))).case
-        await cases.correct_type(case.number, AGENT, "refund_request")
-    await cases.learnt()
-    fresh = await cases.ingest(slack_message("Where are the reward miles for my trip?", user="UX"))
+        case = (await cases.intake.ingest(slack_message(text, user=f"U{n}"))).case
+        await cases.triage.correct_type(
+            case_id=case.number, actor=AGENT, type_name="refund_request"
+        )
+    await cases.learning.learnt()
+    fresh = await cases.intake.ingest(
+        slack_message("Where are the reward miles for my trip?", user="UX")
+    )
     assert fresh.case.request_type == "refund_request"
 
 
 async def test_a_second_correction_replaces_the_first(
     cases: CaseService, sessions: SessionFactory
 ) -> None:
-    case = (await cases.ingest(slack_message(LOYALTY))).case
-    await cases.correct_type(case.number, AGENT, "fees_and_charges")
-    await cases.correct_type(case.number, AGENT, "refund_request")
+    case = (await cases.intake.ingest(slack_message(LOYALTY))).case
+    await cases.triage.correct_type(case_id=case.number, actor=AGENT, type_name="fees_and_charges")
+    await cases.triage.correct_type(case_id=case.number, actor=AGENT, type_name="refund_request")
     async with sessions() as session:
         examples = (await session.exec(select(LabelledExample))).all()
     assert [e.request_type for e in examples] == ["refund_request"]
 
 
 async def test_only_agents_correct_and_only_to_catalog_types(cases: CaseService) -> None:
-    case = (await cases.ingest(slack_message(LOYALTY))).case
+    case = (await cases.intake.ingest(slack_message(LOYALTY))).case
     with pytest.raises(NotAllowed):
-        await cases.correct_type(case.number, STRANGER, "refund_request")
+        await cases.triage.correct_type(
+            case_id=case.number, actor=STRANGER, type_name="refund_request"
+        )
     with pytest.raises(UnknownName):
-        await cases.correct_type(case.number, AGENT, "loyalty")
-    await cases.close(case.number, AGENT)
+        await cases.triage.correct_type(case_id=case.number, actor=AGENT, type_name="loyalty")
+    await cases.agents.close(case_id=case.number, actor=AGENT)
     with pytest.raises(InvalidTransition, match="cannot be recategorised"):
-        await cases.correct_type(case.number, AGENT, "refund_request")
-    assert (await cases.get(case.number)).triage_source == "local"
+        await cases.triage.correct_type(
+            case_id=case.number, actor=AGENT, type_name="refund_request"
+        )
+    assert (await cases.reads.get(case.number)).triage_source == "local"
 
 
 async def test_another_process_learns_the_correction_at_its_next_refresh(
@@ -105,19 +113,23 @@ async def test_another_process_learns_the_correction_at_its_next_refresh(
         triager = Triager(catalog, urgent_keywords=rules.urgent_keywords)
         await triager.start(lambda dimension: learnt(sessions, dimension))
         service = CaseService(sessions, rules=rules, clock=clock, triage=triager)
-        await service.mark_learnt()
+        await service.learning.mark_learnt()
         return service
 
     first, second = await process(), await process()
-    assert await second.refresh_learning() == 0  # nothing new yet
+    assert await second.learning.refresh() == 0  # nothing new yet
     teach = [LOYALTY, "My frequent flyer miles are missing", "Bonus points were not credited"]
     for n, text in enumerate(teach):
-        case = (await first.ingest(slack_message(text, user=f"U{n}"))).case
-        await first.correct_type(case.number, AGENT, "refund_request")
-    await first.learnt()
+        case = (await first.intake.ingest(slack_message(text, user=f"U{n}"))).case
+        await first.triage.correct_type(
+            case_id=case.number, actor=AGENT, type_name="refund_request"
+        )
+    await first.learning.learnt()
 
-    assert await second.refresh_learning() == 1
-    await second.learnt()
-    assert await second.refresh_learning() == 0  # up to date now
-    fresh = await second.ingest(slack_message("Where are the reward miles for my trip?", user="UX"))
+    assert await second.learning.refresh() == 1
+    await second.learning.learnt()
+    assert await second.learning.refresh() == 0  # up to date now
+    fresh = await second.intake.ingest(
+        slack_message("Where are the reward miles for my trip?", user="UX")
+    )
     assert fresh.case.request_type == "refund_request"

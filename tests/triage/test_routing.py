@@ -86,10 +86,14 @@ async def test_new_cases_are_routed_by_skill_and_capacity(
     await directory.save("UPAY", skills=["payments"], capacity=1)
     await directory.save("UCARD", skills=["cards"], capacity=5)
 
-    first = (await cases.ingest(slack_message("I was charged twice for my order", user="U1"))).case
-    second = (await cases.ingest(slack_message("Charged twice again for lunch", user="U2"))).case
-    stolen = (await cases.ingest(slack_message("Someone stole my card", user="U3"))).case
-    legal = (await cases.ingest(slack_message("My lawyer will contact you", user="U4"))).case
+    first = (
+        await cases.intake.ingest(slack_message("I was charged twice for my order", user="U1"))
+    ).case
+    second = (
+        await cases.intake.ingest(slack_message("Charged twice again for lunch", user="U2"))
+    ).case
+    stolen = (await cases.intake.ingest(slack_message("Someone stole my card", user="U3"))).case
+    legal = (await cases.intake.ingest(slack_message("My lawyer will contact you", user="U4"))).case
     assert (first.assignee, first.status) == ("UPAY", CaseStatus.ASSIGNED)
     assert (second.assignee, second.status) == (None, CaseStatus.OPEN)  # UPAY is at capacity
     assert stolen.assignee == "UCARD"
@@ -99,7 +103,7 @@ async def test_new_cases_are_routed_by_skill_and_capacity(
         ("UPAY", 1),
     ]
     await directory.remove("UCARD")
-    later = (await cases.ingest(slack_message("my wallet was stolen", user="U5"))).case
+    later = (await cases.intake.ingest(slack_message("my wallet was stolen", user="U5"))).case
     assert later.assignee is None
 
 
@@ -122,18 +126,18 @@ async def test_queue_next_takes_escalated_then_urgent_then_soonest_sla(
     cases: CaseService, clock: Clock
 ) -> None:
     general = (
-        await cases.ingest(slack_message("Which currencies do you support?", user="U1"))
+        await cases.intake.ingest(slack_message("Which currencies do you support?", user="U1"))
     ).case
-    outage = (await cases.ingest(slack_message("Your whole API is down", user="U2"))).case
-    stolen = (await cases.ingest(slack_message("my card was stolen", user="U3"))).case
+    outage = (await cases.intake.ingest(slack_message("Your whole API is down", user="U2"))).case
+    stolen = (await cases.intake.ingest(slack_message("my card was stolen", user="U3"))).case
     clock.advance(minutes=1)
     urgent = (
-        await cases.ingest(slack_message("URGENT fraud, payments I never made", user="U4"))
+        await cases.intake.ingest(slack_message("URGENT fraud, payments I never made", user="U4"))
     ).case
     assert urgent.escalation_level > 0
     assert outage.sla_due_at is not None and stolen.sla_due_at is not None
     assert outage.sla_due_at < stolen.sla_due_at  # 30 minutes against an hour
-    order = [(await cases.claim_next(AGENT)) for _ in range(4)]
+    order = [(await cases.agents.claim_next(actor=AGENT)) for _ in range(4)]
     assert [c.number for c in order if c] == [
         urgent.number,  # escalated
         outage.number,  # same urgency as the stolen card (priority 5), sooner SLA

@@ -109,7 +109,7 @@ async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_ap
     messages += [(f"UU{n}", text) for n, text in enumerate(UNRELATED)]
     rng.shuffle(messages)
     for user, text in messages:
-        await cases.ingest(slack_message(text, user=user))
+        await cases.intake.ingest(slack_message(text, user=user))
         clock.advance(seconds=2)  # 250 messages in about 8 minutes
 
     async with sessions() as session:
@@ -136,15 +136,15 @@ async def test_resolving_the_master_resolves_and_notifies_every_child(
 ) -> None:
     rng = random.Random(7)
     for n in range(12):
-        await cases.ingest(slack_message(storm_message(rng), user=f"US{n}"))
+        await cases.intake.ingest(slack_message(storm_message(rng), user=f"US{n}"))
         clock.advance(seconds=5)
     async with sessions() as session:
         master = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).one()
-    reply = await cases.agent_message(
-        master.number, AGENT, "We are on it", source="slack", external_id="A:1"
+    reply = await cases.agents.message(
+        case_id=master.number, actor=AGENT, text="We are on it", source="slack", external_id="A:1"
     )
     assert not reply.internal
-    await cases.resolve(master.number, AGENT)
+    await cases.agents.resolve(case_id=master.number, actor=AGENT)
     async with sessions() as session:
         children = list(
             (await session.exec(select(Case).where(Case.master_id == master.number))).all()
@@ -162,7 +162,7 @@ async def test_a_few_similar_cases_are_linked_not_folded(
 ) -> None:
     rng = random.Random(1)
     for n in range(3):
-        await cases.ingest(slack_message(storm_message(rng), user=f"US{n}"))
+        await cases.intake.ingest(slack_message(storm_message(rng), user=f"US{n}"))
     async with sessions() as session:
         found = list((await session.exec(select(Case).order_by(col(Case.id)))).all())
     assert [c.duplicate_of for c in found][:2] == [None, 1]
@@ -200,7 +200,7 @@ async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
 
     angles = [0.05 * n for n in range(4)] + [0.15 + 0.15 * n for n in range(1, 13)]
     for n, angle in enumerate(angles):
-        case = (await service.ingest(slack_message(f"report {n}", user=f"UD{n}"))).case
+        case = (await service.intake.ingest(slack_message(f"report {n}", user=f"UD{n}"))).case
         async with sessions() as session, session.begin():
             loaded = await session.get(Case, case.number)
             assert loaded is not None

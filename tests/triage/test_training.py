@@ -64,23 +64,23 @@ async def test_the_backlog_is_retriaged_but_agents_choices_stay(
 ) -> None:
     cases = CaseService(sessions, rules=RulesConfig(), clock=clock, triage=triager)
     plain = CaseService(sessions, rules=RulesConfig(), clock=clock)  # as before triage existed
-    await plain.ingest(slack_message("I was charged twice for one order", user="U1"))
-    await plain.ingest(slack_message("my card was stolen", user="U2"))
-    typed = (await cases.ingest(slack_message("hello there", user="U3"))).case
-    await cases.correct_type(typed.number, AGENT, "outage")
-    closed = (await plain.ingest(slack_message("refund please", user="U4"))).case
-    await plain.close(closed.number, AGENT)
+    await plain.intake.ingest(slack_message("I was charged twice for one order", user="U1"))
+    await plain.intake.ingest(slack_message("my card was stolen", user="U2"))
+    typed = (await cases.intake.ingest(slack_message("hello there", user="U3"))).case
+    await cases.triage.correct_type(case_id=typed.number, actor=AGENT, type_name="outage")
+    closed = (await plain.intake.ingest(slack_message("refund please", user="U4"))).case
+    await plain.agents.close(case_id=closed.number, actor=AGENT)
 
     progress: list[int] = []
-    seen, changed = await cases.retriage_backlog(batch=1, progress=progress.append)
+    seen, changed = await cases.triage.retriage_backlog(batch=1, progress=progress.append)
     assert (seen, changed, progress) == (2, 2, [1, 1])
-    assert [(await cases.get(n)).request_type for n in (1, 2, 3, 4)] == [
+    assert [(await cases.reads.get(n)).request_type for n in (1, 2, 3, 4)] == [
         "duplicate_payment",
         "lost_or_stolen",
         "outage",
         None,
     ]
-    assert (await cases.retriage_backlog()) == (2, 0)  # nothing changes a second time
+    assert (await cases.triage.retriage_backlog()) == (2, 0)  # nothing changes a second time
     async with sessions() as session:
         audits = (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "case.retriaged"))

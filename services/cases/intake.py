@@ -10,14 +10,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import customers
 from services.audit import audit
-from services.case_triage import CaseTriage
+from services.cases.context import CaseContext, load
+from services.cases.transition import transition
+from services.cases.triage import apply
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.routing import route
 from services.rules import can_reopen
 from services.storms import place
 from services.threading import continued_case
-from services.transitions import Action, next_status
+from services.transitions import Action
 from services.triage.service import Triage
 from services.types import Actor, InboundMessage, IngestResult
 from storage import queries
@@ -35,26 +37,36 @@ def subject_of(body: str, subject: str | None) -> str:
     return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
 
 
-class CaseIntake(CaseTriage):
+class _OpensCase(Exception):
+    """The message opens a case and triage is on: classify it outside the transaction."""
+
+
+class CaseIntake:
     """Customer messages in; speaks only in domain types."""
 
-    # --- customers -----------------------------------------------------------------------
+    def __init__(self, ctx: CaseContext) -> None:
+        self._ctx = ctx
 
     async def ingest(self, inbound: InboundMessage) -> IngestResult:
         """Open a case or continue the customer's live one; a redelivered message is a no-op.
 
-        A message that will open a case is triaged first, outside the transaction (a model
-        call must not hold database locks). If another message opened the case meanwhile,
-        the triage is simply not used.
+        One pass of look-ups, in the transaction that stores the message. A message that
+        opens a case while triage is on is classified first, outside any transaction (a
+        model call must not hold database locks), and the pass runs again with the answer;
+        if another message opened the case meanwhile, the answer is simply not used.
         """
-        triage = None
-        if self._triage is not None and await self._opens(inbound):
-            triage = await self._triage.classify(inbound.body)
+        try:
+            return await self._stored(inbound, None)
+        except _OpensCase:
+            assert self._ctx.triage is not None
+            return await self._stored(inbound, await self._ctx.triage.classify(inbound.body))
+
+    async def _stored(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         try:
             return await self._ingest(inbound, triage)
         except IntegrityError:
             # Another process stored the same message (or customer) first: report the duplicate.
-            async with self._sessions() as session:
+            async with self._ctx.sessions() as session:
                 stored = await queries.message_by_external_id(
                     session, inbound.source, inbound.external_id
                 )
@@ -65,8 +77,9 @@ class CaseIntake(CaseTriage):
                 return IngestResult(case=case, created=False, duplicate=True)
 
     async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
-        now = self._clock()
-        async with self._transaction() as session:
+        ctx = self._ctx
+        now = ctx.clock()
+        async with ctx.transaction() as session:
             stored = await queries.message_by_external_id(
                 session, inbound.source, inbound.external_id
             )
@@ -80,25 +93,23 @@ class CaseIntake(CaseTriage):
             case = await continued_case(session, inbound, customer.id)
             created = reopened = False
             if case is not None and case.status == CaseStatus.RESOLVED:
-                if can_reopen(case.resolved_at, now, self._rules.reopen_window_hours):
-                    case.status = next_status(
-                        case.number,
-                        case.status,
-                        Action.CUSTOMER_MESSAGE,
-                        assigned=bool(case.assignee),
-                    )
-                    case.resolved_at = None
-                    reopened = True
-                    audit(
+                if can_reopen(case.resolved_at, now, ctx.rules.reopen_window_hours):
+                    transition(
                         session,
-                        case.number,
-                        "case.reopened",
-                        customer.name or "customer",
+                        case,
+                        Action.CUSTOMER_MESSAGE,
+                        now=now,
+                        actor=customer.name or "customer",
+                        event="case.reopened",
+                        card=False,  # below, on the card that shows it
                         by="customer",
                     )
+                    reopened = True
                 else:
                     case = None
             if case is None:
+                if ctx.triage is not None and triage is None:
+                    raise _OpensCase()  # classified outside any transaction, then again
                 case = await self._open(session, inbound, customer.id, now, triage)
                 created = True
 
@@ -119,13 +130,13 @@ class CaseIntake(CaseTriage):
                 case.updated_at = now
                 audit(session, case.number, "message.received", inbound.customer.name or "customer")
             else:
-                if triage is not None and triage.vector is not None and self._storms is not None:
-                    await place(session, case, triage.vector, now, self._storms)
+                if triage is not None and triage.vector is not None and ctx.storms is not None:
+                    await place(session, case, triage.vector, now, ctx.storms)
                 if case.master_id is None:
                     await self._route(session, case)
             # A storm's child has no card of its own: its messages go to the master's thread,
             # and the master carries the one alert.
-            shown = await self._load(session, case.master_id) if case.master_id else case
+            shown = await load(session, case.master_id) if case.master_id else case
             # The card first: the thread mirror is posted under it.
             enqueue(session, shown, OutboxKind.CASE_CARD)
             enqueue(
@@ -141,7 +152,7 @@ class CaseIntake(CaseTriage):
                 escalated = escalate(
                     session,
                     case,
-                    automatic_reasons(case, now, self._rules, inbound.body),
+                    automatic_reasons(case, now, ctx.rules, inbound.body),
                     actor=Actor(id="rules", name="rules"),
                     now=now,
                     summary=inbound.body,
@@ -152,15 +163,25 @@ class CaseIntake(CaseTriage):
 
     async def _route(self, session: AsyncSession, case: Case) -> None:
         """Give a new, triaged case to the least-loaded agent with its skills, if any."""
-        if self._triage is None or case.request_type is None:
+        triage = self._ctx.triage
+        if triage is None or case.request_type is None:
             return
-        skills = self._triage.catalog.request_type(case.request_type).skills
+        skills = triage.catalog.request_type(case.request_type).skills
         agent = await route(session, skills)
         if agent is None:
             return
-        case.status = next_status(case.number, case.status, Action.ASSIGN, assigned=False)
+        transition(
+            session,
+            case,
+            Action.ASSIGN,
+            now=case.updated_at,
+            actor="routing",
+            event="case.routed",
+            card=False,  # a new case: its first card is queued by ingest
+            assignee=agent,
+            skills=list(skills),
+        )
         case.assignee = agent
-        audit(session, case.number, "case.routed", "routing", assignee=agent, skills=list(skills))
 
     async def _attach(
         self, session: AsyncSession, case: Case, inbound: InboundMessage, shown: Case
@@ -201,8 +222,8 @@ class CaseIntake(CaseTriage):
             last_customer_message_at=now,
             consecutive_customer_messages=1,  # the message that opens it
         )
-        if triage is not None and self._triage is not None:
-            self._apply(case, triage, now)
+        if triage is not None and self._ctx.triage is not None:
+            apply(self._ctx.triage.catalog, case, triage, now)
         session.add(case)
         await session.flush()
         audit(
@@ -223,7 +244,7 @@ class CaseIntake(CaseTriage):
                 urgency=case.urgency,
                 source=case.triage_source,
             )
-        if self._sync_tickets:  # its own ordering stream: never holds back the card
+        if self._ctx.sync_tickets:  # its own ordering stream: never holds back the card
             enqueue(session, case, OutboxKind.TICKET_SYNC, message=inbound.body)
         if inbound.allow_auto_reply:
             enqueue(session, case, OutboxKind.CUSTOMER_ACK)

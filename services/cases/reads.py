@@ -1,58 +1,35 @@
-"""Reads of cases for rendering and lookups; the base of the case service, which writes."""
+"""Reads of cases, for rendering and lookups."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from services.errors import CaseNotFound
-from services.rules import RulesConfig
-from services.storms import StormConfig
-from services.triage.service import Triager
+from services.cases.context import CaseContext, load
 from services.types import CaseView
 from storage import mail_queries, queries, storm_queries
-from storage.engine import SessionFactory
-from storage.models import Attachment, Case, Customer, Message, utcnow
+from storage.models import Attachment, Case, Customer, Message
 
 
 class CaseReads:
     """Everything that only looks at cases."""
 
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        *,
-        rules: RulesConfig,
-        clock: Callable[[], datetime] = utcnow,
-        notify: Callable[[], None] = lambda: None,
-        triage: Triager | None = None,
-        storms: StormConfig | None = None,
-        sync_tickets: bool = False,
-    ) -> None:
-        self._sessions = sessions
-        self._sync_tickets = sync_tickets  # new cases go to the external ticket system
-        self._triage = triage
-        self._storms = storms
-        self._rules = rules
-        self._clock = clock
-        self._notify = notify  # wakes the outbox dispatcher after a commit
+    def __init__(self, ctx: CaseContext) -> None:
+        self._ctx = ctx
 
     async def get(self, case_id: int) -> Case:
         """One case, or CaseNotFound."""
-        async with self._sessions() as session:
-            return await self._load(session, case_id, lock=False)
+        async with self._ctx.sessions() as session:
+            return await load(session, case_id, lock=False)
 
     async def active_count(self) -> int:
         """How many cases are open or assigned."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.count_active(session)
 
     async def view(self, case_id: int) -> CaseView:
         """A case with its customer and latest customer message, for rendering."""
-        async with self._sessions() as session:
-            case = await self._load(session, case_id, lock=False)
+        async with self._ctx.sessions() as session:
+            case = await load(session, case_id, lock=False)
             customer = await session.get(Customer, case.customer_id)
             assert customer is not None
             last = await queries.last_customer_message(session, case_id)
@@ -66,24 +43,24 @@ class CaseReads:
 
     async def messages(self, case_id: int) -> Sequence[Message]:
         """A case's messages in order."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.messages_of(session, case_id)
 
     async def find(self, text: str, *, limit: int = 10) -> Sequence[Case]:
         """Cases mentioning `text`."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.find_cases(session, text, limit=limit)
 
     async def queue(self, *, limit: int = 15) -> Sequence[Case]:
         """Active cases by priority."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.queue(session, limit=limit)
 
     async def case_for_thread(
         self, source: str, case_number: int | None, references: Sequence[str]
     ) -> Case | None:
         """The case a mail thread belongs to, for any customer: only for authenticated agents."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             if case_number is not None:
                 case = await queries.get_case(session, case_number)
                 if case is not None:
@@ -97,22 +74,15 @@ class CaseReads:
 
     async def attachment(self, attachment_id: int) -> Attachment | None:
         """A stored customer file (its bytes are None when it was too large to keep)."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await session.get(Attachment, attachment_id)
 
     async def case_for_card(self, channel: str, ts: str) -> Case | None:
         """The case whose card is this Slack message."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.case_by_card(session, channel, ts)
 
     async def case_for_origin(self, channel: str, thread_ts: str) -> Case | None:
         """The case opened by this customer message."""
-        async with self._sessions() as session:
+        async with self._ctx.sessions() as session:
             return await queries.case_by_origin(session, channel, thread_ts)
-
-    async def _load(self, session: AsyncSession, case_id: int, *, lock: bool = True) -> Case:
-        """The case, locked for the rest of the transaction unless this is a plain read."""
-        case = await queries.get_case(session, case_id, lock=lock)
-        if case is None:
-            raise CaseNotFound(case_id)
-        return case
