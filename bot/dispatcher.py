@@ -44,6 +44,7 @@ class OutboxDispatcher:
         idle_poll_seconds: float = 1.0,
         min_gap_seconds: float = 0.05,
         holder: str = "casebot",
+        wakeup: asyncio.Event | None = None,
         on_failure: Callable[[str], None] = lambda _kind: None,
     ) -> None:
         self._ledger = Ledger(sessions, clock, holder, lease)
@@ -55,7 +56,7 @@ class OutboxDispatcher:
         self._max_backoff = max_backoff.total_seconds()
         self._idle_poll = idle_poll_seconds
         self._min_gap = min_gap_seconds
-        self._wakeup = asyncio.Event()
+        self._wakeup = wakeup if wakeup is not None else asyncio.Event()
         self._held: set[int] = set()  # rows this process has leased and not settled yet
         self._stopping = asyncio.Event()
         self._on_failure = on_failure  # told the kind of each failed attempt (metrics)

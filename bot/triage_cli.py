@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from bot.settings import ConfigError, Settings, catalog, load_settings
-from bot.triage_wiring import build_triager
+from bot.wiring.triage import build_triager
 from services.cases import CaseService
 from services.errors import DomainError
 from services.triage.history import History, load_label_map, read_history

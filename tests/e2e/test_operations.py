@@ -15,10 +15,10 @@ from typing import Any, cast
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.email_wiring import mailbox_health
 from bot.exclusive import Exclusive
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
+from bot.wiring.mail import mailbox_health
 from handlers.email.poller import ImapConfig, ImapPoller
 from handlers.ops.health import Component
 from handlers.ops.metrics import Metrics
@@ -134,7 +134,7 @@ async def test_an_unreachable_database_is_503(
         bot: Runtime = await start_bot(database_url=proxied)
         assert (await health(bot))[0] == 200
         proxy.sever()
-        await bot._engine.dispose()  # type: ignore[union-attr]  # pooled connections too
+        await bot._wired.engine.dispose()  # pooled connections too
         status, body = await health(bot)
         assert status == 503
         assert (body["status"], body["database"]) == ("down", "down")

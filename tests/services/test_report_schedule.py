@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.report_wiring import report_schedule
 from bot.settings import ConfigError, load_settings, smtp_config
+from bot.wiring.reports import report_schedule
 from services.report_schedule import crontab_days, latest_slot, report_trigger
 
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)

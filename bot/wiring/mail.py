@@ -9,11 +9,12 @@ from bot.exclusive import Exclusive
 from bot.settings import Settings
 from handlers.email.intake import EmailIntake, IntakeConfig
 from handlers.email.notifier import EmailNotifier
-from handlers.email.poller import ImapPoller
+from handlers.email.poller import ImapConfig, ImapPoller, mailbox_key
 from handlers.email.smtp_sender import SmtpConfig, SmtpSender
 from handlers.ops import health
 from services.bounces import Bounces
 from services.cases import CaseService
+from services.leases import Leases
 from services.mailbox import MailboxState
 from services.sent_mail import SentMail
 from storage.engine import SessionFactory
@@ -53,6 +54,23 @@ def email_intake(
             admin_emails=frozenset(settings.admin_emails),
             trusted_authserv_id=settings.trusted_authserv_id,
         ),
+    )
+
+
+def imap_mailbox(
+    leases: Leases,
+    imap: ImapConfig,
+    mailbox: MailboxState,
+    intake: EmailIntake,
+    *,
+    stop_within: float,
+) -> Exclusive:
+    """The IMAP poller, run by whichever one process holds the mailbox's lease."""
+    return Exclusive(
+        leases,
+        f"imap:{mailbox_key(imap)}",
+        lambda: ImapPoller(imap, mailbox, intake.handle),
+        stop_within=stop_within,
     )
 
 

@@ -1,0 +1,247 @@
+"""Wiring: the settings turned into connected parts, nothing started.
+
+`wire` builds every service, edge and runner in dependency order; it starts no task (the
+lifecycle in bot/runtime.py does that) and registers each resource it opens on `resources`,
+so a failure half-way still closes what was opened. The services wake the outbox runner
+through an event made first, and the runner is the last thing wired: nothing loops back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+from apscheduler.triggers.base import BaseTrigger
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import handlers.slack
+from bot.delivery import Delivery, senders
+from bot.dispatcher import OutboxDispatcher
+from bot.exclusive import Exclusive
+from bot.scheduler import Sweeps
+from bot.settings import Settings, agents_file, catalog, imap_config, smtp_config
+from bot.ticket_worker import TicketWorker
+from bot.wiring.mail import email_intake, email_notifier, imap_mailbox
+from bot.wiring.reports import report_delivery, report_service
+from bot.wiring.triage import build_triager
+from handlers.ops import metrics
+from handlers.slack.channels import resolve_channels
+from handlers.slack.client import build_client
+from handlers.slack.dedup import RecentIds, SharedEventIds, event_dedup_middleware
+from handlers.slack.deps import SlackDeps
+from handlers.slack.home import HomePublisher
+from handlers.slack.notifier import SlackNotifier
+from handlers.slack.pacing import ChannelPacer
+from handlers.slack.people import People
+from handlers.slack.routing import Channels
+from handlers.tickets.notifier import TicketNotifier
+from handlers.webhook.notifier import WebhookNotifier
+from services.cases import CaseService
+from services.escalation import EscalationSweep
+from services.home import Dashboard
+from services.leases import Leases
+from services.mailbox import MailboxState
+from services.reminders import ReminderSweep
+from services.report_schedule import ReportJob
+from services.reports import ReportService
+from services.routing import AgentDirectory
+from services.ticket_intake import TicketIntake
+from services.tickets import TicketSync
+from services.triage.service import Triager
+from storage.engine import SessionFactory, create_engine, create_session_factory, is_sqlite
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """Everything one process runs, connected."""
+
+    engine: AsyncEngine
+    sessions: SessionFactory
+    http: aiohttp.ClientSession
+    metrics: metrics.Metrics
+    leases: Leases
+    channels: Channels
+    dispatcher: OutboxDispatcher
+    triager: Triager
+    agents: AgentDirectory
+    cases: CaseService
+    home: HomePublisher
+    reports: ReportService
+    sweep: EscalationSweep
+    reminders: ReminderSweep
+    app: AsyncApp
+    ticket_worker: TicketWorker
+    mailbox: Exclusive | None  # the IMAP poller, run by one process at a time
+
+
+async def wire(
+    s: Settings, *, clock: Callable[[], datetime], resources: AsyncExitStack, stop_within: float
+) -> Parts:
+    service_catalog = catalog(s)
+    agents_spec = agents_file(s)
+    smtp, imap = smtp_config(s), imap_config(s)
+    await upgrade(s.database_url)
+    engine = create_engine(s.database_url)
+    resources.push_async_callback(engine.dispose)  # closed last
+    sessions = create_session_factory(engine)
+    # Leases measure real time, whatever clock the rules run on.
+    leases = Leases(sessions, ttl=timedelta(seconds=s.lease_seconds))
+    await leases.heartbeat()
+    http = aiohttp.ClientSession()
+    resources.push_async_callback(http.close)
+    client = build_client(str(s.slack_bot_token), s.slack_api_url, http)
+    channels = await resolve_channels(
+        client,
+        support=str(s.support_slack_channel),
+        alerts=s.alerting_slack_channel,
+        log=s.logging_slack_channel,
+        intake=s.intake_slack_channels,
+    )
+    meter = metrics.Metrics(sessions)
+    # The outbox runner is built last (its senders need the services), so the services
+    # wake it through an event made first: no part refers to one not built yet.
+    outbox_wakeup = asyncio.Event()
+    wake = outbox_wakeup.set
+    triager = build_triager(s, service_catalog, observe=meter.triaged)
+    resources.push_async_callback(triager.close)
+    agents = AgentDirectory(sessions, service_catalog)
+    if agents_spec is not None:
+        log.info("agents: %s loaded from AGENTS_PATH", await agents.load(agents_spec))
+    cases = CaseService(
+        sessions,
+        rules=s.rules,
+        clock=clock,
+        notify=wake,
+        triage=triager,
+        storms=s.storms,
+        sync_tickets=bool(s.ticket_api_url),
+    )
+    resources.push_async_callback(cases.learning.stop)  # a refit holds a session
+    people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
+    home = HomePublisher(
+        client, Dashboard(sessions, clock=clock), people, channels, support_email=s.support_email
+    )
+    resources.push_async_callback(home.close)
+    reports = report_service(s, sessions, clock=clock, notify=wake)
+    webhook = (
+        WebhookNotifier(http, s.webhook_reply_url, s.webhook_secret, clock=clock)
+        if s.webhook_secret and s.webhook_reply_url
+        else None
+    )
+    tickets = (
+        TicketNotifier(
+            http,
+            s.ticket_api_url,
+            s.ticket_api_token,
+            TicketSync(sessions, clock=clock, notify=wake),
+            timeout=s.ticket_api_timeout_seconds,
+        )
+        if s.ticket_api_url
+        else None
+    )
+    notifier = SlackNotifier(
+        client,
+        cases,
+        channels,
+        pacer=ChannelPacer(per_second=s.slack_posts_per_second),
+        on_card=home.changed,
+    )
+    dispatcher = OutboxDispatcher(
+        sessions,
+        Delivery(
+            senders(
+                cases,
+                slack=notifier,
+                reports=report_delivery(s, reports, client, smtp, clock),
+                email=email_notifier(s, smtp, sessions, clock) if smtp else None,
+                webhook=webhook,
+                tickets=tickets,
+            )
+        ),
+        wakeup=outbox_wakeup,
+        clock=clock,
+        lease=leases.ttl,
+        holder=leases.holder,
+        max_attempts=s.outbox_max_attempts,
+        max_backoff=timedelta(seconds=s.outbox_retry_max_seconds),
+        on_failure=meter.delivery_failed,
+    )
+
+    mailbox_state = MailboxState(sessions, clock=clock)
+    app = AsyncApp(client=client, request_verification_enabled=False)
+    # One process: a set in memory. Several on one PostgreSQL: a table they all see.
+    seen = RecentIds() if is_sqlite(s.database_url) else SharedEventIds(leases)
+    app.middleware(event_dedup_middleware(seen))
+    handlers.slack.register(
+        app,
+        SlackDeps(
+            cases=cases,
+            people=people,
+            channels=channels,
+            mailbox=mailbox_state,
+            agents=agents,
+            home=home,
+            reports=reports,
+        ),
+    )
+    ticket_worker = TicketWorker(
+        TicketIntake(
+            sessions,
+            cases,
+            holder=leases.holder,
+            clock=clock,
+            notify=lambda: ticket_worker.wake(),
+        )
+    )
+    mailbox = None
+    if imap is not None:
+        intake = email_intake(s, cases, mailbox_state, sessions, clock=clock, notify=wake)
+        mailbox = imap_mailbox(leases, imap, mailbox_state, intake, stop_within=stop_within)
+    return Parts(
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        metrics=meter,
+        leases=leases,
+        channels=channels,
+        dispatcher=dispatcher,
+        triager=triager,
+        agents=agents,
+        cases=cases,
+        home=home,
+        reports=reports,
+        sweep=EscalationSweep(sessions, rules=s.rules, clock=clock, notify=wake),
+        reminders=ReminderSweep(sessions, hours=s.reminder_hours, clock=clock, notify=wake),
+        app=app,
+        ticket_worker=ticket_worker,
+        mailbox=mailbox,
+    )
+
+
+def sweeps(
+    s: Settings, parts: Parts, report_trigger: BaseTrigger | None, clock: Callable[[], datetime]
+) -> tuple[Sweeps, ReportJob | None]:
+    """The periodic jobs (not started), and the scheduled report when REPORT_CRON is set."""
+    scheduler = Sweeps(
+        {
+            "escalation-sweep": parts.sweep.run,
+            "reminder-sweep": parts.reminders.run,
+            "triage-refresh": parts.cases.learning.refresh,
+            "housekeeping": parts.leases.tidy,
+        },
+        interval_seconds=s.escalation_check_interval,
+    )
+    if report_trigger is None:
+        return scheduler, None
+    job = ReportJob(parts.reports, report_trigger, clock=clock)
+    scheduler.add_cron("report", job.run, report_trigger)
+    return scheduler, job
