@@ -22,16 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from yarl import URL
 
-from bot.settings import (
-    ConfigError,
-    Settings,
-    agents_file,
-    api_tokens,
-    catalog,
-    imap_config,
-    load_settings,
-    smtp_config,
-)
+from bot.config import agents_file, api_tokens, catalog, imap_config, smtp_config
+from bot.settings import ConfigError, Settings, load_settings
 from handlers.slack.channels import UnknownChannel, resolve_channels
 from storage.engine import create_engine, is_sqlite
 from storage.migrate import alembic_config, current_revision

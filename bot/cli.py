@@ -11,8 +11,9 @@ from typing import NoReturn
 
 import click
 
+from bot.config import secret_values
 from bot.report_cli import report
-from bot.settings import ConfigError, Settings, load_settings, secret_values
+from bot.settings import ConfigError, Settings, load_settings
 from bot.triage_cli import triage
 
 

@@ -15,12 +15,13 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.config import api_tokens, imap_config, smtp_config
 from bot.dispatcher import OutboxDispatcher
 from bot.exclusive import Heartbeat
 from bot.heap import settle_heap
 from bot.http_server import HttpServer
 from bot.scheduler import Sweeps
-from bot.settings import ConfigError, Settings, api_tokens, imap_config, smtp_config
+from bot.settings import ConfigError, Settings
 from bot.shutdown import finish_listeners, flush_outbox
 from bot.tasks import finish
 from bot.wiring import Parts, sweeps, wire

@@ -11,7 +11,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from bot.settings import ConfigError, Settings, catalog, load_settings
+from bot.config import catalog
+from bot.settings import ConfigError, Settings, load_settings
 from bot.wiring.triage import build_triager
 from services.cases import CaseService
 from services.errors import DomainError

@@ -21,11 +21,12 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
+from bot.config import agents_file, catalog, imap_config, smtp_config
 from bot.delivery import Delivery, senders
 from bot.dispatcher import OutboxDispatcher
 from bot.exclusive import Exclusive
 from bot.scheduler import Sweeps
-from bot.settings import Settings, agents_file, catalog, imap_config, smtp_config
+from bot.settings import Settings
 from bot.ticket_worker import TicketWorker
 from bot.wiring.mail import email_intake, email_notifier, imap_mailbox
 from bot.wiring.reports import report_delivery, report_service

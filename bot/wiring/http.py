@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.config import api_tokens
 from bot.http_server import HttpServer
-from bot.settings import Settings, api_tokens
+from bot.settings import Settings
 from bot.wiring import Parts
 from bot.wiring.mail import mailbox_health
 from handlers.api import routes as api_routes

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.config import api_tokens, secret_values
 from bot.runtime import Runtime
-from bot.settings import ConfigError, api_tokens, load_settings, secret_values
+from bot.settings import ConfigError, load_settings
 from handlers.api.tokens import ApiToken, TokensError, bearer, match, parse_tokens
 
 GOOD = "a" * 16

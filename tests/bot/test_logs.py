@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.config import secret_values
 from bot.logs import JsonFormatter, Redactor, TextFormatter, configure
-from bot.settings import Settings, secret_values
+from bot.settings import Settings
 
 PASSWORD = 'hunter2-"quoted"\\pw'
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, load_settings, smtp_config
+from bot.config import smtp_config
+from bot.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIABLE = re.compile(r"([A-Z][A-Z0-9_]*)=")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.settings import ConfigError, load_settings, smtp_config
+from bot.config import smtp_config
+from bot.settings import ConfigError, load_settings
 from bot.wiring.reports import report_schedule
 from services.report_schedule import crontab_days, latest_slot, report_trigger
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.settings import ConfigError, Settings, agents_file
+from bot.config import agents_file
+from bot.settings import ConfigError, Settings
 from services.cases import CaseService
 from services.routing import AgentDirectory, AgentsError, choose
 from services.rules import RulesConfig
