@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.api import compat, v1
+from handlers.api import compat_incidents, compat_tickets, v1
 from handlers.api.app import Api
 from handlers.api.ratelimit import RateLimiter
 from handlers.api.tokens import ApiToken
@@ -27,6 +27,7 @@ def register(
     every route answers 404."""
     api = Api(tokens=tokens, limiter=RateLimiter(per_minute=per_minute, burst=burst))
     v1.declare(api, cases, reads)
-    compat.declare(api, cases, reads, tickets)
+    compat_incidents.declare(api, cases, reads)
+    compat_tickets.declare(api, cases, reads, tickets)
     api.register(router)
     return api

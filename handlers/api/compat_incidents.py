@@ -1,18 +1,12 @@
-"""The compatibility endpoints: the request and response shapes of the incident and ticket
-services Casebot replaces, over the same case service as `/api/v1` (tag `compat`).
-
-- `/api/incidents…`, `/api/notifications/{id}`, `/api/stats`: incidents are cases.
-- `/tickets…`, `/queue`: `POST /tickets` answers 202 at once and a worker files the ticket
-  (services.ticket_intake); its caller polls `status_url` from pending to completed.
-"""
+"""The incident service's endpoints Casebot replaces: `/api/incidents…`,
+`/api/notifications/{id}` and `/api/stats`; incidents are cases (tag `compat`)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from handlers.api.app import Api, Call, Reply, not_found
-from handlers.api.compat_models import (
+from handlers.api.compat_incident_models import (
     CompatStats,
     Incident,
     IncidentCreate,
@@ -21,30 +15,20 @@ from handlers.api.compat_models import (
     IncidentPage,
     Notification,
     Notifications,
-    Queue,
-    QueueItem,
-    TicketAccepted,
-    TicketCreate,
-    TicketStatus,
 )
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
-    MAX_CASE_NUMBER,
-    TICKET_ID_CHARS,
     Error,
     MessageOut,
     Page,
 )
 from services.api_reads import ApiReads
 from services.cases import CaseService
-from services.errors import CaseNotFound
 from services.outbox import CUSTOMER_KINDS, OutboxKind
-from services.ticket_intake import NewTicket, TicketIntake
 from services.types import Channel, CustomerIdentity, InboundMessage, IngestResult
-from storage.models import LOCAL_TICKET_PREFIX, OutboxItem, OutboxStatus, TicketIntakeStatus
+from storage.models import OutboxItem, OutboxStatus
 
 TAG = "compat"
-LOCAL_TICKET = re.compile(rf"{re.escape(LOCAL_TICKET_PREFIX)}([1-9][0-9]{{0,9}})")
 SENT = {OutboxStatus.PENDING: "pending", OutboxStatus.DONE: "sent", OutboxStatus.DEAD: "failed"}
 
 
@@ -71,15 +55,12 @@ def audience(item: OutboxItem) -> str:
     return "external" if item.kind == OutboxKind.TICKET_SYNC else "team"
 
 
-class Compat:
+class Incidents:
     """The handlers, holding the services they call."""
 
-    def __init__(self, cases: CaseService, reads: ApiReads, tickets: TicketIntake) -> None:
+    def __init__(self, cases: CaseService, reads: ApiReads) -> None:
         self._cases = cases
         self._reads = reads
-        self._tickets = tickets
-
-    # --- incidents -------------------------------------------------------------------------
 
     async def create_incident(self, call: Call) -> Reply:
         body = await call.body(IncidentCreate)
@@ -178,89 +159,10 @@ class Compat:
             ),
         )
 
-    # --- tickets ---------------------------------------------------------------------------
 
-    async def create_ticket(self, call: Call) -> Reply:
-        body = await call.body(TicketCreate)
-        ticket = await self._tickets.submit(
-            NewTicket(
-                text=body.text,
-                subject=body.subject,
-                customer_id=body.customer_id,
-                customer_name=body.customer_name,
-                channel=body.channel,
-            )
-        )
-        return Reply(
-            202,
-            TicketAccepted(
-                ticket_id=ticket.id, status="accepted", status_url=f"/tickets/{ticket.id}/status"
-            ),
-        )
-
-    async def ticket_status(self, call: Call) -> Reply:
-        ticket_id = call.text("ticket_id", limit=TICKET_ID_CHARS)
-        local = LOCAL_TICKET.fullmatch(ticket_id)
-        if local and int(local.group(1)) <= MAX_CASE_NUMBER:
-            # a case that did not come through POST /tickets, by its ticket id
-            return await self._case_status(ticket_id, int(local.group(1)))
-        state = await self._tickets.state(ticket_id)
-        if state is None:
-            raise not_found(f"There is no ticket {ticket_id!r}.")
-        ticket = state.ticket
-        failed = ticket.status == TicketIntakeStatus.FAILED
-        return Reply(
-            200,
-            TicketStatus.of(
-                ticket.id,
-                ticket.status.value,
-                state.case,
-                state.master,
-                created_at=ticket.created_at,
-                completed_at=ticket.completed_at,
-                error=ticket.last_error if failed else None,
-            ),
-        )
-
-    async def _case_status(self, ticket_id: str, number: int) -> Reply:
-        try:
-            record = await self._reads.record(number)
-        except CaseNotFound as exc:
-            raise not_found(f"There is no ticket {ticket_id!r}.") from exc
-        case = record.case
-        if case.ticket_ref != ticket_id:  # synced since: known by the external id now
-            raise not_found(f"There is no ticket {ticket_id!r}.")
-        return Reply(
-            200,
-            TicketStatus.of(
-                ticket_id,
-                TicketIntakeStatus.COMPLETED.value,
-                case,
-                record.master,
-                created_at=case.created_at,
-                completed_at=case.created_at,
-            ),
-        )
-
-    async def queue(self, call: Call) -> Reply:
-        limit, offset = call.page()
-        cases = await self._reads.queue(limit=limit, offset=offset)
-        ids = await self._reads.submitted_ids(cases)
-        items = [QueueItem.of(c, ids.get(c.number)) for c in cases]
-        return Reply(200, Queue(queue=items, next=call.next_link(offset, limit, len(items))))
-
-    async def next_ticket(self, _call: Call) -> Reply:
-        """The top of the queue that nobody has taken; nothing is claimed (it is a GET)."""
-        cases = await self._reads.queue(limit=1, offset=0, unassigned_only=True)
-        if not cases:
-            raise not_found("The queue is empty.")
-        ids = await self._reads.submitted_ids(cases)
-        return Reply(200, QueueItem.of(cases[0], ids.get(cases[0].number)))
-
-
-def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake) -> None:
-    """Declare the compatibility routes on `api`."""
-    c = Compat(cases, reads, tickets)
+def declare(api: Api, cases: CaseService, reads: ApiReads) -> None:
+    """Declare the incident routes on `api`."""
+    c = Incidents(cases, reads)
     incident = "/api/incidents/{incident_id}"
     api.route(
         "POST",
@@ -310,39 +212,5 @@ def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake
         c.stats,
         summary="The desk's numbers.",
         responses={200: CompatStats},
-        tag=TAG,
-    )
-    api.route(
-        "POST",
-        "/tickets",
-        c.create_ticket,
-        summary="Accept a ticket (202); it is filed a moment later: poll status_url.",
-        body=TicketCreate,
-        responses={202: TicketAccepted},
-        tag=TAG,
-    )
-    api.route(
-        "GET",
-        "/tickets/{ticket_id}/status",
-        c.ticket_status,
-        summary="A ticket's progress: pending, processing, completed (with its triage), failed.",
-        responses={200: TicketStatus},
-        tag=TAG,
-    )
-    api.route(
-        "GET",
-        "/queue",
-        c.queue,
-        summary="Active incidents by priority.",
-        query=Page,
-        responses={200: Queue},
-        tag=TAG,
-    )
-    api.route(
-        "GET",
-        "/tickets/next",
-        c.next_ticket,
-        summary="The highest-priority ticket nobody has taken (404 when there is none).",
-        responses={200: QueueItem},
         tag=TAG,
     )
