@@ -7,7 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from handlers.slack import ids
 from handlers.slack.deps import SlackDeps
+from handlers.slack.errors import guarded
 from handlers.slack.ids import ActionId
 from services.cases import CaseService
 from services.errors import DomainError
@@ -27,26 +29,30 @@ HANDLERS: dict[ActionId, CaseAction] = {
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     for action_id, handler in HANDLERS.items():
-        app.action(action_id.value)(_listener(deps, _button, handler, BROKEN_BUTTON))
-    app.action(ActionId.SET_TYPE.value)(_listener(deps, _choice, _set_type, BROKEN_CHOICE))
+        app.action(action_id.value)(guarded(_listener(deps, _button, handler, BROKEN_BUTTON)))
+    choice = _listener(deps, _choice, _set_type, BROKEN_CHOICE)
+    app.action(ActionId.SET_TYPE.value)(guarded(choice))
 
 
-BROKEN_BUTTON = "That button is broken: no case number."
-BROKEN_CHOICE = "That choice is broken: no case number or request type."
+BROKEN_BUTTON = "That button is broken: it names no case."
+BROKEN_CHOICE = "That choice is broken: it names no case or no request type."
+
+
+class BadPayload(DomainError):
+    """An action whose payload does not say what to act on (forged or from an old card)."""
+
 
 # An action's payload → (case number, argument), or None when it is malformed.
 Parse = Callable[[dict[str, Any]], tuple[int, str] | None]
 
 
 def _button(action: dict[str, Any]) -> tuple[int, str] | None:
-    value = str(action.get("value", ""))
-    return (int(value), "") if value.isdigit() else None
+    number = ids.read_button(action.get("value"))
+    return None if number is None else (number, "")
 
 
 def _choice(action: dict[str, Any]) -> tuple[int, str] | None:
-    selected = (action.get("selected_option") or {}).get("value", "")
-    number, _, type_id = str(selected).partition(":")
-    return (int(number), type_id) if number.isdigit() and type_id else None
+    return ids.read_type_option((action.get("selected_option") or {}).get("value"))
 
 
 def _set_type(cases: CaseService, number: int, actor: Actor, type_id: str) -> Awaitable[object]:
@@ -58,15 +64,10 @@ def _listener(
 ) -> Callable[..., Awaitable[None]]:
     async def on_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        parsed = parse(body["actions"][0])
+        parsed = parse((body.get("actions") or [{}])[0])
         if parsed is None:
-            await respond(response_type="ephemeral", replace_original=False, text=broken)
-            return
+            raise BadPayload(broken)
         number, argument = parsed
-        actor = await deps.people.actor(body["user"]["id"])
-        try:
-            await run(deps.cases, number, actor, argument)
-        except DomainError as error:
-            await respond(response_type="ephemeral", replace_original=False, text=str(error))
+        await run(deps.cases, number, await deps.people.actor(body["user"]["id"]), argument)
 
     return on_action

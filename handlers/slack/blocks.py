@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from handlers.slack import ids
 from handlers.slack.ids import ActionId
 from handlers.slack.mrkdwn import literal, literal_clip
 from services.rules import EscalationReason
@@ -115,7 +116,7 @@ def type_select(case: Case, catalog: Catalog) -> StaticSelectElement:
     for category in catalog.categories:
         options = []
         for rt in category.request_types[: MAX_SELECT_OPTIONS - count]:
-            option = Option(value=f"{case.number}:{rt.id}", text=clip(rt.name, 75))
+            option = Option(value=ids.type_option(case.number, rt.id), text=clip(rt.name, 75))
             options.append(option)
             if rt.id == case.request_type:
                 current = option
@@ -176,7 +177,12 @@ def case_card(
         blocks.append(SectionBlock(text=MarkdownTextObject(text=quoted)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timeline(case))]))
     buttons = [
-        ButtonElement(text=label, action_id=action_id.value, value=str(case.number), style=style)
+        ButtonElement(
+            text=label,
+            action_id=action_id.value,
+            value=ids.button_value(case.number),
+            style=style,
+        )
         for action_id, action, label, style in BUTTONS
         if allowed(case.status, action) and _button_applies(case, action)
     ]
@@ -184,7 +190,7 @@ def case_card(
     if catalog is not None and allowed(case.status, Action.RECATEGORISE):
         elements.append(type_select(case, catalog))
     if with_actions and elements:
-        blocks.append(ActionsBlock(block_id=f"case_actions_{case.number}", elements=elements))
+        blocks.append(ActionsBlock(block_id=ids.actions_block_id(case.number), elements=elements))
     return blocks
 
 

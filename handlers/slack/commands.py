@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -13,10 +12,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from handlers.slack import blocks
 from handlers.slack.agent_commands import agent_answer
 from handlers.slack.deps import SlackDeps
+from handlers.slack.errors import guarded
 from handlers.slack.ids import Command
 from handlers.slack.report_commands import report_answer
-from services.errors import DomainError
-from storage.availability import unavailable
 
 CASE_HELP = (
     "*/case* — look up support cases\n"
@@ -35,51 +33,19 @@ MAX_QUERY = 200
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = (
-    "The case database is not reachable right now, so nothing was read or changed. "
-    "Please try again in a minute."
-)
-
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    @app.command(Command.CASE.value)
     async def case_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await respond(
-            **await answered(
-                case_answer(
-                    deps,
-                    command["user_id"],
-                    command.get("text") or "",
-                    request_id=command.get("trigger_id"),
-                )
-            )
-        )
+        text, request_id = command.get("text") or "", command.get("trigger_id")
+        await respond(**await case_answer(deps, command["user_id"], text, request_id=request_id))
 
-    @app.command(Command.QUEUE.value)
     async def queue_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await respond(
-            **await answered(queue_answer(deps, command["user_id"], command.get("text") or ""))
-        )
+        await respond(**await queue_answer(deps, command["user_id"], command.get("text") or ""))
 
-
-async def answered(answer: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-    """The answer, or the domain's refusal as the answer.
-
-    Domain errors must not escape a listener: Bolt (1.30) can lose the envelope's ack when a
-    listener raises within its 10 ms ack poll, and a refusal is an answer, not a failure.
-    Nor may a database outage, which fails that fast.
-    """
-    try:
-        return await answer
-    except DomainError as error:
-        return ephemeral(str(error))
-    except Exception as error:  # an outage is an answer too, said plainly; a bug is raised
-        if not unavailable(error):
-            raise
-        log.warning("command failed, database unavailable: %s", error)
-        return ephemeral(UNAVAILABLE)
+    app.command(Command.CASE.value)(guarded(case_command))
+    app.command(Command.QUEUE.value)(guarded(queue_command))
 
 
 def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:

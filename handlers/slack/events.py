@@ -9,10 +9,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
+from handlers.slack.errors import guarded, in_thread
 from handlers.slack.mrkdwn import mentioned_users, plain
 from handlers.slack.ordering import KeyedLocks
 from handlers.slack.routing import Route, route_message
-from services.errors import DomainError
 from services.types import Channel, CustomerIdentity, InboundMessage
 from storage.availability import retrying
 
@@ -37,9 +37,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     # mirrored, and relayed) in the order they arrived. The lock is the first await.
     in_order = KeyedLocks()
 
-    @app.event("message")
     async def on_message(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+        event: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,  # asked for so that the error path can answer in the thread
     ) -> None:
         route = route_message(event, deps.channels)
         if route is Route.IGNORE:
@@ -48,7 +49,15 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             if route is Route.CUSTOMER:
                 await _customer_message(event, deps, event_id=body.get("event_id"))
             else:
-                await _card_thread_reply(event, client, deps)
+                await _card_thread_reply(event, deps)
+
+    async def tell(arguments: dict[str, Any], text: str) -> None:
+        """An agent's reply refused (or failed) is said in the thread, to its author only;
+        a customer is never told about our failures (the message waits or is logged)."""
+        if route_message(arguments["event"], deps.channels) is Route.CARD_THREAD:
+            await in_thread(arguments, text)
+
+    app.event("message")(guarded(on_message, tell))
 
 
 async def _customer_message(
@@ -80,29 +89,19 @@ async def _customer_message(
     )
 
 
-async def _card_thread_reply(
-    event: dict[str, Any], client: AsyncWebClient, deps: SlackDeps
-) -> None:
+async def _card_thread_reply(event: dict[str, Any], deps: SlackDeps) -> None:
     case = await deps.cases.reads.case_for_card(event["channel"], event["thread_ts"])
     if case is None:
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
-    try:
-        await retrying(
-            lambda: deps.cases.agents.message(
-                case_id=case.number,
-                actor=actor,
-                text=text,
-                source=Channel.SLACK,
-                external_id=external_id(event),
-            ),
-            what=f"agent reply {external_id(event)}",
-        )
-    except DomainError as error:
-        await client.chat_postEphemeral(
-            channel=event["channel"],
-            user=event["user"],
-            thread_ts=event["thread_ts"],
-            text=f"{error} Your message was not sent to the customer.",
-        )
+    await retrying(
+        lambda: deps.cases.agents.message(
+            case_id=case.number,
+            actor=actor,
+            text=text,
+            source=Channel.SLACK,
+            external_id=external_id(event),
+        ),
+        what=f"agent reply {external_id(event)}",
+    )

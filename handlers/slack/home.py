@@ -27,6 +27,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import blocks
+from handlers.slack.errors import guarded, unsaid
 from handlers.slack.mrkdwn import literal_clip
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
@@ -40,10 +41,11 @@ COALESCE_SECONDS = 1.0  # changes to one agent's cases within this are drawn onc
 
 
 def register(app: AsyncApp, publisher: HomePublisher) -> None:
-    @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
             await publisher.publish(str(event["user"]))
+
+    app.event("app_home_opened")(guarded(home_opened, unsaid))
 
 
 class HomePublisher:

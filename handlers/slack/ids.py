@@ -17,3 +17,34 @@ class ActionId(StrEnum):
 class Command(StrEnum):
     CASE = "/case"
     QUEUE = "/queue"
+
+
+# Message metadata on every case card: names its case (and the outbox row that posted it),
+# so a retry after a crash finds the card it already posted instead of posting another.
+CARD_EVENT = "casebot_case_card"
+
+
+def actions_block_id(number: int) -> str:
+    """The card's buttons' block: one per case, stable across updates."""
+    return f"case_actions_{number}"
+
+
+def button_value(number: int) -> str:
+    return str(number)
+
+
+def read_button(value: object) -> int | None:
+    """A button's case number, or None when the value is not one."""
+    text = str(value or "")
+    return int(text) if text.isdigit() else None
+
+
+def type_option(number: int, type_id: str) -> str:
+    """The request-type select's option: `<case number>:<request type>`."""
+    return f"{number}:{type_id}"
+
+
+def read_type_option(value: object) -> tuple[int, str] | None:
+    """(case number, request type) from an option, or None when it is not one."""
+    number, _, type_id = str(value or "").partition(":")
+    return (int(number), type_id) if number.isdigit() and type_id else None

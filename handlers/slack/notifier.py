@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks, texts
+from handlers.slack.ids import CARD_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.routing import Channels
@@ -44,7 +45,6 @@ def mirror_text(entry: dict[str, Any]) -> str:
     return f"{heading}\n{literal(str(entry.get('text', '')))}"
 
 
-CARD_EVENT = "casebot_case_card"  # message metadata that names a card's case
 CARD_SEARCH_PAGES = 10  # up to 2,000 messages back: a crash-retry happens within minutes
 CARD_SEARCH_MARGIN_SECONDS = 300  # our clock against Slack's
 
