@@ -13,6 +13,7 @@ else (logged with an id the caller can quote, never a stack trace in the body).
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import logging
 import uuid
@@ -208,12 +209,16 @@ class Api:
         path: str,
         handler: Handler,
         *,
-        summary: str,
         responses: Mapping[int, type[BaseModel] | None],
+        summary: str | None = None,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         tag: str = "native",
     ) -> None:
+        """Declare a route; its OpenAPI summary is `summary` or the handler's docstring."""
+        summary = summary or (inspect.getdoc(handler) or "").split("\n\n")[0].replace("\n", " ")
+        if not summary:
+            raise ValueError(f"{method} {path}: say what it does (a summary or a docstring)")
         self.routes.append(
             Route(method.upper(), path, handler, summary, responses, body, query, tag)
         )

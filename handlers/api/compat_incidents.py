@@ -63,6 +63,7 @@ class Incidents:
         self._reads = reads
 
     async def create_incident(self, call: Call) -> Reply:
+        """A customer's message: a new incident (201) or added to their open one (200)."""
         body = await call.body(IncidentCreate)
         result = await self._cases.intake.ingest(
             InboundMessage(
@@ -88,18 +89,21 @@ class Incidents:
         )
 
     async def get_incident(self, call: Call) -> Reply:
+        """An incident with its messages."""
         record = await self._reads.record(call.number("incident_id"))
         incident = Incident.of(record.case, record.customer.phone, record.master)
         messages = [MessageOut.of(m) for m in record.messages]
         return Reply(200, IncidentDetail(**incident.model_dump(), messages=messages))
 
     async def resolve_incident(self, call: Call) -> Reply:
+        """Resolve the incident; the customer is told."""
         number = call.number("incident_id")
         await self._cases.agents.resolve(case_id=number, actor=call.actor)
         record = await self._reads.record(number)
         return Reply(200, Incident.of(record.case, record.customer.phone, record.master))
 
     async def customer_incidents(self, call: Call) -> Reply:
+        """A customer's incidents, newest first."""
         limit, offset = call.page()
         customer_id = call.text("customer_id", limit=CUSTOMER_ID_CHARS)
         cases = await self._reads.customer_cases(customer_id, limit=limit, offset=offset)
@@ -120,6 +124,7 @@ class Incidents:
         )
 
     async def notifications(self, call: Call) -> Reply:
+        """What was sent, or waits to be sent, about an incident."""
         number = call.number("incident_id")
         items = await self._reads.deliveries(number)
         return Reply(
@@ -142,6 +147,7 @@ class Incidents:
         )
 
     async def stats(self, _call: Call) -> Reply:
+        """The desk's numbers."""
         stats = await self._reads.stats()
         first = stats.median_first_response
         by_status = stats.by_status
@@ -168,24 +174,15 @@ def declare(api: Api, cases: CaseService, reads: ApiReads) -> None:
         "POST",
         "/api/incidents",
         c.create_incident,
-        summary="A customer's message: a new incident (201) or added to their open one (200).",
         body=IncidentCreate,
         responses={201: IncidentCreated, 200: IncidentCreated},
         tag=TAG,
     )
-    api.route(
-        "GET",
-        incident,
-        c.get_incident,
-        summary="An incident with its messages.",
-        responses={200: IncidentDetail},
-        tag=TAG,
-    )
+    api.route("GET", incident, c.get_incident, responses={200: IncidentDetail}, tag=TAG)
     api.route(
         "PUT",
         f"{incident}/resolve",
         c.resolve_incident,
-        summary="Resolve the incident; the customer is told.",
         responses={200: Incident, 409: Error},
         tag=TAG,
     )
@@ -193,7 +190,6 @@ def declare(api: Api, cases: CaseService, reads: ApiReads) -> None:
         "GET",
         "/api/incidents/customer/{customer_id}",
         c.customer_incidents,
-        summary="A customer's incidents, newest first.",
         query=Page,
         responses={200: IncidentPage},
         tag=TAG,
@@ -202,15 +198,7 @@ def declare(api: Api, cases: CaseService, reads: ApiReads) -> None:
         "GET",
         "/api/notifications/{incident_id}",
         c.notifications,
-        summary="What was sent, or waits to be sent, about an incident.",
         responses={200: Notifications},
         tag=TAG,
     )
-    api.route(
-        "GET",
-        "/api/stats",
-        c.stats,
-        summary="The desk's numbers.",
-        responses={200: CompatStats},
-        tag=TAG,
-    )
+    api.route("GET", "/api/stats", c.stats, responses={200: CompatStats}, tag=TAG)

@@ -38,6 +38,7 @@ class Tickets:
         self._tickets = tickets
 
     async def create_ticket(self, call: Call) -> Reply:
+        """Accept a ticket (202); it is filed a moment later: poll status_url."""
         body = await call.body(TicketCreate)
         ticket = await self._tickets.submit(
             NewTicket(
@@ -56,6 +57,7 @@ class Tickets:
         )
 
     async def ticket_status(self, call: Call) -> Reply:
+        """A ticket's progress: pending, processing, completed (with its triage), failed."""
         ticket_id = call.text("ticket_id", limit=TICKET_ID_CHARS)
         local = LOCAL_TICKET.fullmatch(ticket_id)
         if local and int(local.group(1)) <= MAX_CASE_NUMBER:
@@ -100,6 +102,7 @@ class Tickets:
         )
 
     async def queue(self, call: Call) -> Reply:
+        """Active incidents by priority."""
         limit, offset = call.page()
         cases = await self._reads.queue(limit=limit, offset=offset)
         ids = await self._reads.submitted_ids(cases)
@@ -122,7 +125,6 @@ def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake
         "POST",
         "/tickets",
         c.create_ticket,
-        summary="Accept a ticket (202); it is filed a moment later: poll status_url.",
         body=TicketCreate,
         responses={202: TicketAccepted},
         tag=TAG,
@@ -131,19 +133,10 @@ def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake
         "GET",
         "/tickets/{ticket_id}/status",
         c.ticket_status,
-        summary="A ticket's progress: pending, processing, completed (with its triage), failed.",
         responses={200: TicketStatus},
         tag=TAG,
     )
-    api.route(
-        "GET",
-        "/queue",
-        c.queue,
-        summary="Active incidents by priority.",
-        query=Page,
-        responses={200: Queue},
-        tag=TAG,
-    )
+    api.route("GET", "/queue", c.queue, query=Page, responses={200: Queue}, tag=TAG)
     api.route(
         "GET",
         "/tickets/next",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from handlers.api.app import Api, Call, Reply, not_found
+from handlers.api.app import Api, Call, Handler, Reply, not_found
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
     AuditOut,
@@ -41,6 +41,7 @@ class V1:
         self._reads = reads
 
     async def create_case(self, call: Call) -> Reply:
+        """A customer's message: opens a case (201) or continues their live one (200)."""
         body = await call.body(CaseCreate)
         customer_id = body.customer_id
         message_id = body.message_id or uuid.uuid4().hex
@@ -62,6 +63,7 @@ class V1:
         return Reply(201 if result.created else 200, out)
 
     async def get_case(self, call: Call) -> Reply:
+        """A case with its messages and audit trail."""
         record = await self._reads.record(call.number())
         return Reply(
             200,
@@ -74,6 +76,7 @@ class V1:
         )
 
     async def customer_cases(self, call: Call) -> Reply:
+        """A customer's cases, newest first."""
         limit, offset = call.page()
         customer_id = call.text("customer_id", limit=CUSTOMER_ID_CHARS)
         cases = await self._reads.customer_cases(customer_id, limit=limit, offset=offset)
@@ -82,34 +85,23 @@ class V1:
         return self._page(call, cases, limit, offset)
 
     async def queue(self, call: Call) -> Reply:
+        """Active cases by priority."""
         limit, offset = call.page()
         return self._page(call, await self._reads.queue(limit=limit, offset=offset), limit, offset)
 
     async def claim_next(self, call: Call) -> Reply:
+        """Claim the highest-priority unassigned case (204 when there is none)."""
         case = await self._cases.agents.claim_next(actor=call.actor)
         return Reply(204) if case is None else Reply(200, CaseOut.of(case))
 
-    async def claim(self, call: Call) -> Reply:
-        return Reply(
-            200, CaseOut.of(await self._cases.agents.claim(case_id=call.number(), actor=call.actor))
-        )
+    def act(self, verb: str) -> Handler:
+        """`POST …/cases/{number}/<verb>`: one agent action (claim, resolve, escalate, close)."""
+        action = getattr(self._cases.agents, verb)
 
-    async def resolve(self, call: Call) -> Reply:
-        return Reply(
-            200,
-            CaseOut.of(await self._cases.agents.resolve(case_id=call.number(), actor=call.actor)),
-        )
+        async def handle(call: Call) -> Reply:
+            return Reply(200, CaseOut.of(await action(case_id=call.number(), actor=call.actor)))
 
-    async def escalate(self, call: Call) -> Reply:
-        return Reply(
-            200,
-            CaseOut.of(await self._cases.agents.escalate(case_id=call.number(), actor=call.actor)),
-        )
-
-    async def close(self, call: Call) -> Reply:
-        return Reply(
-            200, CaseOut.of(await self._cases.agents.close(case_id=call.number(), actor=call.actor))
-        )
+        return handle
 
     async def stats(self, _call: Call) -> Reply:
         stats = await self._reads.stats()
@@ -139,48 +131,31 @@ def declare(api: Api, cases: CaseService, reads: ApiReads) -> None:
         "POST",
         f"{PREFIX}/cases",
         v1.create_case,
-        summary="A customer's message: opens a case (201) or continues their live one (200).",
         body=CaseCreate,
         responses={201: CaseCreated, 200: CaseCreated},
     )
-    api.route(
-        "GET",
-        case,
-        v1.get_case,
-        summary="A case with its messages and audit trail.",
-        responses={200: CaseDetail},
-    )
+    api.route("GET", case, v1.get_case, responses={200: CaseDetail})
     api.route(
         "GET",
         f"{PREFIX}/customers/{{customer_id}}/cases",
         v1.customer_cases,
-        summary="A customer's cases, newest first.",
         query=Page,
         responses={200: CasePage},
     )
-    api.route(
-        "GET",
-        f"{PREFIX}/queue",
-        v1.queue,
-        summary="Active cases by priority.",
-        query=Page,
-        responses={200: CasePage},
-    )
-    api.route(
-        "POST",
-        f"{PREFIX}/queue/claim",
-        v1.claim_next,
-        summary="Claim the highest-priority unassigned case (204 when there is none).",
-        responses={200: CaseOut, 204: None},
-    )
-    for name, handler, summary in (
-        ("claim", v1.claim, "Claim the case for this token."),
-        ("resolve", v1.resolve, "Resolve the case; the customer is told."),
-        ("escalate", v1.escalate, "Escalate the case: the leads get one alert."),
-        ("close", v1.close, "Close the case for good; the log channel gets the closure line."),
+    api.route("GET", f"{PREFIX}/queue", v1.queue, query=Page, responses={200: CasePage})
+    api.route("POST", f"{PREFIX}/queue/claim", v1.claim_next, responses={200: CaseOut, 204: None})
+    for verb, summary in (
+        ("claim", "Claim the case for this token."),
+        ("resolve", "Resolve the case; the customer is told."),
+        ("escalate", "Escalate the case: the leads get one alert."),
+        ("close", "Close the case for good; the log channel gets the closure line."),
     ):
         api.route(
-            "POST", f"{case}/{name}", handler, summary=summary, responses={200: CaseOut, 409: Error}
+            "POST",
+            f"{case}/{verb}",
+            v1.act(verb),
+            summary=summary,
+            responses={200: CaseOut, 409: Error},
         )
     api.route(
         "GET", f"{PREFIX}/stats", v1.stats, summary="The desk's numbers.", responses={200: Stats}
