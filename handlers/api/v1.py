@@ -101,6 +101,7 @@ class V1:
         async def handle(call: Call) -> Reply:
             return Reply(200, CaseOut.of(await action(case_id=call.number(), actor=call.actor)))
 
+        handle.__name__ = verb  # the operation id in the OpenAPI document
         return handle
 
     async def stats(self, _call: Call) -> Reply:
