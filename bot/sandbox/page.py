@@ -34,15 +34,40 @@ STATIC = {
 _PEOPLE = {person.id for person in PEOPLE}
 
 
+# The page and what it loads come from this server only, and no other site may frame it.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class BadRequest(Exception):
     """The page sent something the sandbox cannot act on; the message says what."""
 
 
-def register(router: web.UrlDispatcher, emulator: SlackEmulator) -> None:
-    """Add the page and its actions to the bot's HTTP server."""
+def register(
+    router: web.UrlDispatcher, emulator: SlackEmulator, *, hosts: frozenset[str] = frozenset()
+) -> None:
+    """Add the page and its actions to the bot's HTTP server.
+
+    The page acts as an agent, so only the page itself may use it: a request naming another
+    host (DNS rebinding) or coming from another site's page is refused, and actions take
+    JSON only (a form or a `text/plain` POST from elsewhere cannot be one). `hosts` are the
+    names the page answers to besides the loopback ones (HOST, when it is not a wildcard).
+    """
+    allowed = LOOPBACK_NAMES | hosts
     for path, (name, content_type) in STATIC.items():
-        router.add_get(path, _static(name, content_type))
-    router.add_get("/sandbox/state", _state(emulator))
+        router.add_get(path, _same_origin(_static(name, content_type), allowed))
+    router.add_get("/sandbox/state", _same_origin(_state(emulator), allowed))
     actions: dict[str, Callable[[SlackEmulator, dict[str, Any]], Awaitable[None]]] = {
         "post": _post,
         "command": _command,
@@ -50,7 +75,35 @@ def register(router: web.UrlDispatcher, emulator: SlackEmulator) -> None:
         "home": _home,
     }
     for name, action in actions.items():
-        router.add_post(f"/sandbox/{name}", _acting(emulator, action))
+        router.add_post(f"/sandbox/{name}", _same_origin(_acting(emulator, action), allowed))
+
+
+def _hostname(value: str) -> str:
+    """`host`, `host:port`, `[::1]:port` or a URL's authority → the host name, lower case."""
+    value = value.rpartition("//")[2].split("/", 1)[0].lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _same_origin(handler: Handler, allowed: frozenset[str]) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if _hostname(request.host or "") not in allowed:
+            log.warning("sandbox: refused a request for host %r", request.host)
+            return web.json_response({"error": "this sandbox does not serve that host"}, status=421)
+        origin = request.headers.get("Origin")
+        if origin is not None and (origin == "null" or _hostname(origin) not in allowed):
+            log.warning("sandbox: refused a request from %r", origin)
+            return web.json_response({"error": "cross-site requests are refused"}, status=403)
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return web.json_response({"error": "cross-site requests are refused"}, status=403)
+        if request.method == "POST" and request.content_type != "application/json":
+            return web.json_response({"error": "send a JSON object"}, status=415)
+        response = await handler(request)
+        response.headers.update(PAGE_HEADERS)
+        return response
+
+    return guarded
 
 
 def _static(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -91,7 +144,7 @@ def _acting(
             if not isinstance(body, dict):
                 raise BadRequest("send a JSON object")
             await action(emulator, body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # [[[[… too deep
             return web.json_response({"error": "send a JSON object"}, status=400)
         except (BadRequest, LookupError) as error:
             return web.json_response({"error": str(error).strip("'\"")}, status=400)

@@ -21,6 +21,11 @@ def page_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def named(host: str) -> frozenset[str]:
+    """The host the page answers to besides loopback: HOST, unless it is a wildcard."""
+    return frozenset() if host in ("0.0.0.0", "::", "") else frozenset({host.lower()})
+
+
 async def serve_sandbox(settings: Settings, *, announce: Callable[[str], None]) -> None:
     """Until SIGINT/SIGTERM: the emulator, the bot on it, and the page. `announce` gets the
     page's URL once the bot is connected. Nothing outlives the run: its database is in a
@@ -31,7 +36,7 @@ async def serve_sandbox(settings: Settings, *, announce: Callable[[str], None]) 
         with tempfile.TemporaryDirectory(prefix="casebot-sandbox-") as data_dir:
             runtime = Runtime(
                 sandbox_settings(settings, emulator, Path(data_dir)),
-                routes=lambda router: page.register(router, emulator),
+                routes=lambda router: page.register(router, emulator, hosts=named(settings.host)),
             )
 
             def started() -> None:

@@ -63,7 +63,7 @@ def parse_message(body: bytes, timestamp: str) -> InboundMessage:
     """Validate `{customer_id, channel, message[, message_id]}`; raises InvalidField."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[… too deep
         raise InvalidField("body", "not valid UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise InvalidField("body", "must be a JSON object")

@@ -25,9 +25,14 @@ class Page:
         self.base, self.http, self.slack = base, http, emulator
 
     async def post(self, action: str, body: Any) -> tuple[int, dict[str, Any]]:
+        """POST as the page does (JSON); raw bytes go with the page's JSON content type too."""
         data = body if isinstance(body, bytes | str) else None
+        headers = {"Content-Type": "application/json"} if data is not None else None
         async with self.http.post(
-            f"{self.base}/sandbox/{action}", data=data, json=None if data is not None else body
+            f"{self.base}/sandbox/{action}",
+            data=data,
+            json=None if data is not None else body,
+            headers=headers,
         ) as response:
             return response.status, await response.json()
 
