@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
@@ -44,3 +45,25 @@ async def retrying(
             log.warning("%s: database unavailable (%s); retrying in %.1f s", what, error, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)
+
+
+def describe_failure(url: str, error: BaseException) -> str:
+    """One line saying why the database at `url` could not be used: where (never the
+    password) and the driver's reason, its first line only."""
+    try:
+        where = make_url(url)
+        place = f"{where.get_backend_name()} at {where.host or 'localhost'}"
+        place += f":{where.port}" if where.port else ""
+        place += f"/{where.database}" if where.database else ""
+        secret = where.password
+    except Exception:  # not even a URL: say that much
+        return "DATABASE_URL: not a database URL"
+    cause: BaseException = error
+    while isinstance(cause, DBAPIError) and cause.orig is not None:
+        cause = cause.orig  # the driver's own error says it best
+    reason = (str(cause).strip().splitlines() or [""])[0][:200] or type(cause).__name__
+    if secret:
+        reason = reason.replace(str(secret), "***")
+    if where.get_backend_name() == "sqlite":
+        place = f"sqlite file {where.database}"
+    return f"DATABASE_URL: cannot use the {place} ({type(cause).__name__}: {reason})"

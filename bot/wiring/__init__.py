@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from apscheduler.triggers.base import BaseTrigger
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers.slack
@@ -26,7 +27,7 @@ from bot.delivery import Delivery, senders
 from bot.dispatcher import OutboxDispatcher
 from bot.exclusive import Exclusive
 from bot.scheduler import Sweeps
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.ticket_worker import TicketWorker
 from bot.wiring.mail import email_intake, email_notifier, imap_mailbox
 from bot.wiring.reports import report_delivery, report_service
@@ -55,6 +56,7 @@ from services.routing import AgentDirectory
 from services.ticket_intake import TicketIntake
 from services.tickets import TicketSync
 from services.triage.service import Triager
+from storage.availability import describe_failure
 from storage.engine import SessionFactory, create_engine, create_session_factory, is_sqlite
 from storage.migrate import upgrade
 
@@ -90,7 +92,12 @@ async def wire(
     service_catalog = catalog(s)
     agents_spec = agents_file(s)
     smtp, imap = smtp_config(s), imap_config(s)
-    await upgrade(s.database_url)
+    try:
+        await upgrade(s.database_url)  # the first time the database is reached
+    except (OSError, SQLAlchemyError) as error:
+        # An unreachable or refused database at start: one line and a non-zero exit (the
+        # supervisor restarts us), never a traceback or the password.
+        raise ConfigError(describe_failure(s.database_url, error)) from None
     engine = create_engine(s.database_url)
     resources.push_async_callback(engine.dispose)  # closed last
     sessions = create_session_factory(engine)
