@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.tasks import sleep_unless
-from services.outbox import DeliveryDeferred
+from services.outbox import DeliveryDeferred, NoSender
 from services.outbox.ledger import Ledger
 from services.outbox.plan import backoff, plan
 from storage.engine import SessionFactory
@@ -148,6 +148,9 @@ class OutboxDispatcher:
                     deferred,
                 )
                 return
+            except NoSender as exc:  # retrying cannot help: nothing here can deliver it
+                await self._failed(step.rows[0], exc, release=step.rows[1:] + later, final=True)
+                return
             except Exception as exc:  # any failure is retried; none may kill the dispatcher
                 await self._failed(step.rows[0], exc, release=step.rows[1:] + later)
                 return
@@ -178,12 +181,14 @@ class OutboxDispatcher:
     def _settled(self, *rows: OutboxItem) -> None:
         self._held.difference_update(row.id or 0 for row in rows)
 
-    async def _failed(self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem]) -> None:
+    async def _failed(
+        self, item: OutboxItem, exc: Exception, *, release: list[OutboxItem], final: bool = False
+    ) -> None:
         self._settled(item, *release)
         self._on_failure(item.kind)
         attempts = item.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        dead = attempts >= self._max_attempts
+        dead = final or attempts >= self._max_attempts
         await self._ledger.failed(
             item,
             error,
