@@ -21,9 +21,23 @@ class InvalidTransition(DomainError):
         self.action = action
 
 
+# What a non-agent was refused, as a person would say it (keyed by transitions.Action).
+REFUSALS = {
+    "agent_reply": "Only support agents can reply to customers.",
+    "note": "Only support agents can add notes to a case.",
+    "claim": "Only support agents can claim a case.",
+    "assign": "Only support agents can assign a case.",
+    "resolve": "Only support agents can resolve a case.",
+    "reopen": "Only support agents can reopen a case.",
+    "escalate": "Only support agents can escalate a case.",
+    "close": "Only support agents can close a case.",
+    "recategorise": "Only support agents can change a case's request type.",
+}
+
+
 class NotAllowed(DomainError):
     def __init__(self, action: str) -> None:
-        super().__init__(f"Only support agents may {action.replace('_', ' ')} cases.")
+        super().__init__(REFUSALS.get(action, "Only support agents can do that."))
         self.action = action
 
 

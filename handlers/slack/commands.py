@@ -63,6 +63,7 @@ async def case_answer(
     if words.lower() in ("", "help", "?"):
         return ephemeral(CASE_HELP)
     if not await deps.people.is_agent(user_id):
+        await _refused(deps, user_id, Command.CASE, words)
         return ephemeral(
             "Only support agents can use /case. "
             "To ask for help, write in the support intake channel or send me a direct message."
@@ -107,6 +108,7 @@ async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, An
     if words in ("help", "?"):
         return ephemeral(CASE_HELP)
     if not await deps.people.is_agent(user_id):
+        await _refused(deps, user_id, Command.QUEUE, words)
         return ephemeral("Only support agents can see the queue.")
     if words == "":
         cases = await deps.cases.reads.queue(limit=15)
@@ -126,6 +128,22 @@ async def queue_answer(deps: SlackDeps, user_id: str, text: str) -> dict[str, An
         )
     return ephemeral(
         f"I don't understand `/queue {_clip(text.strip())}`. Try `/queue` or `/queue next`."
+    )
+
+
+async def _refused(deps: SlackDeps, user_id: str, command: Command, words: str) -> None:
+    """A non-agent's command is audited like a refused button or thread reply: who, which
+    command, what they typed (clipped), and the case it named, if any."""
+    actor = await deps.people.actor(user_id)
+    number = _CASE_NUMBER.fullmatch(words)
+    await deps.cases.record(
+        None,
+        "refused",
+        actor.label,
+        action=f"command {command.value}",
+        user_id=user_id,
+        text=_clip(words, 200),
+        case=int(number.group(1)) if number else None,
     )
 
 
