@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     report_cron: str | None = None
     report_timezone: str = "UTC"
     report_window_days: float = Field(default=7.0, gt=0)
+    report_retention_days: float = Field(default=90.0, gt=0)  # then the file is deleted
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -18,7 +18,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,7 @@ class ReportConfig:
 
     recipients: tuple[str, ...] = ()
     window_days: float = 7.0
+    retention_days: float = 90.0  # reports (and their files) older than this are deleted
 
 
 def filename(at: datetime) -> str:
@@ -66,6 +67,23 @@ class ReportService:
     @property
     def recipients(self) -> tuple[str, ...]:
         return self._config.recipients
+
+    async def prune(self) -> int:
+        """A sweep: delete reports older than the retention whose deliveries are all settled
+        (a report still waiting for SMTP keeps its file). Returns how many were deleted."""
+        before = self._clock() - timedelta(days=self._config.retention_days)
+        async with self._sessions() as session, session.begin():
+            pruned = await report_queries.prune_reports(session, before=before)
+            if pruned:
+                audit(
+                    session,
+                    None,
+                    "reports.pruned",
+                    "casebot",
+                    count=pruned,
+                    before=before.isoformat(),
+                )
+        return pruned
 
     async def build(self, now: datetime) -> tuple[ReportData, bytes]:
         """The report as of `now`; the workbook is written in a thread (it holds the CPU)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseStatus, Customer, Report
+from storage.models import Case, CaseStatus, Customer, OutboxItem, OutboxStatus, Report
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
 
@@ -56,3 +56,28 @@ async def cases_with_customers(
 async def report_by_key(session: AsyncSession, key: str) -> Report | None:
     """The report recorded under `key`, if any."""
     return (await session.exec(select(Report).where(Report.key == key))).first()
+
+
+REPORT_DELIVERIES = ("report.email", "report.upload")  # services.outbox.REPORT_KINDS
+PRUNE_BATCH = 500
+
+
+async def prune_reports(session: AsyncSession, *, before: datetime) -> int:
+    """Delete up to PRUNE_BATCH reports made before `before` that no pending delivery needs."""
+    pending = await session.exec(
+        select(OutboxItem.payload).where(
+            col(OutboxItem.kind).in_(REPORT_DELIVERIES),
+            col(OutboxItem.status) == OutboxStatus.PENDING,
+        )
+    )
+    waiting = {int(payload["report_id"]) for payload in pending.all() if "report_id" in payload}
+    old = await session.exec(
+        select(Report.id)
+        .where(col(Report.created_at) < before)
+        .order_by(col(Report.id))
+        .limit(PRUNE_BATCH)
+    )
+    doomed = [report_id for report_id in old.all() if report_id not in waiting]
+    if doomed:
+        await session.exec(delete(Report).where(col(Report.id).in_(doomed)))
+    return len(doomed)

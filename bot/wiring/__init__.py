@@ -245,6 +245,7 @@ def sweeps(
             "reminder-sweep": parts.reminders.run,
             "triage-refresh": parts.cases.learning.refresh,
             "housekeeping": parts.leases.tidy,
+            "report-retention": parts.reports.prune,
         },
         interval_seconds=s.escalation_check_interval,
     )

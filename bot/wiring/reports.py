@@ -40,6 +40,7 @@ def report_service(
         ReportConfig(
             recipients=tuple(settings.report_recipients),
             window_days=settings.report_window_days,
+            retention_days=settings.report_retention_days,
         ),
         clock=clock,
         notify=notify,
