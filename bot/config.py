@@ -51,6 +51,7 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         password=settings.smtp_password,
         starttls=settings.smtp_starttls and not tls,
         tls=tls,
+        max_connections=settings.smtp_max_connections,
     )
 
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    smtp_max_connections: int = Field(default=4, ge=1, le=100)  # at once, per process
     # Implicit TLS from the first byte; unset means "on for port 465" (STARTTLS is then off).
     smtp_tls: bool | None = None
     support_email: str | None = None

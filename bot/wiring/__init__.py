@@ -32,6 +32,7 @@ from bot.ticket_worker import TicketWorker
 from bot.wiring.mail import email_intake, email_notifier, imap_mailbox
 from bot.wiring.reports import report_delivery, report_service
 from bot.wiring.triage import build_triager
+from handlers.email.smtp_sender import SmtpSender
 from handlers.ops import metrics
 from handlers.slack.channels import resolve_channels
 from handlers.slack.client import build_client
@@ -156,6 +157,7 @@ async def wire(
         if s.ticket_api_url
         else None
     )
+    mail_out = SmtpSender(smtp) if smtp is not None else None  # one per process: its limit
     notifier = SlackNotifier(
         client,
         cases,
@@ -169,8 +171,8 @@ async def wire(
             senders(
                 cases,
                 slack=notifier,
-                reports=report_delivery(s, reports, client, smtp, clock),
-                email=email_notifier(s, smtp, sessions, clock) if smtp else None,
+                reports=report_delivery(s, reports, client, mail_out, clock),
+                email=email_notifier(s, mail_out, sessions, clock) if mail_out else None,
                 webhook=webhook,
                 tickets=tickets,
             )

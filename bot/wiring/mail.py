@@ -10,7 +10,7 @@ from bot.settings import Settings
 from handlers.email.intake import EmailIntake, IntakeConfig
 from handlers.email.notifier import EmailNotifier
 from handlers.email.poller import ImapConfig, ImapPoller, mailbox_key
-from handlers.email.smtp_sender import SmtpConfig, SmtpSender
+from handlers.email.smtp_sender import SmtpSender
 from handlers.ops import health
 from services.bounces import Bounces
 from services.cases import CaseService
@@ -22,12 +22,12 @@ from storage.engine import SessionFactory
 
 def email_notifier(
     settings: Settings,
-    smtp: SmtpConfig,
+    smtp: SmtpSender,
     sessions: SessionFactory,
     clock: Callable[[], datetime],
 ) -> EmailNotifier:
     return EmailNotifier(
-        SmtpSender(smtp),
+        smtp,
         SentMail(sessions, clock=clock),
         support_email=str(settings.support_email),
         reopen_window_hours=settings.reopen_window_hours,

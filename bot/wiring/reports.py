@@ -51,11 +51,11 @@ def report_delivery(
     settings: Settings,
     reports: ReportService,
     client: AsyncWebClient,
-    smtp: SmtpConfig | None,
+    smtp: SmtpSender | None,
     clock: Callable[[], datetime],
 ) -> ReportDelivery:
     mailer = (
-        ReportMailer(SmtpSender(smtp), support_email=str(settings.support_email), clock=clock)
+        ReportMailer(smtp, support_email=str(settings.support_email), clock=clock)
         if smtp is not None
         else None
     )
