@@ -12,18 +12,18 @@ else (logged with an id the caller can quote, never a stack trace in the body).
 
 from __future__ import annotations
 
-import base64
 import inspect
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from handlers.api.cursors import decode_cursor, encode_cursor
 from handlers.api.models import (
     MAX_CASE_NUMBER,
     Error,
@@ -38,6 +38,7 @@ from handlers.api.tokens import ApiToken, bearer, match
 from services.errors import CaseNotFound, DomainError, InvalidTransition, NotAllowed
 from services.types import API_ACTOR_PREFIX, Actor
 from storage.availability import unavailable
+from storage.models import Direction, Message
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,13 @@ class Call:
     def actor(self) -> Actor:
         """Who the audit trail names for this token."""
         return Actor(id=f"{API_ACTOR_PREFIX}{self.token.name}", name=self.token.name, is_agent=True)
+
+    def visible(self, messages: Sequence[Message]) -> list[Message]:
+        """A case's messages as this token may read them: agents' internal notes only with
+        the admin scope."""
+        if "admin" in self.token.scopes:
+            return list(messages)
+        return [m for m in messages if m.direction != Direction.INTERNAL]
 
     def number(self, name: str = "number") -> int:
         """A path parameter that must be a case number."""
@@ -146,25 +154,6 @@ def validation_failed(exc: ValidationError) -> ApiError:
     return ApiError(422, ValidationFailed(fields=fields))
 
 
-CURSOR_BYTES = 6  # base64url without padding: 8 characters, CURSOR_PATTERN in the schema
-
-
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor: callers pass back what `next` gave them."""
-    return base64.urlsafe_b64encode(offset.to_bytes(CURSOR_BYTES, "big")).decode()
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The offset of a cursor `Page` has validated: every 8 base64url characters are one.
-
-    Any string the published pattern allows is a cursor, so a schema-valid request is never
-    refused; an offset past the end is just an empty last page.
-    """
-    if cursor is None:
-        return 0
-    return int.from_bytes(base64.urlsafe_b64decode(cursor), "big")
-
-
 def render(
     status: int, body: BaseModel | None, headers: Mapping[str, str] | None = None
 ) -> web.Response:
@@ -193,6 +182,7 @@ class Route:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     tag: str = "native"
+    scope: str = "read"  # what a token needs (handlers.api.tokens.SCOPES)
 
 
 @dataclass
@@ -214,19 +204,22 @@ class Api:
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         tag: str = "native",
+        scope: str | None = None,
     ) -> None:
-        """Declare a route; its OpenAPI summary is `summary` or the handler's docstring."""
+        """Declare a route; its OpenAPI summary is `summary` or the handler's docstring, and
+        the scope a token needs is `scope`, else read for GET and write for the rest."""
         summary = summary or (inspect.getdoc(handler) or "").split("\n\n")[0].replace("\n", " ")
         if not summary:
             raise ValueError(f"{method} {path}: say what it does (a summary or a docstring)")
+        needs = scope or ("read" if method.upper() == "GET" else "write")
         self.routes.append(
-            Route(method.upper(), path, handler, summary, responses, body, query, tag)
+            Route(method.upper(), path, handler, summary, responses, body, query, tag, needs)
         )
 
     def register(self, router: web.UrlDispatcher) -> None:
         """Add every declared route, guarded, and `GET /api/openapi.json`."""
         for route in self.routes:
-            router.add_route(route.method, route.path, self._guarded(route.handler))
+            router.add_route(route.method, route.path, self._guarded(route))
         router.add_get(OPENAPI_PATH, self._openapi)
 
     async def _openapi(self, _request: web.Request) -> web.Response:
@@ -234,7 +227,9 @@ class Api:
             return render(404, Error(error=OFF))
         return web.json_response(document(self.routes))
 
-    def _guarded(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _guarded(self, route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
+        handler = route.handler
+
         async def guarded(request: web.Request) -> web.Response:
             if not self.tokens:
                 return render(404, Error(error=OFF))
@@ -244,6 +239,14 @@ class Api:
                     401,
                     Error(error="a valid bearer token is required (Authorization: Bearer …)"),
                     {"WWW-Authenticate": 'Bearer realm="casebot"'},
+                )
+            if not token.may(route.scope):
+                return render(
+                    403,
+                    Error(
+                        error=f"this token may not do that: it needs the {route.scope} scope "
+                        f"(it has {', '.join(sorted(token.scopes))})"
+                    ),
                 )
             wait = self.limiter.take(token.name)
             if wait > 0:

@@ -92,7 +92,7 @@ class Incidents:
         """An incident with its messages."""
         record = await self._reads.record(call.number("incident_id"))
         incident = Incident.of(record.case, record.customer.phone, record.master)
-        messages = [MessageOut.of(m) for m in record.messages]
+        messages = [MessageOut.of(m) for m in call.visible(record.messages)]
         return Reply(200, IncidentDetail(**incident.model_dump(), messages=messages))
 
     async def resolve_incident(self, call: Call) -> Reply:

@@ -25,6 +25,7 @@ REF = "#/components/schemas/"
 # Every guarded route may answer these besides its own.
 COMMON: dict[int, tuple[str, type[BaseModel]]] = {
     401: ("No valid bearer token.", Error),
+    403: ("The token lacks the scope this needs, or an agent's action was refused.", Error),
     404: ("Not found, or the API is off (no API_TOKENS).", Error),
     413: ("The body is too large.", Error),
     422: ("Invalid request: each field and the reason.", ValidationFailed),
@@ -102,8 +103,9 @@ def document(routes: Sequence[Route]) -> dict[str, Any]:
             # unique across tags: native `queue` and compat `queue` are two operations
             "operationId": _operation_id(route),
             "summary": route.summary,
+            "description": f"Needs a token with the `{route.scope}` scope (or `admin`).",
             "tags": [route.tag],
-            "security": [{"bearer": []}],
+            "security": [{"bearer": [route.scope]}],
             "parameters": [
                 {"name": name, "in": "path", "required": True, "schema": PATH_PARAMS[name]}
                 for name in _PARAM.findall(route.path)
@@ -134,7 +136,9 @@ def document(routes: Sequence[Route]) -> dict[str, Any]:
             "title": "Casebot API",
             "version": VERSION,
             "description": "Cases, the queue and statistics of a Casebot desk. Every route "
-            "takes `Authorization: Bearer <token>` (API_TOKENS).",
+            "takes `Authorization: Bearer <token>` (API_TOKENS). A token has scopes: `read` "
+            "(GET; internal notes left out), `write` (changes), `admin` (everything, internal "
+            "notes included); `name:token` has all three, `name[read]:token` only read.",
         },
         "paths": paths,
         "components": {

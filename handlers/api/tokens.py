@@ -1,4 +1,9 @@
-"""API_TOKENS: `name:token` pairs, and finding the caller's name from a bearer token.
+"""API_TOKENS: `name:token` pairs, each optionally limited to scopes (`name[read]:token`,
+`name[read+write]:token`), and finding the caller from a bearer token.
+
+Scopes: `read` (GET: cases, queues, numbers; internal notes are left out), `write` (open,
+claim, resolve, escalate, close cases; submit tickets), `admin` (everything, internal notes
+included). A token without brackets, today's form, has every scope.
 
 No aiohttp here: pure functions, tested on their own.
 """
@@ -11,6 +16,9 @@ from dataclasses import dataclass
 
 MIN_TOKEN_CHARS = 16  # a guessable token is no token
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,28}")  # the actor id `api:<name>` fits an assignee (32)
+SCOPED_NAME = re.compile(r"(?P<name>[^\[\]]*)\[(?P<scopes>[^\[\]]*)\]")
+SCOPES = ("read", "write", "admin")
+ALL_SCOPES = frozenset(SCOPES)
 TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what a header can carry
 
 
@@ -22,9 +30,13 @@ class TokensError(ValueError):
 class ApiToken:
     name: str
     token: str = ""
+    scopes: frozenset[str] = ALL_SCOPES
 
     def __repr__(self) -> str:  # never print the secret
-        return f"ApiToken(name={self.name!r})"
+        return f"ApiToken(name={self.name!r}, scopes={sorted(self.scopes)!r})"
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
 
 
 def parse_tokens(value: str | None) -> tuple[ApiToken, ...]:
@@ -39,6 +51,16 @@ def parse_tokens(value: str | None) -> tuple[ApiToken, ...]:
         name, token = name.strip(), token.strip()
         if not colon or not name:
             raise TokensError(f"entry {position} is not name:token")
+        scopes = ALL_SCOPES
+        if scoped := SCOPED_NAME.fullmatch(name):
+            name = scoped["name"].strip()
+            scopes = frozenset(s.strip() for s in scoped["scopes"].split("+") if s.strip())
+            unknown = sorted(scopes - ALL_SCOPES)
+            if unknown or not scopes:
+                raise TokensError(
+                    f"entry {position}: scopes are {', '.join(SCOPES)} joined by +, "
+                    f"e.g. name[read+write]:token (got {', '.join(unknown) or 'none'})"
+                )
         if not NAME.fullmatch(name):
             raise TokensError(f"entry {position}: the name must be 1-28 of A-Z a-z 0-9 _ . -")
         if not TOKEN.fullmatch(token) or len(token) < MIN_TOKEN_CHARS:
@@ -50,7 +72,7 @@ def parse_tokens(value: str | None) -> tuple[ApiToken, ...]:
             raise TokensError(f"{name}: the name is used twice")
         if any(hmac.compare_digest(t.token, token) for t in found):
             raise TokensError(f"{name}: the same token is given to two names")
-        found.append(ApiToken(name, token))
+        found.append(ApiToken(name, token, scopes))
     return tuple(found)
 
 

@@ -70,7 +70,7 @@ class V1:
             CaseDetail(
                 **CaseOut.of(record.case).model_dump(),
                 customer_id=record.customer.phone,
-                messages=[MessageOut.of(m) for m in record.messages],
+                messages=[MessageOut.of(m) for m in call.visible(record.messages)],
                 audit=[AuditOut.of(e) for e in record.audit],
             ),
         )

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from handlers.api.app import CURSOR_BYTES, decode_cursor, encode_cursor
+from handlers.api.cursors import CURSOR_BYTES, decode_cursor, encode_cursor
 from handlers.api.models import (
     CURSOR_PATTERN,
     FILLED_PATTERN,
