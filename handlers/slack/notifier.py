@@ -81,7 +81,7 @@ class SlackNotifier:
         payload = item.payload
         match kind:
             case OutboxKind.CASE_CARD:
-                await self._card(view, superseded=superseded)
+                await self._card(view, superseded=superseded, outbox_id=item.id)
                 self._on_card(view.case)
             case OutboxKind.CASE_THREAD:
                 # several mirrors merged by the dispatcher come as one "batch"
@@ -109,7 +109,7 @@ class SlackNotifier:
                     channel=self._channels.log, text=closure_line(view.case.number, payload)
                 )
 
-    async def _card(self, view: CaseView, *, superseded: bool) -> None:
+    async def _card(self, view: CaseView, *, superseded: bool, outbox_id: int | None) -> None:
         case = view.case
         if case.card_ts and superseded:
             return  # a later update in this batch renders the same, newer state
@@ -133,7 +133,11 @@ class SlackNotifier:
             channel=self._channels.support,
             text=blocks.card_text(case),
             blocks=card,
-            metadata={"event_type": CARD_EVENT, "event_payload": {"case": case.number}},
+            # Names the case (and the outbox row): a retry after a crash finds this card.
+            metadata={
+                "event_type": CARD_EVENT,
+                "event_payload": {"case": case.number, "outbox_id": outbox_id},
+            },
             unfurl_links=False,
         )
         await self._cases.cards.record(

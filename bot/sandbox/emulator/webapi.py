@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -61,6 +62,9 @@ class WebApi:
         # The bot token's scopes: auth.test answers them in `x-oauth-scopes`, as Slack does
         # (None: no header, as before).
         self.oauth_scopes: list[str] | None = None
+        # Called after a method succeeded, before its answer is sent: a test can kill the
+        # bot there ("Slack did it, the bot never heard back").
+        self.after_call: Callable[[str, JSONDict, JSONDict], Awaitable[None]] | None = None
         self.methods: dict[str, Method] = {
             **CHAT_METHODS,
             **DIRECTORY_METHODS,
@@ -101,6 +105,8 @@ class WebApi:
         except Exception:
             log.exception("emulated %s failed", method)
             return self._answer(method, args, {"ok": False, "error": "internal_error"}, status=500)
+        if self.after_call is not None:
+            await self.after_call(method, args, result)
         headers = None
         if method == "auth.test" and self.oauth_scopes is not None:
             headers = {"x-oauth-scopes": ",".join(self.oauth_scopes)}

@@ -1,0 +1,68 @@
+"""Issue 16, item 8: `kill -9` between Slack posting a case card and the bot storing its ts.
+
+The emulator kills the bot process after chat.postMessage has stored the card and before
+its answer leaves, so the bot never learns the card's ts. The next process retries the
+card: it finds the posted one by its message metadata (the case and the outbox row) and
+updates it in place, instead of posting a second card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox.emulator import SlackEmulator
+from bot.settings import Settings
+from handlers.slack.ids import CARD_EVENT
+from storage.engine import create_engine, create_session_factory
+from storage.models import Case
+from tests.e2e.bot_process import bot_processes, settings_env
+from tests.e2e.conftest import CUSTOMER, INTAKE, SUPPORT, cards
+
+BUDGET = 120.0
+
+
+async def test_a_kill_between_posting_a_card_and_recording_it_leaves_one_card(
+    slack: SlackEmulator, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = make_settings(lease_seconds=3, triage_local_model=False)
+    killing, killed = asyncio.Event(), asyncio.Event()
+    async with asyncio.timeout(BUDGET), bot_processes(settings_env(settings), tmp_path) as bots:
+        first = await bots.start()
+
+        async def kill_on_the_card(method: str, args: dict[str, Any], _result: Any) -> None:
+            card = method == "chat.postMessage" and CARD_EVENT in str(args.get("metadata"))
+            if card and not killing.is_set():
+                killing.set()
+                await first.kill()  # the card is stored; its answer never arrives
+                killed.set()
+
+        slack.api.after_call = kill_on_the_card
+        await slack.wait_for(lambda: slack.connections_total > 0 or None, timeout=60)
+        await slack.user_message(CUSTOMER, INTAKE, "Where is my parcel?")
+        await killed.wait()
+        posted = cards(slack)
+        assert len(posted) == 1 and not first.running
+        metadata = slack.workspace.get_message(SUPPORT, posted[0]["ts"])["metadata"]
+        assert metadata["event_payload"]["case"] == 1 and metadata["event_payload"]["outbox_id"]
+
+        before = slack.connections_total
+        await bots.start()
+        await slack.wait_for(lambda: slack.connections_total > before or None, timeout=60)
+        engine = create_engine(settings.database_url)
+        try:
+            sessions = create_session_factory(engine)
+            while True:  # the retry waits for the dead process's lease (3 s) to lapse
+                async with sessions() as session:
+                    case = await session.get(Case, 1)
+                if case is not None and case.card_ts is not None:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await engine.dispose()
+        assert case.card_ts == posted[0]["ts"], "the posted card was found, not posted again"
+        await asyncio.sleep(1)  # anything still in flight would post now
+        assert len(cards(slack)) == 1, bots.logs()
+        assert any(c.ok for c in slack.calls_to("conversations.history")), "it looked first"
