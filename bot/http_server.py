@@ -1,19 +1,22 @@
 """The bot's own HTTP server (HOST, PORT): the webhook channel now, health/metrics/API later.
 
 Edges register their routes on `router` before `start`; this wrapper only owns the listening
-socket, the body size cap and JSON error bodies, so that it stays generic.
+socket, what a slow or greedy client may hold (bot/http_limits.py) and JSON error bodies, so
+that it stays generic.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.http_limits import Guard, Limits
+
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024  # larger request bodies are refused with 413
 SHUTDOWN_SECONDS = 5.0  # grace for requests in flight on stop
 
 
@@ -33,16 +36,42 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.json_response({"error": exc.reason}, status=exc.status, headers=keep)
 
 
+class _GuardedSite(web.TCPSite):
+    """aiohttp's TCP site, each connection's protocol wrapped by the guard (bot.http_limits)."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, guard: Guard) -> None:
+        super().__init__(runner, host, port)
+        self._guard = guard
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            self._guard.wrap(server), self._host, self._port, reuse_address=True
+        )
+        self._bound_port = self._server.sockets[0].getsockname()[1]
+
+
 class HttpServer:
     """One aiohttp application and its listening site; routes are added before `start`."""
 
     def __init__(
-        self, *, max_body_bytes: int = MAX_BODY_BYTES, shutdown_timeout: float = SHUTDOWN_SECONDS
+        self, *, limits: Limits | None = None, shutdown_timeout: float = SHUTDOWN_SECONDS
     ) -> None:
-        self._app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
+        limits = limits or Limits()
+        self._guard = Guard(limits)
+        self._app = web.Application(
+            client_max_size=limits.max_body_bytes,
+            middlewares=[json_errors, self._guard.middleware()],
+        )
+        self._app.on_response_prepare.append(self._answered)
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    async def _answered(self, request: web.Request, _response: web.StreamResponse) -> None:
+        self._guard.answered(request.protocol)
 
     @property
     def router(self) -> web.UrlDispatcher:
@@ -56,7 +85,7 @@ class HttpServer:
         runner = web.AppRunner(self._app, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            await _GuardedSite(runner, host, port, self._guard).start()
         except BaseException:
             await runner.cleanup()
             raise
