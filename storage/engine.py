@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import storage.counters  # noqa: F401 - counts audited events in every session
 from storage.sqlite_driver import async_creator
 
 

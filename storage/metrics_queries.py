@@ -7,10 +7,9 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
-from storage import ticket_queries
+from storage import counters, ticket_queries
 from storage.engine import SessionFactory
 from storage.models import (
-    AuditEvent,
     Case,
     OutboxItem,
     OutboxStatus,
@@ -36,21 +35,20 @@ class Snapshot:
 
 
 async def read_snapshot(sessions: SessionFactory, now: datetime) -> Snapshot:
-    """Counts over cases, escalation audits and the outbox, in one read-only session."""
+    """Counts over cases, the event counters and the outbox, in one read-only session."""
     snap = Snapshot(up=True)
     async with sessions() as session:
         rows = await session.exec(select(Case.status, func.count()).group_by(Case.status))
         snap.by_status = {str(status): int(n) for status, n in rows.all()}
         snap.opened = sum(snap.by_status.values())
-        closed = select(func.count()).where(col(Case.closed_at).is_not(None))
-        snap.closed = int((await session.exec(closed)).one())
-        reason = AuditEvent.__table__.c.data["reason"].as_string()  # type: ignore[attr-defined]
-        escalations = await session.exec(
-            select(reason, func.count())
-            .where(col(AuditEvent.action) == "case.escalated")
-            .group_by(reason)
-        )
-        snap.escalations = {str(r): int(n) for r, n in escalations.all()}
+        # Running totals kept with the audit log (storage/counters.py): a few rows to read.
+        counted = await counters.totals(session)
+        snap.closed = counted.get(counters.CLOSED, 0)
+        snap.escalations = {
+            name.removeprefix(counters.ESCALATIONS): n
+            for name, n in counted.items()
+            if name.startswith(counters.ESCALATIONS)
+        }
         pending = await session.exec(
             select(func.count(), func.min(OutboxItem.created_at)).where(
                 col(OutboxItem.status) == OutboxStatus.PENDING

@@ -10,7 +10,7 @@ from storage.models.common import (
     utcnow,
 )
 from storage.models.coordination import Lease, ProcessedEvent
-from storage.models.delivery import AuditEvent, OutboxItem
+from storage.models.delivery import AuditEvent, EventCounter, OutboxItem
 from storage.models.mail import MailCursor, QuarantinedMessage, SentEmail
 from storage.models.reports import Report, SubmittedTicket, TicketIntakeStatus
 from storage.models.triage import Agent, CaseEmbedding, LabelledExample
@@ -25,6 +25,7 @@ __all__ = [
     "CaseStatus",
     "Customer",
     "Direction",
+    "EventCounter",
     "LabelledExample",
     "Lease",
     "MailCursor",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from storage.models.common import (
@@ -62,3 +62,16 @@ class OutboxItem(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EventCounter(SQLModel, table=True):
+    """Running totals of audited events (cases closed, escalations by reason), kept in the
+    transaction that audits them (storage/counters.py), so `/metrics` reads a few rows instead
+    of scanning the audit log. Each total is spread over a few shards, so that concurrent
+    transactions rarely wait on one row."""
+
+    __tablename__ = "event_counters"
+
+    name: str = Field(max_length=100, primary_key=True)
+    shard: int = Field(primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)

@@ -19,6 +19,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "triage_banking77": ([], []),
     "report_size": ([], ["--sizes", "10000"]),
     "ticket_intake": ([], ["--tickets", "200"]),
+    "metrics_scrape": ([], ["--sizes", "10000"]),
 }
 
 
