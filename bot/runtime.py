@@ -24,9 +24,10 @@ from bot.scheduler import Sweeps
 from bot.settings import ConfigError, Settings
 from bot.shutdown import finish_listeners, flush_outbox
 from bot.tasks import finish
-from bot.wiring import Parts, sweeps, wire
+from bot.wiring import Parts, wire
 from bot.wiring.http import http_server
 from bot.wiring.reports import report_schedule
+from bot.wiring.sweeps import sweeps
 from handlers.email.poller import ImapPoller
 from handlers.ops import health
 from services.cases import CaseService
@@ -148,6 +149,7 @@ class Runtime:
         parts.metrics.count_reconnects(self._handler.client)
         await asyncio.wait_for(self._handler.connect_async(), timeout=connect_timeout)  # type: ignore[no-untyped-call]
         log.info("connected to Slack over Socket Mode; support channel %s", parts.channels.support)
+        self._task("slack-catch-up", parts.catch_up.run())
 
     def _task(self, name: str, work: Coroutine[Any, Any, None]) -> None:
         self._tasks[name] = asyncio.create_task(work, name=name)
@@ -205,11 +207,12 @@ class Runtime:
                     await self._handler.close_async()  # type: ignore[no-untyped-call]
             except Exception as error:  # stopping goes on whatever the socket did
                 log.warning("Socket Mode did not close cleanly: %r", error)
-        triage = tasks.get("triage-start")
-        if triage is not None and not triage.done():
-            # a model still loading: envelopes in hand are triaged by keyword rules instead
-            triage.cancel()
-            await asyncio.gather(triage, return_exceptions=True)
+        # A model still loading (envelopes in hand go to keyword rules instead), a read-back
+        # in progress (the next start reads back again): neither is waited for.
+        for name in ("triage-start", "slack-catch-up"):
+            if (task := tasks.get(name)) is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         # envelopes already acked: Slack will not send them again, so they are finished here
         await finish_listeners(within=grace(IN_HAND_SECONDS))
         if self._scheduler is not None:

@@ -230,3 +230,12 @@ def _escape_like(text: str) -> str:
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def last_external_id(session: AsyncSession, source: str, prefix: str) -> str | None:
+    """The greatest external id of `source`'s messages starting with `prefix` (Slack's
+    `<channel>:<ts>`: ts strings of one length sort as numbers), or None."""
+    stmt = select(func.max(Message.external_id)).where(
+        col(Message.source) == source, col(Message.external_id).startswith(prefix)
+    )
+    return (await session.exec(stmt)).one()

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
-from apscheduler.triggers.base import BaseTrigger
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,7 +25,6 @@ from bot.config import agents_file, catalog, imap_config, smtp_config
 from bot.delivery import Delivery, senders
 from bot.dispatcher import OutboxDispatcher
 from bot.exclusive import Exclusive
-from bot.scheduler import Sweeps
 from bot.settings import ConfigError, Settings
 from bot.ticket_worker import TicketWorker
 from bot.wiring.mail import email_intake, email_notifier, imap_mailbox
@@ -34,6 +32,7 @@ from bot.wiring.reports import report_delivery, report_service
 from bot.wiring.triage import build_triager
 from handlers.email.smtp_sender import SmtpSender
 from handlers.ops import metrics
+from handlers.slack.catch_up import CatchUp
 from handlers.slack.channels import resolve_channels
 from handlers.slack.client import build_client
 from handlers.slack.dedup import RecentIds, SharedEventIds, event_dedup_middleware
@@ -51,7 +50,6 @@ from services.home import Dashboard
 from services.leases import Leases
 from services.mailbox import MailboxState
 from services.reminders import ReminderSweep
-from services.report_schedule import ReportJob
 from services.reports import ReportService
 from services.routing import AgentDirectory
 from services.ticket_intake import TicketIntake
@@ -85,6 +83,7 @@ class Parts:
     app: AsyncApp
     ticket_worker: TicketWorker
     mailbox: Exclusive | None  # the IMAP poller, run by one process at a time
+    catch_up: CatchUp  # Slack messages acked but never stored, read back once connected
 
 
 async def wire(
@@ -191,7 +190,7 @@ async def wire(
     # One process: a set in memory. Several on one PostgreSQL: a table they all see.
     seen = RecentIds() if is_sqlite(s.database_url) else SharedEventIds(leases)
     app.middleware(event_dedup_middleware(seen))
-    handlers.slack.register(
+    catch_up = handlers.slack.register(
         app,
         SlackDeps(
             cases=cases,
@@ -234,25 +233,5 @@ async def wire(
         app=app,
         ticket_worker=ticket_worker,
         mailbox=mailbox,
+        catch_up=catch_up,
     )
-
-
-def sweeps(
-    s: Settings, parts: Parts, report_trigger: BaseTrigger | None, clock: Callable[[], datetime]
-) -> tuple[Sweeps, ReportJob | None]:
-    """The periodic jobs (not started), and the scheduled report when REPORT_CRON is set."""
-    scheduler = Sweeps(
-        {
-            "escalation-sweep": parts.sweep.run,
-            "reminder-sweep": parts.reminders.run,
-            "triage-refresh": parts.cases.learning.refresh,
-            "housekeeping": parts.leases.tidy,
-            "report-retention": parts.reports.prune,
-        },
-        interval_seconds=s.escalation_check_interval,
-    )
-    if report_trigger is None:
-        return scheduler, None
-    job = ReportJob(parts.reports, report_trigger, clock=clock)
-    scheduler.add_cron("report", job.run, report_trigger)
-    return scheduler, job

@@ -5,14 +5,16 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers.slack import actions, commands, errors, events, home
+from handlers.slack.catch_up import CatchUp
 from handlers.slack.deps import SlackDeps
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    """Attach every listener to `app`."""
-    events.register(app, deps)
+def register(app: AsyncApp, deps: SlackDeps) -> CatchUp:
+    """Attach every listener to `app`; returns the catch-up to run once connected."""
+    read_back = events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
     if deps.home is not None:
         home.register(app, deps.home)
     errors.register(app)
+    return CatchUp(app.client, deps, read_back)

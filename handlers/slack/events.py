@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -32,7 +33,9 @@ async def readable_text(event: dict[str, Any], deps: SlackDeps) -> str:
     return plain(markup, names)
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
+def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """Listen to message events; returns how a customer's message read back later (the
+    catch-up) is stored: the same path, in the same per-author order."""
     # Envelopes are handled concurrently; one author's messages must still be stored (and
     # mirrored, and relayed) in the order they arrived. The lock is the first await.
     in_order = KeyedLocks()
@@ -58,6 +61,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await in_thread(arguments, text)
 
     app.event("message")(guarded(on_message, tell))
+
+    async def read_back(event: dict[str, Any]) -> None:
+        async with in_order.hold(event["user"]):
+            await _customer_message(event, deps)
+
+    return read_back
 
 
 async def _customer_message(
