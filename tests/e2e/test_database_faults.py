@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
-from tests.e2e.test_webhook import SECRET, message, post
+from tests.e2e.webhook import SECRET, message, post
 from tests.tcp_proxy import cuttable_postgres
 
 OUTAGE_SECONDS = 3.0

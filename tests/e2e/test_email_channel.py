@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime
@@ -17,48 +15,17 @@ from bot.sandbox.emulator import SlackEmulator
 from services.types import Actor
 from storage.models import AuditEvent, Case, CaseStatus
 from tests.e2e.conftest import AGENT, LOG, SUPPORT, card, cards, outbox_settled
-from tests.e2e.test_email_customers import customer_mail, mails, text_of
-from tests.e2e.test_email_poller import email_settings, quarantined
-from tests.mail_servers import Dovecot, dovecot
-from tests.smtp_server import Inbox, smtp_server
-
-LEAD = "lead@example.com"
-MX = "mx.support.test"
-AUTHENTICATED = (
-    f"Authentication-Results: {MX}; dkim=pass header.d=example.com header.s=s1;\r\n"
-    " spf=pass smtp.mailfrom=lead@example.com; dmarc=pass header.from=example.com\r\n"
+from tests.e2e.mail import (
+    AUTHENTICATED,
+    LEAD,
+    MX,
+    customer_mail,
+    mails,
+    quarantined,
+    text_of,
 )
-
-
-@pytest.fixture
-async def imap(tmp_path: Path) -> AsyncIterator[Dovecot]:
-    async with dovecot(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def start_email_bot(
-    start_bot: Callable[..., Any], imap: Dovecot, smtp: tuple[int, Inbox]
-) -> Callable[..., Any]:
-    async def start(**overrides: Any) -> Runtime:
-        settings = {
-            **email_settings(imap, smtp[0]),
-            "email_poll_interval": 0.5,
-            "admin_emails": [LEAD],
-            "trusted_authserv_id": MX,
-            **overrides,
-        }
-        bot: Runtime = await start_bot(**settings)
-        await bot.poller_connected(timeout=10)
-        return bot
-
-    return start
+from tests.mail_servers import Dovecot
+from tests.smtp_server import Inbox
 
 
 def lead_mail(subject: str, body: str, message_id: str, *, auth: str = AUTHENTICATED) -> bytes:

@@ -22,7 +22,7 @@ from handlers.email.parsing import parse_email
 from services.outbox import OutboxKind
 from storage.models import OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, SUPPORT, card, mirrored
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
+from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.smtp_server import Inbox, free_port, smtp_server
 
 CUSTOMERS = 3

@@ -12,8 +12,8 @@ from services.cases import CaseService
 from services.outbox import DeliveryDeferred
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, OutboxItem, OutboxStatus
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 
 class Recorder:
