@@ -132,13 +132,18 @@ async def test_a_forged_admin_mail_closes_nothing_and_is_audited(
             lead_mail("[Case #1] done", "I'm closing this case.", f"<forged-{n}@x>", auth=auth),
         )
     await card(slack, 2)  # the "admin" is treated as a customer: a case of their own
-    await outbox_settled(bot)
-    await asyncio.sleep(1.5)  # three poll intervals: every forged mail has been read
+
+    async def refused() -> int:
+        return (await audit_actions(bot, 2)).count("email.agent_unverified")
+
+    async with asyncio.timeout(10):  # every forged mail has been read, and refused
+        while await refused() < 3:  # noqa: ASYNC110 - polling the database
+            await asyncio.sleep(0.05)
     await outbox_settled(bot)
 
     assert await case_status(bot, 1) == CaseStatus.OPEN
     assert not [m for m in slack.messages(LOG) if "closed at" in m["text"]]
-    assert (await audit_actions(bot, 2)).count("email.agent_unverified") == 3
+    assert await refused() == 3
     assert len(cards(slack)) == 2
     assert all("I'm closing this case." not in text_of(m) for m in inbox.messages)
 

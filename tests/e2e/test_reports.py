@@ -103,7 +103,7 @@ async def test_someone_who_is_not_an_agent_gets_no_report(
     answer = await ask_for_report(slack, STRANGER)
 
     assert answer.startswith("Only support agents can use /case.")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # nothing may follow the refusal: no report, no mail, no file
     assert await reports(bot) == [] and inbox.messages == [] and slack.files() == []
 
 

@@ -59,6 +59,7 @@ async def test_mail_waits_for_a_dead_smtp_server_and_goes_out_once_in_order(
             await slack.user_message(
                 AGENT, SUPPORT, f"Answer {k} to customer {n}", thread_ts=posted["ts"]
             )
+    # The outage must really last: its rows are retried throughout, none given up.
     await asyncio.sleep(OUTAGE_SECONDS - (time.monotonic() - down_since))
     async with bot.sessions() as session:
         rows = (await session.exec(select(OutboxItem))).all()
