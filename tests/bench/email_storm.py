@@ -30,9 +30,8 @@ from storage.models import Case, OutboxItem, OutboxStatus
 from tests.bench.common import Stored, emulator
 from tests.bench.common import settings as bench_settings
 from tests.e2e.bot_process import bot_processes, settings_env
-from tests.e2e.test_email_crash import append_all
-from tests.e2e.test_email_customers import smtp_settings
-from tests.e2e.test_storm_crash import storm_mail
+from tests.e2e.crash import append_all, storm_mail
+from tests.e2e.mail import smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 

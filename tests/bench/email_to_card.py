@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.runtime import Runtime
 from tests.bench.common import SUPPORT, banking_texts, emulator
 from tests.bench.common import settings as bench_settings
-from tests.e2e.test_email_customers import smtp_settings
+from tests.e2e.mail import smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import smtp_server
 

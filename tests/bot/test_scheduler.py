@@ -12,7 +12,7 @@ async def test_stop_lets_the_sweep_in_hand_finish() -> None:
 
     async def sweep() -> int:
         started.set()
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # a sweep that takes time: the stop must wait for it
         finished.set()
         return 1
 
@@ -30,7 +30,7 @@ async def test_a_sweep_that_overstays_is_cancelled_and_stop_returns() -> None:
     async def stuck() -> int:
         started.set()
         try:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(3600)  # stuck: only a cancel ends it
         except asyncio.CancelledError:
             cancelled.set()
             raise

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.runtime import Runtime
@@ -14,6 +15,13 @@ from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
 from services.triage.embeddings import serving_threads
 from services.triage.service import shared_encoder
+
+# Fixtures that live beside their helpers, offered here to every end-to-end test by name.
+from tests.e2e.api import api as api
+from tests.e2e.mail import imap as imap
+from tests.e2e.mail import smtp as smtp
+from tests.e2e.mail import start_email_bot as start_email_bot
+from tests.e2e.webhook import receiver as receiver
 
 CUSTOMER, OTHER_CUSTOMER, AGENT, GROUP_AGENT, STRANGER = (
     "UCUST",
@@ -62,6 +70,12 @@ async def slack() -> AsyncIterator[SlackEmulator]:
         yield emulator
     finally:
         await emulator.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

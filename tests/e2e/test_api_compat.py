@@ -16,9 +16,9 @@ import pytest
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
+from tests.e2e.api import TOKENS, Answer, Client, no_traceback
 from tests.e2e.conftest import card, cards, outbox_settled
-from tests.e2e.test_api import TOKENS, Answer, Client, api, http, no_traceback  # noqa: F401
-from tests.e2e.test_webhook import SECRET, Receiver, receiver  # noqa: F401 - the fixture
+from tests.e2e.webhook import SECRET, Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -53,8 +53,8 @@ async def completed(client: Client, status_url: str, within: float = 30.0) -> li
 async def test_incidents_from_the_product_documents(
     slack: SlackEmulator,
     start_bot: Callable[..., Any],
-    api: Callable[[Runtime], Client],  # noqa: F811 - the imported fixture
-    receiver: Receiver,  # noqa: F811 - the imported fixture
+    api: Callable[[Runtime], Client],
+    receiver: Receiver,
 ) -> None:
     bot = await start(start_bot, webhook_secret=SECRET, webhook_reply_url=receiver.url)
     client = api(bot)
@@ -142,7 +142,7 @@ async def test_incidents_from_the_product_documents(
 async def test_a_ticket_is_accepted_then_filed_and_polled_to_completion(
     slack: SlackEmulator,
     start_bot: Callable[..., Any],
-    api: Callable[[Runtime], Client],  # noqa: F811 - the imported fixture
+    api: Callable[[Runtime], Client],
 ) -> None:
     client = api(await start(start_bot))
 
@@ -199,7 +199,7 @@ async def test_a_ticket_is_accepted_then_filed_and_polled_to_completion(
 async def test_a_storm_of_eleven_identical_outage_tickets_is_one_master_incident(
     slack: SlackEmulator,
     start_bot: Callable[..., Any],
-    api: Callable[[Runtime], Client],  # noqa: F811 - the imported fixture
+    api: Callable[[Runtime], Client],
 ) -> None:
     client = api(await start(start_bot, storm_threshold=10))
 

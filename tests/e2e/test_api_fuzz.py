@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bot.runtime import Runtime
-from tests.e2e.test_api import TOKEN, start
+from tests.e2e.api import TOKEN, start
 
 pytestmark = pytest.mark.e2e
 

@@ -5,25 +5,8 @@ from __future__ import annotations
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, JSON, STRANGER, SUPPORT, card
-
-
-def home_text(view: JSON) -> str:
-    parts = []
-    for block in view.get("blocks", []):
-        for field in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:
-            if isinstance(field, dict) and "text" in field:
-                parts.append(str(field["text"]))
-    return "\n".join(parts)
-
-
-async def opened_home(slack: SlackEmulator, user: str, expect: str) -> str:
-    await slack.send_event(
-        {"type": "app_home_opened", "user": user, "channel": slack.open_dm(user), "tab": "home"}
-    )
-    return await slack.wait_for(
-        lambda: (view := slack.views.get(user)) and expect in (t := home_text(view)) and t
-    )
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, STRANGER, SUPPORT, card
+from tests.e2e.slack_ui import home_text, opened_home
 
 
 async def test_a_non_agent_learns_how_to_reach_support(slack: SlackEmulator, bot: Runtime) -> None:

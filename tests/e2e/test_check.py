@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.check import manifest_bot_scopes
 from bot.sandbox.emulator import SlackEmulator
+from tests.e2e.cli import CLEAN_ENV, casebot
 from tests.e2e.conftest import ALERTS, INTAKE
-from tests.e2e.test_cli import CLEAN_ENV, casebot
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 

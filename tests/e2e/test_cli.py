@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
 from bot.sandbox.emulator import SlackEmulator
 from storage.migrate import alembic_config
+from tests.e2e.cli import CLEAN_ENV, casebot
 from tests.e2e.conftest import CUSTOMER, INTAKE, card
-
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
-
-
-async def casebot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def test_run_with_half_the_tokens_says_what_to_set_in_one_line(tmp_path: Path) -> None:

@@ -8,16 +8,7 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from services.mailbox import MailboxState
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, OTHER_CUSTOMER, STRANGER, card
-
-
-async def answer(slack: SlackEmulator, user: str, command: str, text: str) -> dict:
-    result = await slack.slash_command(user, command, text)
-    assert result.ack_payload in (None, {}), "the command is acked at once, answered after"
-    responses = await slack.wait_for(lambda: result.responses)
-    assert len(responses) == 1
-    body: dict = responses[0]
-    assert body.get("response_type") == "ephemeral"
-    return body
+from tests.e2e.slack_ui import answer
 
 
 async def two_cases(slack: SlackEmulator) -> None:

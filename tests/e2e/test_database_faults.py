@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case, Message
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, card
-from tests.e2e.test_webhook import SECRET, message, post
+from tests.e2e.webhook import SECRET, message, post
 from tests.tcp_proxy import cuttable_postgres
 
 OUTAGE_SECONDS = 3.0
@@ -41,7 +41,7 @@ async def test_a_brief_database_outage_loses_nothing_and_fails_clearly(
         async with aiohttp.ClientSession() as http:
             refused = await post(http, bot, message("Where is my parcel?"))
         assert (refused.status, refused.retry_after) == (503, "5"), refused
-        await asyncio.sleep(OUTAGE_SECONDS)
+        await asyncio.sleep(OUTAGE_SECONDS)  # the outage must really last
         replies = str(command.responses) + str(command.ack_payload)
         assert "went wrong" in replies or "try again" in replies.lower(), replies
         proxy.restore()

@@ -111,7 +111,7 @@ async def test_a_minute_of_slack_failing_every_way_delays_but_never_loses_or_reo
             await bot.cases.agents.claim(
                 case_id=1, actor=Actor(id=AGENT, name="agnes", is_agent=True)
             )
-        await asyncio.sleep(15)
+        await asyncio.sleep(15)  # pacing: the three rounds spread over the outage
     assert time.monotonic() - started < OUTAGE_SECONDS, "all of it happened during the outage"
     assert not cards(slack), "nothing got through the outage"
 

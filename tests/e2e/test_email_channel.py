@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime
@@ -17,48 +15,17 @@ from bot.sandbox.emulator import SlackEmulator
 from services.types import Actor
 from storage.models import AuditEvent, Case, CaseStatus
 from tests.e2e.conftest import AGENT, LOG, SUPPORT, card, cards, outbox_settled
-from tests.e2e.test_email_customers import customer_mail, mails, text_of
-from tests.e2e.test_email_poller import email_settings, quarantined
-from tests.mail_servers import Dovecot, dovecot
-from tests.smtp_server import Inbox, smtp_server
-
-LEAD = "lead@example.com"
-MX = "mx.support.test"
-AUTHENTICATED = (
-    f"Authentication-Results: {MX}; dkim=pass header.d=example.com header.s=s1;\r\n"
-    " spf=pass smtp.mailfrom=lead@example.com; dmarc=pass header.from=example.com\r\n"
+from tests.e2e.mail import (
+    AUTHENTICATED,
+    LEAD,
+    MX,
+    customer_mail,
+    mails,
+    quarantined,
+    text_of,
 )
-
-
-@pytest.fixture
-async def imap(tmp_path: Path) -> AsyncIterator[Dovecot]:
-    async with dovecot(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def start_email_bot(
-    start_bot: Callable[..., Any], imap: Dovecot, smtp: tuple[int, Inbox]
-) -> Callable[..., Any]:
-    async def start(**overrides: Any) -> Runtime:
-        settings = {
-            **email_settings(imap, smtp[0]),
-            "email_poll_interval": 0.5,
-            "admin_emails": [LEAD],
-            "trusted_authserv_id": MX,
-            **overrides,
-        }
-        bot: Runtime = await start_bot(**settings)
-        await bot.poller_connected(timeout=10)
-        return bot
-
-    return start
+from tests.mail_servers import Dovecot
+from tests.smtp_server import Inbox
 
 
 def lead_mail(subject: str, body: str, message_id: str, *, auth: str = AUTHENTICATED) -> bytes:
@@ -165,13 +132,18 @@ async def test_a_forged_admin_mail_closes_nothing_and_is_audited(
             lead_mail("[Case #1] done", "I'm closing this case.", f"<forged-{n}@x>", auth=auth),
         )
     await card(slack, 2)  # the "admin" is treated as a customer: a case of their own
-    await outbox_settled(bot)
-    await asyncio.sleep(1.5)  # three poll intervals: every forged mail has been read
+
+    async def refused() -> int:
+        return (await audit_actions(bot, 2)).count("email.agent_unverified")
+
+    async with asyncio.timeout(10):  # every forged mail has been read, and refused
+        while await refused() < 3:  # noqa: ASYNC110 - polling the database
+            await asyncio.sleep(0.05)
     await outbox_settled(bot)
 
     assert await case_status(bot, 1) == CaseStatus.OPEN
     assert not [m for m in slack.messages(LOG) if "closed at" in m["text"]]
-    assert (await audit_actions(bot, 2)).count("email.agent_unverified") == 3
+    assert await refused() == 3
     assert len(cards(slack)) == 2
     assert all("I'm closing this case." not in text_of(m) for m in inbox.messages)
 

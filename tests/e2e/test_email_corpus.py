@@ -18,10 +18,9 @@ from bot.sandbox.emulator import SlackEmulator
 from handlers.email.parsing import parse_email
 from storage.models import Case, Customer, Direction, Message, QuarantinedMessage
 from tests.e2e.conftest import cards, outbox_settled
-from tests.e2e.test_email_crash import mailbox
-from tests.e2e.test_email_customers import customer_mail
-from tests.e2e.test_email_poller import start_with_email
-from tests.email.test_parsing import CORPUS, EXPECTED, Expect
+from tests.e2e.crash import mailbox
+from tests.e2e.mail import customer_mail, start_with_email
+from tests.email.corpus import CORPUS, EXPECTED, Expect
 from tests.mail_servers import Dovecot, dovecot
 from tests.smtp_server import Inbox, smtp_server
 

@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
-from email.message import EmailMessage
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from tests.e2e.conftest import AGENT, SUPPORT, card, outbox_settled
-from tests.smtp_server import Inbox, smtp_server
-
-SUPPORT_EMAIL = "support@example.com"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with smtp_server() as server:
-        yield server
-
-
-async def mails(inbox: Inbox, count: int, within: float = 15.0) -> list[EmailMessage]:
-    """Wait until the SMTP server holds `count` messages (it runs in its own thread)."""
-    async with asyncio.timeout(within):
-        while len(inbox.messages) < count:  # noqa: ASYNC110 - the server lives in another thread
-            await asyncio.sleep(0.05)
-    return inbox.messages
-
-
-def smtp_settings(port: int) -> dict[str, Any]:
-    """Outbound mail through the loopback SMTP server."""
-    return {
-        "smtp_server": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_starttls": False,
-        "support_email": SUPPORT_EMAIL,
-    }
-
-
-def customer_mail(
-    subject: str, body: str, message_id: str, in_reply_to: str | None = None
-) -> bytes:
-    headers = [
-        "From: Carol Jones <carol@example.org>",
-        f"To: {SUPPORT_EMAIL}",
-        f"Subject: {subject}",
-        f"Message-ID: {message_id}",
-    ]
-    if in_reply_to:
-        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
-    return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
+from tests.e2e.mail import customer_mail, mails, smtp_settings, text_of
+from tests.smtp_server import Inbox
 
 
 async def test_an_email_customer_is_acknowledged_answered_and_threaded(

@@ -5,53 +5,20 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
-from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from handlers.email.poller import MAX_HANDLE_ATTEMPTS, ImapConfig, ImapPoller
 from services.mailbox import MailboxState
 from storage.engine import SessionFactory
-from storage.models import Message, QuarantinedMessage
+from storage.models import Message
 from tests.e2e.conftest import card, cards
-from tests.e2e.test_email_customers import customer_mail, mails, smtp_settings
-from tests.mail_servers import Dovecot, dovecot
+from tests.e2e.mail import customer_mail, mails, quarantined, start_with_email
+from tests.mail_servers import Dovecot
 from tests.smtp_server import smtp_server
-
-
-@pytest.fixture
-async def imap(tmp_path: Path) -> AsyncIterator[Dovecot]:
-    async with dovecot(tmp_path) as server:
-        yield server
-
-
-def email_settings(imap: Dovecot, smtp_port: int) -> dict[str, Any]:
-    return {**imap.settings(poll_interval=5.0), **smtp_settings(smtp_port)}
-
-
-async def quarantined(
-    bot: Runtime, *, count: int, within: float = 10.0
-) -> list[QuarantinedMessage]:
-    """Wait for `count` quarantined items (a fresh session each look: no long transaction)."""
-    async with asyncio.timeout(within):
-        while True:
-            async with bot.sessions() as session:
-                found = list((await session.exec(select(QuarantinedMessage))).all())
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.1)
-
-
-async def start_with_email(start_bot: Callable[..., Any], imap: Dovecot, smtp_port: int) -> Runtime:
-    bot: Runtime = await start_bot(**email_settings(imap, smtp_port))
-    await bot.poller_connected(timeout=10)
-    assert bot.poller is not None
-    return bot
 
 
 async def test_mail_in_the_mailbox_becomes_a_card_and_an_acknowledgement(

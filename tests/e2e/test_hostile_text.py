@@ -22,15 +22,13 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
+from tests.e2e.api import TOKENS, Client
 from tests.e2e.conftest import AGENT, ALERTS, INTAKE, SUPPORT, card, outbox_settled
-from tests.e2e.test_api import TOKENS, Client, api, http  # noqa: F401 - fixtures
-from tests.e2e.test_app_home import opened_home
-from tests.e2e.test_commands import answer
-from tests.e2e.test_email_channel import imap, start_email_bot  # noqa: F401 - fixtures
-from tests.e2e.test_email_customers import customer_mail, mails, smtp_settings
-from tests.e2e.test_webhook import SECRET, Receiver, receiver  # noqa: F401 - the fixture
+from tests.e2e.mail import customer_mail, mails, smtp_settings
+from tests.e2e.slack_ui import answer, opened_home
+from tests.e2e.webhook import SECRET, Receiver
 from tests.mail_servers import Dovecot
-from tests.smtp_server import Inbox, smtp_server
+from tests.smtp_server import Inbox
 
 pytestmark = pytest.mark.e2e
 
@@ -88,12 +86,6 @@ def mrkdwn_of(message: dict[str, Any]) -> str:
     return "\n".join(strings(message.get("blocks") or []))
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with smtp_server() as server:
-        yield server
-
-
 async def test_a_slack_customers_name_and_words_stay_text(
     slack: SlackEmulator, bot: Runtime
 ) -> None:
@@ -146,8 +138,8 @@ async def test_an_email_customers_name_subject_and_body_stay_text(
 async def test_an_api_customers_id_name_subject_and_message_stay_text(
     slack: SlackEmulator,
     start_bot: Callable[..., Any],
-    api: Callable[[Runtime], Client],  # noqa: F811 - the imported fixture
-    receiver: Receiver,  # noqa: F811 - the imported fixture: the customers' replies
+    api: Callable[[Runtime], Client],
+    receiver: Receiver,
 ) -> None:
     bot = await start_bot(
         api_tokens=TOKENS,
@@ -190,8 +182,8 @@ async def test_an_api_customers_id_name_subject_and_message_stay_text(
 
 async def test_a_doubly_encoded_subject_injects_no_header_into_our_reply(
     slack: SlackEmulator,
-    start_email_bot: Callable[..., Any],  # noqa: F811 - the imported fixture
-    imap: Dovecot,  # noqa: F811 - the imported fixture
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
     smtp: tuple[int, Inbox],
 ) -> None:
     """The probe's Subject, through Dovecot and the poller; the acknowledgement's bytes as

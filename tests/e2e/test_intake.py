@@ -145,7 +145,7 @@ async def test_a_slack_customer_gets_one_reminder_while_the_case_is_open(
             m for m in slack.replies(INTAKE, message["ts"]) if "haven't forgotten" in m["text"]
         ]
     )
-    await asyncio.sleep(1.0)  # three more sweeps
+    await asyncio.sleep(1.0)  # three more sweeps: a second reminder would be out by now
     assert len(replies) == 1
     assert "case #1" in replies[0]["text"]
     assert [m["text"] for m in slack.replies(INTAKE, message["ts"])].count(replies[0]["text"]) == 1

@@ -29,8 +29,8 @@ from bot.settings import Settings
 from storage.models import Lease, Message, OutboxItem, OutboxStatus, ProcessedEvent
 from tests.e2e.bot_process import BotProcesses, bot_processes, settings_env
 from tests.e2e.conftest import ALERTS, INTAKE, cards
-from tests.e2e.test_email_crash import Database, append_all
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
+from tests.e2e.crash import Database, append_all
+from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.mail_servers import Dovecot, dovecot
 from tests.smtp_server import Inbox, smtp_server
 

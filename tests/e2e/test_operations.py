@@ -178,7 +178,7 @@ async def test_the_outbox_age_is_the_oldest_undelivered_row(
     await bot.triage_ready()
     slack.outage("chat.postMessage", seconds=30)
     await slack.user_message(CUSTOMER, INTAKE, "My invoice is missing a line")
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(1.2)  # time must pass: the undelivered row grows over a second old
     samples = await scrape(bot)
     assert samples["casebot_outbox_pending"] >= 1
     assert 1.0 <= samples["casebot_outbox_oldest_pending_age_seconds"] < 30

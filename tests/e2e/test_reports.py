@@ -8,7 +8,7 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,19 +30,13 @@ from storage.engine import create_engine, create_session_factory
 from storage.models import OutboxItem, OutboxStatus, Report
 from tests.conftest import Clock
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, STRANGER, card, outbox_settled
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, mails, smtp_settings
+from tests.e2e.mail import SUPPORT_EMAIL, mails, smtp_settings
 from tests.smtp_server import Inbox, free_port, smtp_server
 
 LEAD, OPS = "lead@example.com", "ops@example.com"
 # Keyword triage: these tests are about reports, not about loading the model.
 QUICK = {"triage_local_model": False}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    with smtp_server() as server:
-        yield server
 
 
 def attachment(message: EmailMessage) -> tuple[str, bytes]:
@@ -109,7 +103,7 @@ async def test_someone_who_is_not_an_agent_gets_no_report(
     answer = await ask_for_report(slack, STRANGER)
 
     assert answer.startswith("Only support agents can use /case.")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # nothing may follow the refusal: no report, no mail, no file
     assert await reports(bot) == [] and inbox.messages == [] and slack.files() == []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, OTHER_CUSTOMER, STRANGER, card
-from tests.e2e.test_commands import answer
+from tests.e2e.slack_ui import answer
 
 
 async def test_agents_set_up_routing_and_cases_arrive_assigned(

@@ -21,7 +21,7 @@ from services.outbox import OutboxKind
 from storage.models import Message, OutboxItem, OutboxStatus
 from tests.e2e.bot_process import BotProcess, bot_processes, settings_env
 from tests.e2e.conftest import CUSTOMER, INTAKE, cards
-from tests.e2e.test_email_crash import Database
+from tests.e2e.crash import Database
 
 STOP_WITHIN = 10.0
 SECRET = "webhook-shared-secret-42"

@@ -22,7 +22,7 @@ from handlers.email.parsing import parse_email
 from services.outbox import OutboxKind
 from storage.models import OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, SUPPORT, card, mirrored
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
+from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.smtp_server import Inbox, free_port, smtp_server
 
 CUSTOMERS = 3
@@ -59,6 +59,7 @@ async def test_mail_waits_for_a_dead_smtp_server_and_goes_out_once_in_order(
             await slack.user_message(
                 AGENT, SUPPORT, f"Answer {k} to customer {n}", thread_ts=posted["ts"]
             )
+    # The outage must really last: its rows are retried throughout, none given up.
     await asyncio.sleep(OUTAGE_SECONDS - (time.monotonic() - down_since))
     async with bot.sessions() as session:
         rows = (await session.exec(select(OutboxItem))).all()

@@ -37,11 +37,11 @@ async def test_reconnects_lose_and_double_no_envelope(
     async def customer(user: str) -> None:
         for n in range(PER_CUSTOMER):
             await slack.user_message(user, INTAKE, f"{user}: printer {n} is jammed", timeout=30)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing: messages keep arriving through every fault
 
     writing = asyncio.gather(*(customer(user) for user in CUSTOMERS))
     for fault in ("warning", "refresh_requested", "abrupt", "close"):
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.4)  # pacing: some messages land between two faults
         if fault in ("warning", "refresh_requested"):
             await slack.send_disconnect(fault)
         else:

@@ -28,8 +28,8 @@ from bot.settings import Settings
 from storage.models import Case, Message, OutboxItem, OutboxStatus
 from tests.e2e.bot_process import BotProcesses, bot_processes, settings_env
 from tests.e2e.conftest import ALERTS, cards
-from tests.e2e.test_email_crash import Database, append_all, at_least, eventually, start
-from tests.e2e.test_email_customers import SUPPORT_EMAIL, smtp_settings
+from tests.e2e.crash import Database, append_all, at_least, eventually, start, storm_mail
+from tests.e2e.mail import smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import Inbox, smtp_server
 
@@ -39,16 +39,6 @@ MAILS = 1000
 KILL_AT = (120, 450)  # kill when this many mails are stored
 RESENT_SHARE = 0.05
 BUDGET = 300.0
-
-
-def storm_mail(n: int) -> bytes:
-    return (
-        f"From: Customer {n} <storm{n:04d}@example.org>\r\n"
-        f"To: {SUPPORT_EMAIL}\r\n"
-        "Subject: Checkout is down\r\n"
-        f"Message-ID: <storm-{n:04d}@example.org>\r\n\r\n"
-        f"The checkout page shows error 502 when I try to pay for order {n}.\r\n"
-    ).encode()
 
 
 async def test_a_storm_survives_two_kills(

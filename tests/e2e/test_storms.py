@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from storage.models import Case
+from tests.builders import UNRELATED
 from tests.e2e.conftest import AGENT, ALERTS, INTAKE, SUPPORT, card, cards, outbox_settled
-from tests.triage.test_storms import UNRELATED
 
 REPORTERS = 14
 

@@ -10,8 +10,8 @@ import aiohttp
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
+from tests.e2e.cli import CLEAN_ENV, casebot
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, STRANGER, SUPPORT, card, ephemerals_for
-from tests.e2e.test_cli import CLEAN_ENV, casebot
 from tests.fake_anthropic import ERROR_500, fake_anthropic
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from services.cases import CaseService
 from services.rules import RulesConfig
 from storage.engine import create_engine, create_session_factory
-from tests.e2e.test_cli import CLEAN_ENV, casebot
-from tests.services.test_ingest import slack_message
+from tests.builders import slack_message
+from tests.e2e.cli import CLEAN_ENV, casebot
 
 EXPORT = """id,message,queue
 1,My frequent flyer miles never showed up,loyalty

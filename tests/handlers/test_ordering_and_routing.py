@@ -13,16 +13,17 @@ CHANNELS = Channels(support="CSUP", alerts="CALR", log="CLOG", intake=frozenset(
 async def test_one_key_runs_in_arrival_order_other_keys_do_not_wait() -> None:
     locks = KeyedLocks()
     done: list[str] = []
-    release_first = asyncio.Event()
+    release_first, first_holds = asyncio.Event(), asyncio.Event()
 
     async def work(key: str, name: str, wait: asyncio.Event | None = None) -> None:
         async with locks.hold(key):
             if wait is not None:
+                first_holds.set()
                 await wait.wait()
             done.append(name)
 
     first = asyncio.create_task(work("U1", "u1-first", release_first))
-    await asyncio.sleep(0)
+    await asyncio.wait_for(first_holds.wait(), timeout=5)
     second = asyncio.create_task(work("U1", "u1-second"))
     other = asyncio.create_task(work("U2", "u2"))
     await other

@@ -10,13 +10,10 @@ from services.errors import CaseNotFound, InvalidTransition, NotAllowed
 from services.escalation import EscalationSweep
 from services.outbox import OutboxKind
 from services.rules import RulesConfig
-from services.types import Actor
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, CaseStatus, Direction
+from tests.builders import AGENT, STRANGER, outbox_kinds, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, outbox_kinds, slack_message
-
-STRANGER = Actor(id="USTRANGER", name="sam", is_agent=False)
 
 
 async def test_agent_reply_is_relayed_and_resets_followups(

@@ -12,8 +12,8 @@ from services.cases import CaseService
 from services.outbox import DeliveryDeferred
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, OutboxItem, OutboxStatus
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 
 class Recorder:
@@ -182,7 +182,7 @@ async def test_two_dispatchers_deliver_each_row_once_and_each_case_in_order(
             self.name = name
 
         async def __call__(self, item: OutboxItem, superseded: bool) -> None:
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # a delivery that yields: the two drains interleave
             seen.append((item.ordering_key, item.id or 0))
             await super().__call__(item, superseded)
 

@@ -11,8 +11,8 @@ from services.home import Dashboard, median
 from services.types import Actor
 from storage.engine import SessionFactory
 from storage.models import Case
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 OTHER_AGENT = Actor(id="UOTHER", name="otto", is_agent=True)
 

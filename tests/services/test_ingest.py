@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from services.cases import CaseService
 from services.outbox import OutboxKind
-from services.types import Actor, CustomerIdentity, InboundMessage
 from storage.engine import SessionFactory
-from storage.models import CaseStatus, Customer, Message, OutboxItem
+from storage.models import CaseStatus, Customer, Message
+from tests.builders import AGENT, outbox_kinds, slack_message
 from tests.conftest import Clock
-
-AGENT = Actor(id="UAGENT", name="agnes", is_agent=True)
-_counter = iter(range(1, 1_000_000))
-
-
-def slack_message(text: str, user: str = "UCUST", *, ts: str | None = None) -> InboundMessage:
-    ts = ts or f"1700000000.{next(_counter):06d}"
-    return InboundMessage(
-        source="slack",
-        external_id=f"CINTAKE:{ts}",
-        body=text,
-        customer=CustomerIdentity(name="carol", slack_user_id=user),
-        origin_channel="CINTAKE",
-        origin_thread_ts=ts,
-    )
-
-
-async def outbox_kinds(sessions: SessionFactory, case_id: int) -> list[str]:
-    async with sessions() as session:
-        rows = await session.exec(
-            select(OutboxItem).where(OutboxItem.case_id == case_id).order_by(col(OutboxItem.id))
-        )
-        return [row.kind for row in rows]
 
 
 async def test_first_message_opens_case_one_with_card_and_ack(

@@ -11,8 +11,8 @@ from services.sent_mail import SentMail
 from services.types import CustomerIdentity, InboundMessage, IncomingAttachment
 from storage.engine import SessionFactory
 from storage.models import Attachment, Direction, Message
+from tests.builders import AGENT, outbox_kinds, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, outbox_kinds, slack_message
 
 REMINDER = "customer.reminder"
 

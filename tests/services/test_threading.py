@@ -9,7 +9,7 @@ from handlers.email.parsing import parse_email
 from services.cases import CaseService
 from services.outbox import OutboxKind
 from storage.engine import SessionFactory
-from tests.services.test_ingest import AGENT, outbox_kinds
+from tests.builders import AGENT, outbox_kinds
 
 _ids = iter(range(1, 1_000_000))
 

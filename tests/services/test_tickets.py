@@ -12,8 +12,8 @@ from services.rules import RulesConfig
 from services.tickets import TicketSync
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, Case, OutboxItem
+from tests.builders import outbox_kinds, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import outbox_kinds, slack_message
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ async def test_a_slow_query_leaves_the_event_loop_free(engine: AsyncEngine) -> N
     async def tick() -> None:
         nonlocal ticks
         while True:
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # the ticker's pace: it counts while the query runs
             ticks += 1
 
     ticker = asyncio.create_task(tick())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -16,20 +17,28 @@ from services.triage.embeddings import Encoder, Vectors, serving_threads
 from services.triage.service import Triager
 
 
+async def until(check: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait until `check()` holds (the encoder and the loader run in other threads)."""
+    async with asyncio.timeout(within):
+        while not check():  # noqa: ASYNC110 - the condition is set in another thread
+            await asyncio.sleep(0.005)
+
+
 async def test_texts_waiting_during_a_batch_go_together_in_the_next() -> None:
     sizes: list[int] = []
-    gate = threading.Event()
+    gate, encoding = threading.Event(), threading.Event()
 
     def encode(texts: list[str]) -> Vectors:
+        encoding.set()
         gate.wait(5)  # the first batch runs until the others are queued
         sizes.append(len(texts))
         return np.array([[float(len(t))] for t in texts])
 
     batcher = MicroBatcher(encode, max_batch=8)
     first = asyncio.create_task(batcher.encode(["a"]))
-    await asyncio.sleep(0.05)
+    await until(encoding.is_set)  # the lone text's batch is running
     rest = [asyncio.create_task(batcher.encode(["b" * n, "c"])) for n in range(2, 8)]
-    await asyncio.sleep(0.05)
+    await until(lambda: len(batcher._queue) == len(rest))  # all six wait for the next batch
     gate.set()
     assert (await first).tolist() == [[1.0]]
     results = await asyncio.gather(*rest)
@@ -56,18 +65,19 @@ async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_runs() -> Non
 async def test_classifying_waits_for_the_model_that_is_still_loading(
     catalog: Catalog, encoder: Encoder
 ) -> None:
-    loaded = threading.Event()
+    loading, loaded = threading.Event(), threading.Event()
 
     def slow_load() -> Encoder:
+        loading.set()
         loaded.wait(10)
         return encoder
 
     triager = Triager(catalog, urgent_keywords=(), encoder=slow_load)
     starting = asyncio.create_task(triager.start())
-    await asyncio.sleep(0.05)
+    await until(loading.is_set)
     assert triager.mode == "keywords (loading)"
     answer = asyncio.create_task(triager.classify("I was charged twice for one order"))
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # time must pass: the text is still waiting after it
     assert not answer.done(), "intake waits for the model rather than get keyword rules"
     loaded.set()
     await starting

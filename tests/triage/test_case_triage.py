@@ -15,8 +15,8 @@ from services.triage.catalog import Catalog
 from services.triage.service import Triage, Triager
 from storage.engine import SessionFactory
 from storage.models import AuditEvent
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from services.triage.learning import learnt
 from services.triage.service import Triager
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, LabelledExample
+from tests.builders import AGENT, STRANGER, slack_message
 from tests.conftest import Clock
-from tests.services.test_agent_actions import STRANGER
-from tests.services.test_ingest import AGENT, slack_message
 
 # Not in the catalog's words: the shipped catalog sends it elsewhere.
 LOYALTY = "The loyalty points from my last flight never appeared"

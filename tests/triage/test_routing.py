@@ -18,8 +18,8 @@ from services.triage.catalog import Catalog
 from services.triage.service import Triager
 from storage.engine import SessionFactory
 from storage.models import Agent, CaseStatus
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 
 def agent(user_id: str, skills: list[str], capacity: int = 10, active: bool = True) -> Agent:

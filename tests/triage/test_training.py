@@ -14,8 +14,8 @@ from services.triage.service import Triager
 from services.triage.training import import_history, score
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, LabelledExample
+from tests.builders import AGENT, slack_message
 from tests.conftest import Clock
-from tests.services.test_ingest import AGENT, slack_message
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ class Endpoint:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append((dict(request.headers), await request.read()))
-        await asyncio.sleep(self.delay)
+        await asyncio.sleep(self.delay)  # a slow provider, when a test sets one
         return web.Response(status=self.status)
 
 
