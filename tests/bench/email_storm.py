@@ -81,7 +81,7 @@ async def until(check: Any, timeout: float) -> None:  # noqa: ASYNC109
             await asyncio.sleep(0.25)
 
 
-async def measure(mails: int) -> dict[str, Any]:
+async def measure(mails: int, smtp_connections: int = 4) -> dict[str, Any]:
     slack = await emulator(post_rate_per_channel=1.0)
     slack.add_channel(ALERTS, "support-alerts")
     try:
@@ -93,6 +93,7 @@ async def measure(mails: int) -> dict[str, Any]:
                     alerting_slack_channel=ALERTS,
                     **imap.settings(),
                     **smtp_settings(smtp_port),
+                    smtp_max_connections=smtp_connections,
                 )
                 url = settings.database_url
                 db = Db(url)
@@ -136,6 +137,7 @@ async def measure(mails: int) -> dict[str, Any]:
         "append_s": round(appended, 1),
         "stored_s": round(stored_s, 1),
         "delivered_s": round(delivered_s, 1),
+        "smtp_max_connections": smtp_connections,
         "target": "all stored, 1 master, <= 3 alerts, <= 1 post/s per channel",
     }
 
@@ -143,8 +145,12 @@ async def measure(mails: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument(
+        "--smtp-connections", type=int, default=4, help="SMTP_MAX_CONNECTIONS of the bot"
+    )
     args = parser.parse_args()
-    sys.stdout.write(json.dumps(asyncio.run(measure(args.mails))) + "\n")
+    figures = asyncio.run(measure(args.mails, args.smtp_connections))
+    sys.stdout.write(json.dumps(figures) + "\n")
 
 
 if __name__ == "__main__":
