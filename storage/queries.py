@@ -116,7 +116,12 @@ async def queue(
     lock: bool = False,
 ) -> Sequence[Case]:
     """Active cases by priority (all, unassigned ones, or one agent's; a page from `offset`);
-    `lock` claims rows (skipping ones held elsewhere) on PostgreSQL.
+    `lock` locks the rows it returns on PostgreSQL.
+
+    A locked row is waited for, never skipped: a case is locked for a moment by whatever
+    touches it (its card being recorded, a reply), and skipping it would hand out a case of
+    lower priority. Two claims at once do not collide: the second waits, finds the first's
+    case taken (PostgreSQL re-checks the WHERE on the row's new version) and takes the next.
 
     A storm's children are left out: their master incident stands for them.
     """
@@ -127,7 +132,7 @@ async def queue(
         stmt = stmt.where(Case.assignee == assignee)
     stmt = stmt.order_by(*queue_order()).offset(offset).limit(limit)  # type: ignore[arg-type]
     if lock and is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update()
     return (await session.exec(stmt)).all()
 
 
