@@ -63,10 +63,10 @@ class Runtime:
     ) -> None:
         settings.require_slack()
         # Validated now, so that a bad configuration fails in one line before anything opens.
-        smtp_config(settings)
+        smtp = smtp_config(settings)
         imap_config(settings)
         api_tokens(settings)
-        self._report_trigger = report_schedule(settings, smtp_config(settings))
+        self._report_trigger = report_schedule(settings, smtp)
         self._routes = routes  # more pages on the HTTP server (the sandbox's)
         self.settings = settings
         self.clock = clock
