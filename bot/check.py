@@ -2,8 +2,9 @@
 
 Checks the settings (and the SMTP and IMAP settings built from them), the service catalog,
 the agents file, the database (reachable, migrations pending?), and, when Slack tokens are
-set, the tokens themselves, the bot token's scopes against manifest.yml and the configured
-channels. Nothing is written anywhere: a missing SQLite file is not created.
+set, the tokens themselves, the bot token's scopes against what the code needs
+(handlers/slack/scopes.py) and the configured channels (found, and the bot a member).
+Nothing is written anywhere: a missing SQLite file is not created.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from alembic.script import ScriptDirectory
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,12 +25,13 @@ from yarl import URL
 from bot.config import agents_file, api_tokens, catalog, imap_config, smtp_config
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.slack.channels import UnknownChannel, resolve_channels
+from handlers.slack.routing import Channels
+from handlers.slack.scopes import missing as missing_scopes
 from storage.engine import create_engine, is_sqlite
 from storage.migrate import alembic_config, current_revision
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 TIMEOUT_SECONDS = 10  # per network check: an unreachable host must not hang the command
-MANIFEST = "manifest.yml"
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,6 @@ class Result:
 
     def line(self) -> str:
         return f"{self.status:<5} {self.name}: {self.detail}"
-
-
-def manifest_path() -> Path | None:
-    """manifest.yml in the working directory (the Docker image's /app), else the project's."""
-    for candidate in (Path.cwd() / MANIFEST, Path(__file__).resolve().parents[1] / MANIFEST):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def manifest_bot_scopes(path: Path) -> set[str]:
-    manifest = yaml.safe_load(path.read_text())
-    return set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def _configuration(settings: Settings) -> list[Result]:
@@ -171,7 +159,7 @@ async def _slack(settings: Settings) -> list[Result]:
         detail = _slack_error(error, "SLACK_APP_TOKEN")
         results.append(Result(FAIL, "Slack app token", f"{detail} (needs connections:write)"))
     try:
-        await resolve_channels(
+        channels = await resolve_channels(
             bot,
             support=str(settings.support_slack_channel),
             alerts=settings.alerting_slack_channel,
@@ -179,6 +167,7 @@ async def _slack(settings: Settings) -> list[Result]:
             intake=settings.intake_slack_channels,
         )
         results.append(Result(OK, "Slack channels", "every configured channel found"))
+        results.append(await _membership(bot, channels))
     except UnknownChannel as error:
         results.append(Result(FAIL, "Slack channels", f"{error} (*_SLACK_CHANNEL*)"))
     except (SlackApiError, OSError, TimeoutError) as error:
@@ -194,25 +183,50 @@ def _slack_error(error: Exception, variable: str) -> str:
 
 
 def _scopes(headers: dict[str, object]) -> Result:
-    path = manifest_path()
-    if path is None:
-        return Result(SKIP, "Slack scopes", f"{MANIFEST} not found here: scopes not compared")
+    """The token's granted scopes (auth.test's `x-oauth-scopes`) against what the code needs."""
     granted_header = next(
         (str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None
     )
     if granted_header is None:
         return Result(SKIP, "Slack scopes", "Slack did not say the token's scopes")
     granted = {s.strip() for s in granted_header.split(",") if s.strip()}
-    missing = sorted(manifest_bot_scopes(path) - granted)
-    if missing:
+    lacking = missing_scopes(granted)
+    if lacking:
+        named = "; ".join(f"{scope} ({feature})" for scope, feature in lacking.items())
         return Result(
             FAIL,
             "Slack scopes",
-            f"the bot token lacks {', '.join(missing)}: add them under OAuth & Permissions "
-            f"(or update the app from {MANIFEST}), reinstall the app and set the new "
-            "SLACK_BOT_TOKEN",
+            f"the bot token lacks {named}: add them under OAuth & Permissions (or update the "
+            "app from manifest.yml), reinstall the app and set the new SLACK_BOT_TOKEN",
         )
-    return Result(OK, "Slack scopes", f"every bot scope of {MANIFEST} granted")
+    return Result(OK, "Slack scopes", "every scope the bot uses is granted")
+
+
+async def _membership(bot: AsyncWebClient, channels: Channels) -> Result:
+    """The bot must be in every configured channel: Slack refuses posts and hides messages
+    from channels it was not invited to."""
+    configured = [
+        ("SUPPORT_SLACK_CHANNEL", channels.support),
+        ("ALERTING_SLACK_CHANNEL", channels.alerts),
+        ("LOGGING_SLACK_CHANNEL", channels.log),
+        *(("INTAKE_SLACK_CHANNELS", c) for c in sorted(channels.intake)),
+    ]
+    outside: list[str] = []
+    seen: set[str] = set()
+    for variable, channel_id in configured:
+        if channel_id in seen:
+            continue
+        seen.add(channel_id)
+        info = (await bot.conversations_info(channel=channel_id)).get("channel") or {}
+        if not info.get("is_member") and not info.get("is_im"):
+            outside.append(f"#{info.get('name', channel_id)} ({channel_id}, {variable})")
+    if outside:
+        return Result(
+            FAIL,
+            "Slack membership",
+            f"the bot is not in {', '.join(outside)}: `/invite @casebot` in each",
+        )
+    return Result(OK, "Slack membership", "the bot is in every configured channel")
 
 
 async def run_checks(settings: Settings) -> list[Result]:

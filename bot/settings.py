@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.report_schedule import report_timezone, report_trigger
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 from services.storms import StormConfig
+from storage.engine import async_url
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -185,6 +186,11 @@ class Settings(BaseSettings):
             report_trigger(value, "UTC")  # a ValueError names what is wrong with it
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_url(value)
+
     @field_validator("ticket_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -266,4 +272,16 @@ def load_settings(**overrides: object) -> Settings:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
         message = re.sub(r"^Value error, ", "", error["msg"])
-        raise ConfigError(f"{variable}: {message} (got {error.get('input')!r})") from None
+        raise ConfigError(
+            f"{variable}: {message} ({_shown(variable, error.get('input'))})"
+        ) from None
+
+
+_SECRET_NAMES = ("PASSWORD", "TOKEN", "SECRET", "KEY")
+
+
+def _shown(variable: str, value: object) -> str:
+    """The bad value for the error line, without a secret: a password in a URL, a token."""
+    if any(word in variable for word in _SECRET_NAMES):
+        return "value not shown: it is a secret"
+    return "got " + repr(re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(value)))

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,34 @@ class SessionFactory(Protocol):
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+# The driver Casebot runs each database with, for URLs that name the database only (the
+# seed documents' own `sqlite:///./case_management.db` and `postgresql://user:pass@host/db`).
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str) -> str:
+    """`url` with the async driver Casebot uses; ValueError (one line) for anything else."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL: use sqlite:///./casebot.db or postgresql://user:pass@host/db"
+        ) from None
+    name = parsed.drivername
+    if name in ASYNC_DRIVERS:
+        parsed = parsed.set(drivername=ASYNC_DRIVERS[name])
+    elif name not in ASYNC_DRIVERS.values():
+        raise ValueError(
+            f"the {name} driver is not supported: use sqlite:///… (or sqlite+aiosqlite:///…) "
+            "or postgresql://… (or postgresql+asyncpg://…)"
+        )
+    return parsed.render_as_string(hide_password=False)
 
 
 def is_sqlite(url: str) -> bool:

@@ -14,7 +14,8 @@ Slack's outage is timed from the first check that found the connection gone (the
 not say when it dropped), so the grace is as precise as the load balancer's check interval.
 
 `database` and `triage` stay at the top level as well (older checks and the benchmarks
-read them).
+read them), and `services` maps each component to the case-management document's words
+(`healthy`, `degraded`, `unhealthy`, `disabled`) for clients written against it.
 """
 
 from __future__ import annotations
@@ -128,8 +129,13 @@ class Health:
             "database": "ok" if components["database"].status == OK else "down",
             "triage": self._triager.mode,
             "components": {name: asdict(c) for name, c in components.items()},
+            "services": {name: DOCUMENT_WORDS[c.status] for name, c in components.items()},
         }
         return (503 if overall == DOWN else 200), body
+
+
+# Our component status -> the word the case-management document uses.
+DOCUMENT_WORDS = {OK: "healthy", DEGRADED: "degraded", DOWN: "unhealthy", OFF: "disabled"}
 
 
 def register(router: web.UrlDispatcher, health: Health) -> None:

@@ -6,12 +6,9 @@ import asyncio
 import socket
 from pathlib import Path
 
-from bot.check import manifest_bot_scopes
 from bot.sandbox.emulator import SlackEmulator
 from tests.e2e.cli import CLEAN_ENV, casebot
 from tests.e2e.conftest import ALERTS, INTAKE
-
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 def slack_env(slack: SlackEmulator, database_url: str) -> dict[str, str]:
@@ -42,7 +39,6 @@ def line(lines: list[str], name: str) -> str:
 async def test_a_good_configuration_passes_every_check(
     slack: SlackEmulator, db_url: str, tmp_path: Path
 ) -> None:
-    slack.api.oauth_scopes = sorted(manifest_bot_scopes(MANIFEST))
     code, lines = await check(slack_env(slack, db_url), tmp_path)
 
     assert code == 0, lines
@@ -51,6 +47,9 @@ async def test_a_good_configuration_passes_every_check(
         assert line(lines, name).startswith("ok "), lines
     assert "schema up to date" in line(lines, "database")
     assert line(lines, "Slack channels") == "ok    Slack channels: every configured channel found"
+    assert line(lines, "Slack membership") == (
+        "ok    Slack membership: the bot is in every configured channel"
+    )
     assert line(lines, "SMTP") == "skip  SMTP: off (SMTP_SERVER not set)"
     assert line(lines, "API") == "skip  API: off (API_TOKENS not set)"
     assert line(lines, "ticket system") == "skip  ticket system: off (TICKET_API_URL not set)"
@@ -79,18 +78,36 @@ async def test_a_reachable_ticket_system_passes_and_gets_no_request(tmp_path: Pa
 async def test_a_missing_scope_and_an_unknown_channel_are_named(
     slack: SlackEmulator, tmp_path: Path
 ) -> None:
-    slack.api.oauth_scopes = sorted(manifest_bot_scopes(MANIFEST) - {"usergroups:read"})
+    slack.api.granted = slack.api.granted - {"usergroups:read", "im:write"}
     env = slack_env(slack, f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
     env["LOGGING_SLACK_CHANNEL"] = "#nowhere"
     code, lines = await check(env, tmp_path)
 
     assert code == 1
     scopes = line(lines, "Slack scopes")
-    assert scopes.startswith("FAIL  Slack scopes: the bot token lacks usergroups:read:"), scopes
+    assert scopes.startswith(
+        "FAIL  Slack scopes: the bot token lacks im:write (opening the DM an agent's /case report"
+        " is shared in); usergroups:read (AGENT_USERGROUP membership (who counts as an agent)):"
+    ), scopes
     assert "SLACK_BOT_TOKEN" in scopes
     assert line(lines, "Slack channels").startswith("FAIL  Slack channels: channel '#nowhere'")
     assert "no file yet" in line(lines, "database")
     assert not (tmp_path / "new.db").exists(), "check writes nothing"
+
+
+async def test_a_channel_the_bot_was_not_invited_to_is_named(
+    slack: SlackEmulator, db_url: str, tmp_path: Path
+) -> None:
+    slack.add_channel("CPRIVATE", "vip-help", is_private=True, is_member=False)
+    env = slack_env(slack, db_url)
+    env["INTAKE_SLACK_CHANNELS"] = f"{INTAKE},CPRIVATE"
+    code, lines = await check(env, tmp_path)
+
+    assert code == 1
+    assert line(lines, "Slack membership") == (
+        "FAIL  Slack membership: the bot is not in #vip-help (CPRIVATE, INTAKE_SLACK_CHANNELS):"
+        " `/invite @casebot` in each"
+    )
 
 
 async def test_a_rejected_token_is_named(slack: SlackEmulator, tmp_path: Path) -> None:

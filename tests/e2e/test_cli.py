@@ -48,6 +48,43 @@ async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert (tmp_path / "x.db").exists()
 
 
+async def test_the_documents_synchronous_database_urls_work_as_written(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The case-management document's own DATABASE_URL examples: `sqlite:///…` and
+    `postgresql://…` run with the async driver; `casebot check` agrees with `db upgrade`."""
+    plain = db_url.replace("+aiosqlite", "").replace("+asyncpg", "")
+    if plain.startswith("sqlite"):
+        plain = "sqlite:///./case_management.db"  # relative, as the document writes it
+    env = {**CLEAN_ENV, "DATABASE_URL": plain}
+    process = await casebot("db", "upgrade", env=env, cwd=tmp_path)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert "database at revision" in stdout.decode()
+
+    process = await casebot("check", env=env, cwd=tmp_path)
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert "schema up to date" in stdout.decode(), stdout.decode()
+    if plain.startswith("sqlite"):
+        assert (tmp_path / "case_management.db").exists()
+
+
+async def test_an_unsupported_database_driver_is_one_line_in_both_commands(
+    tmp_path: Path,
+) -> None:
+    env = {**CLEAN_ENV, "DATABASE_URL": "mysql://casebot:sekret@db.example/casebot"}
+    upgrade = await casebot("db", "upgrade", env=env, cwd=tmp_path)
+    _, stderr = await asyncio.wait_for(upgrade.communicate(), timeout=60)
+    check = await casebot("check", env=env, cwd=tmp_path)
+    stdout, _ = await asyncio.wait_for(check.communicate(), timeout=60)
+
+    assert upgrade.returncode == 2 and check.returncode == 1
+    [line] = stderr.decode().strip().splitlines()
+    assert line.startswith("casebot: DATABASE_URL: the mysql driver is not supported")
+    assert "mysql://casebot:***@db.example/casebot" in line and "sekret" not in line
+    assert stdout.decode().startswith("FAIL  configuration: DATABASE_URL: the mysql driver")
+
+
 async def test_run_serves_slack_and_stops_cleanly_on_sigterm(
     slack: SlackEmulator, tmp_path: Path
 ) -> None:

@@ -80,6 +80,14 @@ async def test_health_names_every_component(bot: Runtime) -> None:
     }
     assert components["slack"]["detail"] == "connected over Socket Mode"
     assert components["imap"]["detail"] == "IMAP_SERVER not set"
+    # The case-management document's shape, alongside ours.
+    assert body["services"] == {
+        "database": "healthy",
+        "slack": "healthy",
+        "imap": "disabled",
+        "scheduler": "healthy",
+        "classifier": "healthy",
+    }
 
 
 async def test_slack_gone_longer_than_the_grace_is_503_then_ok_again(
@@ -99,6 +107,7 @@ async def test_slack_gone_longer_than_the_grace_is_503_then_ok_again(
     assert degraded["status"] == "degraded"
     down = await until_health(bot, lambda s, b: s == 503, within=5)
     assert down["status"] == "down"
+    assert down["services"]["slack"] == "unhealthy"
     assert down["components"]["slack"]["detail"].startswith("disconnected for")
     assert down["database"] == "ok"
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.emulator import AppManifest, SlackEmulator
 
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"
@@ -27,7 +27,10 @@ Connect = Callable[..., Awaitable[AsyncSocketModeHandler]]
 
 @pytest_asyncio.fixture
 async def emu() -> AsyncIterator[SlackEmulator]:
-    emulator = SlackEmulator(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
+    # These tests drive the emulator's own methods, reactions.add among them, and events
+    # beyond the product's manifest: grant what they use.
+    manifest = AppManifest.project().with_scopes("reactions:write").with_events("app_mention")
+    emulator = SlackEmulator(bot_token=BOT_TOKEN, app_token=APP_TOKEN, manifest=manifest)
     await emulator.start(host="127.0.0.1", port=0)
     emulator.add_user("U1", "alice")
     emulator.add_user("U2", "bob")

@@ -4,7 +4,8 @@ for (issue 14): a workspace created from the manifest must not answer `missing_s
 The methods are read from the code (calls of `AsyncWebClient` methods, followed through the
 SDK's own helpers such as `files_upload_v2`); the scopes each needs are a table from Slack's
 method documentation (docs.slack.dev/reference/methods), kept here. A call of a method the
-table does not know fails the test until someone looks it up.
+table does not know fails the test until someone looks it up. The table is the emulator's
+(bot/sandbox/emulator/scopes.py): the end-to-end tests meet the same rules as missing_scope.
 """
 
 from __future__ import annotations
@@ -18,35 +19,25 @@ from pathlib import Path
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.sandbox.emulator import scopes as slack_scopes
+from handlers.slack.scopes import NEEDED
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("bot", "handlers", "services", "storage")
 NOT_PRODUCT = ("bot/sandbox",)  # the sandbox plays Slack; it is not a client
 
-# method → the bot scopes it needs, as we call it. Where Slack accepts one of several scopes
-# by conversation type, the set holds every one our channels may need (public and private
-# channels, DMs).
-SCOPES: dict[str, frozenset[str]] = {
-    "auth.test": frozenset(),
-    "apps.connections.open": frozenset(),  # app-level token (connections:write), not the bot's
-    "chat.postMessage": frozenset({"chat:write"}),
-    "chat.postEphemeral": frozenset({"chat:write"}),
-    "chat.update": frozenset({"chat:write"}),
-    "chat.delete": frozenset({"chat:write"}),
-    "chat.getPermalink": frozenset(),
-    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
-    "conversations.replies": frozenset({"channels:history", "groups:history", "im:history"}),
-    "conversations.list": frozenset({"channels:read", "groups:read", "im:read"}),
-    "conversations.info": frozenset({"channels:read", "groups:read"}),
-    "conversations.open": frozenset({"im:write"}),
-    "users.info": frozenset({"users:read"}),
-    "usergroups.users.list": frozenset({"usergroups:read"}),
-    "views.publish": frozenset(),
-    "views.open": frozenset(),
-    "views.update": frozenset(),
-    "files.getUploadURLExternal": frozenset({"files:write"}),
-    "files.completeUploadExternal": frozenset({"files:write"}),
-    "reactions.add": frozenset({"reactions:write"}),
-}
+# The conversation kinds the product touches: public and private channels, and DMs.
+KINDS = ("public_channel", "private_channel", "im")
+
+
+def needs(method: str) -> frozenset[str]:
+    """The bot scopes `method` may need on any conversation we use, from the emulator's table
+    of Slack's method documentation (the same table it answers missing_scope from)."""
+    if method == "apps.connections.open":
+        return frozenset()  # the app-level token's connections:write, not the bot's
+    return frozenset(slack_scopes.needed_for(method, KINDS))
+
+
 _API_CALL = re.compile(r"api_call\(\s*\"([A-Za-z.]+)\"")
 _SELF_CALL = re.compile(r"self\.([A-Za-z_0-9]+)\(")
 
@@ -97,16 +88,18 @@ def test_the_scan_sees_the_calls_we_know_of() -> None:
 
 
 def test_every_method_the_code_calls_is_in_the_table() -> None:
-    unknown = {m: sorted(f) for m, f in called_by_product().items() if m not in SCOPES}
+    unknown = {
+        m: sorted(f) for m, f in called_by_product().items() if not slack_scopes.documented(m)
+    }
     assert not unknown, f"look up these methods' scopes in Slack's docs and add them: {unknown}"
 
 
 def test_the_manifest_grants_every_scope_the_code_needs() -> None:
     have = granted()
     missing = {
-        method: sorted(SCOPES[method] - have)
+        method: sorted(needs(method) - have)
         for method in called_by_product()
-        if method in SCOPES and not SCOPES[method] <= have
+        if not needs(method) <= have
     }
     assert not missing, f"manifest.yml lacks scopes for: {missing}"
 
@@ -120,8 +113,13 @@ def test_the_manifest_asks_for_no_scope_the_code_does_not_use() -> None:
         "message.groups": "groups:history",
         "message.im": "im:history",
     }
-    used = set().union(*(SCOPES[m] for m in called_by_product() if m in SCOPES))
+    used = set().union(*(needs(m) for m in called_by_product()))
     used |= {by_event[e] for e in events if e in by_event}
     if manifest["features"].get("slash_commands"):
         used.add("commands")
     assert granted() - used == set()
+
+
+def test_casebot_check_knows_every_scope_of_the_manifest() -> None:
+    """`casebot check` names the feature each missing scope breaks: it must know them all."""
+    assert set(NEEDED) == granted()

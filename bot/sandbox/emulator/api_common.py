@@ -18,11 +18,13 @@ from bot.sandbox.emulator.state import Workspace
 
 
 class ApiError(Exception):
-    """Answered as HTTP 200 {"ok": false, "error": code}."""
+    """Answered as HTTP 200 {"ok": false, "error": code, **extra} (extra: Slack's details,
+    such as `needed`/`provided` for missing_scope or `errors` for invalid_blocks)."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
+        self.extra = extra
 
 
 class RateLimited(Exception):
@@ -108,3 +110,20 @@ def channel_arg(ctx: ApiContext, args: JSONDict, key: str = "channel") -> Channe
     if channel is None:
         raise ApiError("channel_not_found")
     return channel
+
+
+def member_channel_arg(ctx: ApiContext, args: JSONDict, key: str = "channel") -> Channel:
+    """A channel the bot is in: Slack answers not_in_channel for any other."""
+    channel = channel_arg(ctx, args, key)
+    if not channel.is_member:
+        raise ApiError("not_in_channel")
+    return channel
+
+
+def invalid_blocks(errors: list[str]) -> ApiError:
+    """Slack's answer to blocks past a Block Kit limit, pointers included."""
+    return ApiError(
+        "invalid_blocks",
+        errors=errors,
+        response_metadata={"messages": [f"[ERROR] {e}" for e in errors]},
+    )

@@ -14,11 +14,24 @@ from bot.sandbox.emulator.api_common import (
     Method,
     RateLimited,
     channel_arg,
+    invalid_blocks,
+    member_channel_arg,
     opt_json,
     opt_str,
     req_str,
 )
+from bot.sandbox.emulator.blockkit import MESSAGE_TEXT_MAX, message_errors, view_errors
 from bot.sandbox.emulator.models import JSONDict
+
+
+def _check_limits(text: str | None, blocks: Any) -> None:
+    """Block Kit's limits and the 40,000-character message text, as Slack enforces them."""
+    if text is not None and len(text) > MESSAGE_TEXT_MAX:
+        raise ApiError("msg_too_long")
+    if blocks is not None:
+        errors = message_errors(blocks)
+        if errors:
+            raise invalid_blocks(errors)
 
 
 def _content(args: JSONDict) -> JSONDict:
@@ -30,6 +43,7 @@ def _content(args: JSONDict) -> JSONDict:
     metadata = opt_json(args, "metadata")
     if text is None and not blocks and not attachments:
         raise ApiError("no_text")
+    _check_limits(text, blocks)
     content["text"] = text or ""
     if blocks is not None:
         content["blocks"] = blocks
@@ -56,9 +70,7 @@ def _bot_message(ctx: ApiContext, ts: str, content: JSONDict) -> JSONDict:
 
 def post_message(ctx: ApiContext, args: JSONDict) -> JSONDict:
     ws = ctx.workspace
-    channel = channel_arg(ctx, args)
-    if not channel.is_member:
-        raise ApiError("not_in_channel")
+    channel = member_channel_arg(ctx, args)
     content = _content(args)
     retry_after = ctx.limiter.acquire(channel.id)
     if retry_after is not None:
@@ -85,6 +97,7 @@ def update(ctx: ApiContext, args: JSONDict) -> JSONDict:
             changes[key] = opt_json(args, key)
     if not changes:
         raise ApiError("no_text")
+    _check_limits(changes.get("text"), changes.get("blocks"))
     current = ctx.workspace.get_message(channel.id, ts)
     if current is None:
         raise ApiError("message_not_found")
@@ -105,7 +118,7 @@ def delete(ctx: ApiContext, args: JSONDict) -> JSONDict:
 
 def post_ephemeral(ctx: ApiContext, args: JSONDict) -> JSONDict:
     ws = ctx.workspace
-    channel = channel_arg(ctx, args)
+    channel = member_channel_arg(ctx, args)
     user = req_str(args, "user", "user_not_found")
     if user not in ws.users:
         raise ApiError("user_not_found")
@@ -168,6 +181,11 @@ def views_publish(ctx: ApiContext, args: JSONDict) -> JSONDict:
     view = opt_json(args, "view")
     if not isinstance(view, dict) or view.get("type") != "home":
         raise ApiError("invalid_arguments")
+    errors = view_errors(view)
+    if errors:
+        raise ApiError(
+            "invalid_arguments", response_metadata={"messages": [f"[ERROR] {e}" for e in errors]}
+        )
     ws.views[user_id] = view
     ws.changed()
     return {"view": {"id": f"V{len(ws.views):08d}", "team_id": ws.team_id, **view}}

@@ -11,6 +11,7 @@ from bot.sandbox.emulator.api_common import (
     ApiError,
     Method,
     channel_arg,
+    member_channel_arg,
     opt_bool,
     opt_int,
     opt_str,
@@ -65,7 +66,7 @@ def _in_window(ts: str, args: JSONDict) -> bool:
 
 
 def conversations_history(ctx: ApiContext, args: JSONDict) -> JSONDict:
-    channel = channel_arg(ctx, args)
+    channel = member_channel_arg(ctx, args)
     limit = opt_int(args, "limit", 100)
     newest_first = list(reversed(ctx.workspace.messages(channel.id)))
     selected = [m for m in newest_first if _in_window(str(m["ts"]), args)]
@@ -76,7 +77,7 @@ def conversations_history(ctx: ApiContext, args: JSONDict) -> JSONDict:
 
 def conversations_replies(ctx: ApiContext, args: JSONDict) -> JSONDict:
     ws = ctx.workspace
-    channel = channel_arg(ctx, args)
+    channel = member_channel_arg(ctx, args)
     ts = req_str(args, "ts", "thread_not_found")
     parent = ws.get_message(channel.id, ts)
     replies = ws.replies(channel.id, ts)

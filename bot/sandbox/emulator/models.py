@@ -12,6 +12,11 @@ from typing import Any
 JSONDict = dict[str, Any]
 
 
+class NotDelivered(LookupError):
+    """Slack would not send this to the app: the manifest does not subscribe to the event,
+    declare the command or enable interactivity."""
+
+
 @dataclass(frozen=True)
 class ApiCall:
     """One Web API request as the emulator saw it (token stripped from args)."""

@@ -18,13 +18,22 @@ from bot.sandbox.emulator.api_common import ApiContext
 from bot.sandbox.emulator.faults import ChannelRateLimiter, FaultInjector
 from bot.sandbox.emulator.file_urls import FileUrls
 from bot.sandbox.emulator.inspection import Inspection
-from bot.sandbox.emulator.models import Ack, CommandResult, JSONDict
+from bot.sandbox.emulator.manifest import AppManifest
+from bot.sandbox.emulator.models import Ack, CommandResult, JSONDict, NotDelivered
 from bot.sandbox.emulator.response_urls import ResponseTarget, ResponseUrls
 from bot.sandbox.emulator.socket_mode import SocketHub
 from bot.sandbox.emulator.state import Workspace
 from bot.sandbox.emulator.webapi import WebApi
 
 log = logging.getLogger(__name__)
+
+# message.* subscription per `channel_type` of a message event.
+_MESSAGE_SUBSCRIPTIONS = {
+    "channel": "message.channels",
+    "group": "message.groups",
+    "im": "message.im",
+    "mpim": "message.mpim",
+}
 
 
 class SlackEmulator(Inspection):
@@ -43,8 +52,16 @@ class SlackEmulator(Inspection):
         team_domain: str = "casebot-test",
         app_id: str = "A0001",
         bot_name: str = "casebot",
+        manifest: AppManifest | None = None,
+        rate_tiers: bool = True,
     ) -> None:
+        """`manifest` is what the app was installed with (default: the project's
+        manifest.yml): its scopes, events and commands bound what the bot may do and hear.
+        `rate_tiers` applies Slack's per-method rate limits (off only for benchmarks)."""
         self.echo_bot_messages = echo_bot_messages
+        self.manifest = manifest or AppManifest.project()
+        # Events Slack would not have sent (unsubscribed, or a channel the bot is not in).
+        self.undelivered: list[tuple[str, JSONDict]] = []
         self.workspace = Workspace(
             team_id=team_id,
             team_domain=team_domain,
@@ -60,7 +77,14 @@ class SlackEmulator(Inspection):
         ctx = ApiContext(
             self.workspace, self.limiter, self._on_bot_post, self._socket_url, self._public_url
         )
-        self.api = WebApi(ctx, self.faults, bot_token=bot_token, app_token=app_token)
+        self.api = WebApi(
+            ctx,
+            self.faults,
+            bot_token=bot_token,
+            app_token=app_token,
+            manifest=self.manifest,
+            rate_tiers=rate_tiers,
+        )
         self.file_urls = FileUrls(self.workspace, self.faults, bot_token)
         self._runner: web.AppRunner | None = None
         self._host = ""
@@ -147,8 +171,28 @@ class SlackEmulator(Inspection):
         """The last envelope sent by a driving call (bot-post echoes excluded)."""
         return self.hub.last_envelope
 
+    def _why_not_delivered(self, event: JSONDict) -> str | None:
+        """Why Slack would keep this event from the app, or None if it sends it."""
+        kind = str(event.get("type"))
+        if kind == "message":
+            channel_type = str(event.get("channel_type") or "channel")
+            subscription = _MESSAGE_SUBSCRIPTIONS.get(channel_type, "message.channels")
+            channel = self.workspace.channels.get(str(event.get("channel")))
+            if channel is not None and not channel.is_im and not channel.is_member:
+                return f"the bot is not a member of {channel.id}"
+        else:
+            subscription = kind
+        if subscription not in self.manifest.bot_events:
+            return f"the manifest does not subscribe to {subscription}"
+        return None
+
     async def send_event(self, event: JSONDict, timeout: float = 5.0) -> Ack:  # noqa: ASYNC109
-        """Deliver any Events API `event` (app_mention, reaction_added, ...)."""
+        """Deliver any Events API `event` (app_mention, reaction_added, ...); raises
+        NotDelivered for an event Slack would not send (not subscribed, bot not in channel)."""
+        reason = self._why_not_delivered(event)
+        if reason is not None:
+            self.undelivered.append((reason, event))
+            raise NotDelivered(f"{event.get('type')}: {reason}")
         event_id = payloads.new_id("Ev")
         payload = payloads.event_callback(self.workspace, event, event_id)
         env = payloads.envelope("events_api", payload, accepts_response_payload=False)
@@ -182,6 +226,10 @@ class SlackEmulator(Inspection):
             message["thread_ts"] = thread_ts
         ws.store_message(channel_id, message)
         event = payloads.message_event(channel_id, channel_type, message)
+        reason = self._why_not_delivered(event)
+        if reason is not None:  # posted all the same: Slack just does not tell the app
+            self.undelivered.append((reason, event))
+            return message
         payload = payloads.event_callback(ws, event, message["event_id"])
         env = payloads.envelope("events_api", payload, accepts_response_payload=False)
         await self.hub.send_envelope(env, timeout)
@@ -195,7 +243,10 @@ class SlackEmulator(Inspection):
         channel: str | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> CommandResult:
-        """Invoke a slash command (in the user's DM with the bot if no channel)."""
+        """Invoke a slash command (in the user's DM with the bot if no channel); a command
+        the manifest does not declare raises NotDelivered, as Slack would not send it."""
+        if command not in self.manifest.commands:
+            raise NotDelivered(f"{command}: not a slash command of this app's manifest")
         channel_id = channel or self.open_dm(user_id)
         target = ResponseTarget(channel_id, user_id)
         url_id = self.response_urls.issue(target)
@@ -222,6 +273,8 @@ class SlackEmulator(Inspection):
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> CommandResult:
         """Click a button in a stored (or ephemeral) message."""
+        if not self.manifest.interactivity:
+            raise NotDelivered("interactivity is not enabled in the manifest")
         ws = self.workspace
         message = ws.get_message(channel, message_ts)
         if message is None and not any(
@@ -250,6 +303,8 @@ class SlackEmulator(Inspection):
         if not self.echo_bot_messages or not self.hub.connections:
             return
         event = payloads.message_event(channel_id, self.workspace.channel_type(channel_id), message)
+        if self._why_not_delivered(event) is not None:
+            return
         payload = payloads.event_callback(self.workspace, event, payloads.new_id("Ev"))
         env = payloads.envelope("events_api", payload, accepts_response_payload=False)
         task = asyncio.get_running_loop().create_task(self._deliver_echo(env))

@@ -14,12 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.emulator.api_common import ApiContext, ApiError, Method, RateLimited
+from bot.sandbox.emulator import scopes
+from bot.sandbox.emulator.api_common import ApiContext, ApiError, Method, RateLimited, str_list
 from bot.sandbox.emulator.faults import FaultInjector
+from bot.sandbox.emulator.manifest import AppManifest
 from bot.sandbox.emulator.methods_chat import CHAT_METHODS
 from bot.sandbox.emulator.methods_directory import DIRECTORY_METHODS
 from bot.sandbox.emulator.methods_files import FILES_METHODS
 from bot.sandbox.emulator.models import Fault, JSONDict
+from bot.sandbox.emulator.rate_tiers import MethodRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +56,23 @@ class WebApi:
     """Serves the emulated Web API against one workspace."""
 
     def __init__(
-        self, ctx: ApiContext, faults: FaultInjector, *, bot_token: str, app_token: str
+        self,
+        ctx: ApiContext,
+        faults: FaultInjector,
+        *,
+        bot_token: str,
+        app_token: str,
+        manifest: AppManifest,
+        rate_tiers: bool = True,
     ) -> None:
         self.ctx = ctx
         self.faults = faults
         self.bot_token = bot_token
         self.app_token = app_token
-        # The bot token's scopes: auth.test answers them in `x-oauth-scopes`, as Slack does
-        # (None: no header, as before).
-        self.oauth_scopes: list[str] | None = None
+        # The bot token's scopes, as installed from the manifest: a method needing another
+        # answers missing_scope, and auth.test lists them in `x-oauth-scopes`, as Slack does.
+        self.granted: frozenset[str] = manifest.bot_scopes
+        self.tiers = MethodRateLimiter(enabled=rate_tiers)
         # Called after a method succeeded, before its answer is sent: a test can kill the
         # bot there ("Slack did it, the bot never heard back").
         self.after_call: Callable[[str, JSONDict, JSONDict], Awaitable[None]] | None = None
@@ -91,9 +102,15 @@ class WebApi:
         if token != expected:
             return self._answer(method, args, {"ok": False, "error": "invalid_auth"})
         try:
+            if method not in APP_LEVEL_METHODS:
+                self._check_scope(method, args)
+            retry_after = self.tiers.acquire(method)
+            if retry_after is not None:
+                raise RateLimited(retry_after)
             result = impl(self.ctx, args)
         except ApiError as exc:
-            return self._answer(method, args, {"ok": False, "error": exc.error})
+            body = {"ok": False, "error": exc.error, **exc.extra}
+            return self._answer(method, args, body)
         except RateLimited as exc:
             return self._answer(
                 method,
@@ -107,10 +124,29 @@ class WebApi:
             return self._answer(method, args, {"ok": False, "error": "internal_error"}, status=500)
         if self.after_call is not None:
             await self.after_call(method, args, result)
-        headers = None
-        if method == "auth.test" and self.oauth_scopes is not None:
-            headers = {"x-oauth-scopes": ",".join(self.oauth_scopes)}
+        headers = {"x-oauth-scopes": ",".join(sorted(self.granted))}
         return self._answer(method, args, {"ok": True, **result}, headers=headers)
+
+    def _check_scope(self, method: str, args: JSONDict) -> None:
+        """Raise missing_scope, with Slack's `needed` and `provided`, if the token lacks it."""
+        if method == "conversations.list":
+            needed = scopes.list_scopes(str_list(args, "types") or ["public_channel"])
+        elif method in scopes.BY_CONVERSATION:
+            ref = args.get("channel")
+            channel = self.ctx.workspace.resolve_channel(str(ref)) if ref else None
+            if channel is None:
+                return  # the method answers channel_not_found itself
+            kind = "im" if channel.is_im else "private_channel" if channel.is_private else None
+            scope = scopes.conversation_scope(method, kind or "public_channel")
+            needed = [scope] if scope else []
+        else:
+            scope = scopes.FIXED.get(method)
+            needed = [scope] if scope else []
+        lacking = [scope for scope in needed if scope not in self.granted]
+        if lacking:
+            raise ApiError(
+                "missing_scope", needed=",".join(lacking), provided=",".join(sorted(self.granted))
+            )
 
     def _answer(
         self,
