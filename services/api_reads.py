@@ -42,6 +42,11 @@ class ApiReads:
         self._sessions = sessions
         self._clock = clock
 
+    async def number_by_public_id(self, public_id: str) -> int | None:
+        """The case number behind a case's UUID (None: no such case)."""
+        async with self._sessions() as session:
+            return await api_queries.number_by_public_id(session, public_id)
+
     async def record(self, case_id: int) -> CaseRecord:
         """The case with its customer, messages and audit trail, or CaseNotFound."""
         async with self._sessions() as session:

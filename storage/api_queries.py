@@ -31,6 +31,11 @@ async def cases_numbered(session: AsyncSession, numbers: Collection[int]) -> Seq
     return (await session.exec(select(Case).where(col(Case.id).in_(numbers)))).all()
 
 
+async def number_by_public_id(session: AsyncSession, public_id: str) -> int | None:
+    """The case number of the case with this UUID (the incident service's incident_id)."""
+    return (await session.exec(select(Case.id).where(Case.public_id == public_id))).first()
+
+
 async def customer_by_phone(session: AsyncSession, phone: str) -> Customer | None:
     """The customer whose webhook/API id this is."""
     return (await session.exec(select(Customer).where(Customer.phone == phone))).first()

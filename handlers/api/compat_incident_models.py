@@ -1,7 +1,8 @@
 """Request and response bodies of the incident service's endpoints Casebot replaces, so that
 their clients work unchanged (handlers/api/compat_ticket_models.py has the ticket service's).
 
-Incidents are cases: `incident_id` is the case number.
+Incidents are cases: `incident_id` is the case's UUID (as the documents show it), `number`
+the case number Slack and /api/v1 use; either names the incident in a path.
 """
 
 from __future__ import annotations
@@ -66,22 +67,38 @@ class IncidentCreate(Body):
         return channel_name(value)
 
 
+def document_urgency_label(score: float) -> str:
+    """The documents' words: `high` is the top (our `critical`, above 0.8, is `high` here)."""
+    label = urgency_label(score)
+    return "high" if label == "critical" else label
+
+
+def incident_id(case: Case) -> str:
+    assert case.public_id is not None, "every case has one (migration 0015)"
+    return case.public_id
+
+
 class MasterIncident(Out):
     """The master incident a storm of similar reports was folded into."""
 
-    incident_id: int
+    incident_id: str
+    number: int
     ticket_id: str
     status: str
 
     @classmethod
     def of(cls, master: Case) -> Self:
         return cls(
-            incident_id=master.number, ticket_id=master.ticket_ref, status=master.status.value
+            incident_id=incident_id(master),
+            number=master.number,
+            ticket_id=master.ticket_ref,
+            status=master.status.value,
         )
 
 
 class IncidentCreated(Out):
-    incident_id: int = Field(description="The case number.")
+    incident_id: str = Field(description="The incident's UUID.")
+    number: int = Field(description="The case number (#N in Slack).")
     ticket_id: str
     status: str
     classification: str | None = Field(description="The request type, e.g. duplicate_payment.")
@@ -90,7 +107,8 @@ class IncidentCreated(Out):
 
 
 class Incident(Out):
-    incident_id: int
+    incident_id: str = Field(description="The incident's UUID.")
+    number: int = Field(description="The case number (#N in Slack).")
     ticket_id: str
     customer_id: str | None
     channel: str | None
@@ -99,10 +117,11 @@ class Incident(Out):
     category: str | None
     confidence: float | None
     urgency_score: float
-    urgency_label: str = Field(description="low, medium, high or critical.")
+    urgency_label: str = Field(description="low, medium or high (high: above 0.6).")
     assigned_agent: str | None = Field(description="The agent's Slack user id.")
     escalated: bool
     escalation_reasons: list[str]
+    reminder_sent: bool = Field(description="Whether the team was reminded of it.")
     master_incident: MasterIncident | None
     created_at: datetime
     updated_at: datetime
@@ -111,7 +130,8 @@ class Incident(Out):
     @classmethod
     def of(cls, case: Case, customer_id: str | None, master: Case | None = None) -> Self:
         return cls(
-            incident_id=case.number,
+            incident_id=incident_id(case),
+            number=case.number,
             ticket_id=case.ticket_ref,
             customer_id=customer_id,
             channel=case.origin_channel,
@@ -120,10 +140,11 @@ class Incident(Out):
             category=case.category,
             confidence=case.triage_confidence,
             urgency_score=case.urgency,
-            urgency_label=urgency_label(case.urgency),
+            urgency_label=document_urgency_label(case.urgency),
             assigned_agent=case.assignee,
             escalated=case.escalation_level > 0,
             escalation_reasons=list(case.escalation_reasons),
+            reminder_sent=case.reminder_sent_at is not None,
             master_incident=MasterIncident.of(master) if master is not None else None,
             created_at=case.created_at,
             updated_at=case.updated_at,
@@ -132,6 +153,7 @@ class Incident(Out):
 
 
 class IncidentDetail(Incident):
+    message: str | None = Field(description="The customer's first message.")
     messages: list[MessageOut]
 
 
@@ -145,6 +167,7 @@ class Notification(Out):
     """One message Casebot sent, or will send, about an incident."""
 
     id: int
+    channel: str = Field(description="slack, email, webhook or tickets: where it goes out.")
     kind: str = Field(description="e.g. customer.ack, customer.reply, alert.escalation.")
     audience: str = Field(description="customer, team or external.")
     status: str = Field(description="pending, sent or failed.")
@@ -154,7 +177,8 @@ class Notification(Out):
 
 
 class Notifications(Out):
-    incident_id: int
+    incident_id: str
+    number: int
     notifications: list[Notification]
 
 

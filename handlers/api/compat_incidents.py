@@ -15,6 +15,7 @@ from handlers.api.compat_incident_models import (
     IncidentPage,
     Notification,
     Notifications,
+    incident_id,
 )
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
@@ -26,7 +27,7 @@ from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.outbox import CUSTOMER_KINDS, OutboxKind
 from services.types import Channel, CustomerIdentity, InboundMessage, IngestResult
-from storage.models import OutboxItem, OutboxStatus
+from storage.models import Direction, OutboxItem, OutboxStatus
 
 TAG = "compat"
 SENT = {OutboxStatus.PENDING: "pending", OutboxStatus.DONE: "sent", OutboxStatus.DEAD: "failed"}
@@ -79,7 +80,8 @@ class Incidents:
         return Reply(
             201 if result.created else 200,
             IncidentCreated(
-                incident_id=case.number,
+                incident_id=incident_id(case),
+                number=case.number,
                 ticket_id=case.ticket_ref,
                 status=case.status.value,
                 classification=case.request_type,
@@ -88,16 +90,29 @@ class Incidents:
             ),
         )
 
+    async def _number(self, call: Call) -> int:
+        """The case an `{incident_id}` path names: its UUID (the documents') or its number."""
+        raw = call.request.match_info["incident_id"]
+        try:
+            public_id = str(uuid.UUID(raw))
+        except ValueError:
+            return call.number("incident_id")
+        number = await self._reads.number_by_public_id(public_id)
+        if number is None:
+            raise not_found(f"There is no incident {raw!r}.")
+        return number
+
     async def get_incident(self, call: Call) -> Reply:
         """An incident with its messages."""
-        record = await self._reads.record(call.number("incident_id"))
+        record = await self._reads.record(await self._number(call))
         incident = Incident.of(record.case, record.customer.phone, record.master)
         messages = [MessageOut.of(m) for m in call.visible(record.messages)]
-        return Reply(200, IncidentDetail(**incident.model_dump(), messages=messages))
+        first = next((m.body for m in messages if m.direction == Direction.INBOUND), None)
+        return Reply(200, IncidentDetail(**incident.model_dump(), message=first, messages=messages))
 
     async def resolve_incident(self, call: Call) -> Reply:
         """Resolve the incident; the customer is told."""
-        number = call.number("incident_id")
+        number = await self._number(call)
         await self._cases.agents.resolve(case_id=number, actor=call.actor)
         record = await self._reads.record(number)
         return Reply(200, Incident.of(record.case, record.customer.phone, record.master))
@@ -125,15 +140,18 @@ class Incidents:
 
     async def notifications(self, call: Call) -> Reply:
         """What was sent, or waits to be sent, about an incident."""
-        number = call.number("incident_id")
+        number = await self._number(call)
+        record = await self._reads.record(number)
         items = await self._reads.deliveries(number)
         return Reply(
             200,
             Notifications(
-                incident_id=number,
+                incident_id=incident_id(record.case),
+                number=number,
                 notifications=[
                     Notification(
                         id=item.id or 0,
+                        channel=item.channel,
                         kind=item.kind,
                         audience=audience(item),
                         status=SENT[item.status],

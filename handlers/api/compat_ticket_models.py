@@ -17,6 +17,8 @@ from handlers.api.compat_incident_models import (
     NAME_CHARS,
     MasterIncident,
     channel_name,
+    document_urgency_label,
+    incident_id,
 )
 from handlers.api.models import (
     CUSTOMER_ID_CHARS,
@@ -28,7 +30,6 @@ from handlers.api.models import (
     Out,
     storable,
 )
-from services.rules import urgency_label
 from storage.models import Case
 
 
@@ -101,10 +102,19 @@ class TicketAccepted(Out):
     status_url: str
 
 
+# A filed ticket folded into a storm's master incident reads this status, as the documents
+# show (the master itself is in `master_incident`).
+FOLDED = "master_incident"
+
+
 class TicketStatus(Out):
     ticket_id: str
-    status: str = Field(description="pending, processing, completed or failed.")
-    incident_id: int | None = Field(description="Its case, once filed.")
+    status: str = Field(
+        description="pending, processing, completed, master_incident (filed and folded into "
+        "a storm's master incident) or failed."
+    )
+    incident_id: str | None = Field(description="Its incident's UUID, once filed.")
+    number: int | None = Field(description="Its case number, once filed.")
     category: str | None
     classification: str | None
     urgency_score: float | None
@@ -130,12 +140,13 @@ class TicketStatus(Out):
         """A ticket's progress; the triage fields are its case's, once it has one."""
         return cls(
             ticket_id=ticket_id,
-            status=status,
-            incident_id=case.number if case else None,
+            status=FOLDED if status == "completed" and master is not None else status,
+            incident_id=incident_id(case) if case else None,
+            number=case.number if case else None,
             category=case.category if case else None,
             classification=case.request_type if case else None,
             urgency_score=case.urgency if case else None,
-            urgency_label=urgency_label(case.urgency) if case else None,
+            urgency_label=document_urgency_label(case.urgency) if case else None,
             assigned_agent=case.assignee if case else None,
             master_incident=MasterIncident.of(master) if master else None,
             error=error,
@@ -146,7 +157,8 @@ class TicketStatus(Out):
 
 class QueueItem(Out):
     ticket_id: str
-    incident_id: int
+    incident_id: str
+    number: int
     subject: str
     status: str
     category: str | None
@@ -161,13 +173,14 @@ class QueueItem(Out):
     def of(cls, case: Case, ticket_id: str | None) -> Self:
         return cls(
             ticket_id=ticket_id or case.ticket_ref,
-            incident_id=case.number,
+            incident_id=incident_id(case),
+            number=case.number,
             subject=case.subject,
             status=case.status.value,
             category=case.category,
             classification=case.request_type,
             urgency_score=case.urgency,
-            urgency_label=urgency_label(case.urgency),
+            urgency_label=document_urgency_label(case.urgency),
             assigned_agent=case.assignee,
             escalated=case.escalation_level > 0,
             created_at=case.created_at,

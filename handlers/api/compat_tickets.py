@@ -1,6 +1,7 @@
 """The ticket service's endpoints Casebot replaces: `POST /tickets` answers 202 at once and a
 worker files the ticket (services.ticket_intake); its caller polls `status_url` from pending
-to completed. `/queue` and `/tickets/next` read the same queue as `/api/v1` (tag `compat`)."""
+to completed. `/queue` reads the same queue as `/api/v1`; `/tickets/next` pops its top, as
+`POST /api/v1/queue/claim` does (tag `compat`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from handlers.api.compat_ticket_models import (
 from handlers.api.models import (
     MAX_CASE_NUMBER,
     TICKET_ID_CHARS,
+    Error,
     Page,
 )
 from services.api_reads import ApiReads
@@ -109,13 +111,14 @@ class Tickets:
         items = [QueueItem.of(c, ids.get(c.number)) for c in cases]
         return Reply(200, Queue(queue=items, next=call.next_link(offset, limit, len(items))))
 
-    async def next_ticket(self, _call: Call) -> Reply:
-        """The top of the queue that nobody has taken; nothing is claimed (it is a GET)."""
-        cases = await self._reads.queue(limit=1, offset=0, unassigned_only=True)
-        if not cases:
+    async def next_ticket(self, call: Call) -> Reply:
+        """Pop the top unassigned ticket: it is claimed for the caller, as the documents' agent
+        workflow expects, so two calls never get the same ticket (404: the queue is empty)."""
+        case = await self._cases.agents.claim_next(actor=call.actor)
+        if case is None:
             raise not_found("The queue is empty.")
-        ids = await self._reads.submitted_ids(cases)
-        return Reply(200, QueueItem.of(cases[0], ids.get(cases[0].number)))
+        ids = await self._reads.submitted_ids([case])
+        return Reply(200, QueueItem.of(case, ids.get(case.number)))
 
 
 def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake) -> None:
@@ -141,7 +144,8 @@ def declare(api: Api, cases: CaseService, reads: ApiReads, tickets: TicketIntake
         "GET",
         "/tickets/next",
         c.next_ticket,
-        summary="The highest-priority ticket nobody has taken (404 when there is none).",
-        responses={200: QueueItem},
+        summary="Take the highest-priority ticket nobody has taken (404 when there is none).",
+        responses={200: QueueItem, 403: Error},
+        scope="write",  # it claims the ticket, though a GET
         tag=TAG,
     )

@@ -12,6 +12,7 @@ from storage.models.common import (
     CaseStatus,
     Direction,
     empty_list,
+    new_public_id,
     utcnow,
 )
 from storage.types import UTCDateTime, str_enum
@@ -92,6 +93,15 @@ class Case(SQLModel, table=True):
     card_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The external ticket system's id (TICKET_API_URL), once the case was synced there.
     ticket_id: str | None = Field(default=None, max_length=100)
+    # The incident service's clients name an incident by a UUID; ours by number. Nullable in
+    # the schema only (see migration 0015): every row has one.
+    public_id: str | None = Field(
+        default_factory=new_public_id,
+        max_length=36,
+        unique=True,
+        index=True,
+        sa_column_kwargs={"default": new_public_id},
+    )
     ticket_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property

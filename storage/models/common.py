@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+
+def new_public_id() -> str:
+    """A case's opaque id for clients that expect a UUID (the incident service's)."""
+    return str(uuid.uuid4())
 
 
 def utcnow() -> datetime:

@@ -15,7 +15,7 @@ from storage import counters
 from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import AuditEvent, Case, EventCounter
-from tests.db import database_url
+from tests.db import database_url, insert_as_of
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -61,13 +61,13 @@ async def test_0014_carries_the_totals_over(backend: str, tmp_path: Path) -> Non
                     {"now": NOW},
                 )
             sessions = create_session_factory(engine)
-            async with sessions() as session, session.begin():
-                session.add_all(
-                    [
-                        Case(id=1, customer_id=1, source="slack", closed_at=NOW),
-                        Case(id=2, customer_id=1, source="slack"),
-                    ]
-                )
+            await insert_as_of(
+                engine,
+                [
+                    Case(id=1, customer_id=1, source="slack", closed_at=NOW),
+                    Case(id=2, customer_id=1, source="slack"),
+                ],
+            )
             async with engine.begin() as connection:  # as 0013's code wrote them: no counters
                 for reason in ("sla", "sla", "manual"):
                     await connection.execute(
