@@ -44,6 +44,7 @@ from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from handlers.tickets.notifier import TicketNotifier
 from handlers.webhook.notifier import WebhookNotifier
+from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.escalation import EscalationSweep
 from services.home import Dashboard
@@ -78,6 +79,7 @@ class Parts:
     cases: CaseService
     home: HomePublisher
     reports: ReportService
+    reads: ApiReads  # the desk's numbers and records, for the API and /case stats
     sweep: EscalationSweep
     reminders: ReminderSweep
     app: AsyncApp
@@ -186,6 +188,7 @@ async def wire(
     )
 
     mailbox_state = MailboxState(sessions, clock=clock)
+    reads = ApiReads(sessions, clock=clock)
     app = AsyncApp(client=client, request_verification_enabled=False)
     # One process: a set in memory. Several on one PostgreSQL: a table they all see.
     seen = RecentIds() if is_sqlite(s.database_url) else SharedEventIds(leases)
@@ -200,6 +203,7 @@ async def wire(
             agents=agents,
             home=home,
             reports=reports,
+            desk=reads,
         ),
     )
     ticket_worker = TicketWorker(
@@ -228,6 +232,7 @@ async def wire(
         cases=cases,
         home=home,
         reports=reports,
+        reads=reads,
         sweep=EscalationSweep(sessions, rules=s.rules, clock=clock, notify=wake),
         reminders=ReminderSweep(sessions, hours=s.reminder_hours, clock=clock, notify=wake),
         app=app,

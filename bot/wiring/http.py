@@ -16,7 +16,6 @@ from bot.wiring.mail import mailbox_health
 from handlers.api import routes as api_routes
 from handlers.ops import health, metrics
 from handlers.webhook import routes as webhook_routes
-from services.api_reads import ApiReads
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def http_server(
     api_routes.register(
         server.router,
         parts.cases,
-        ApiReads(parts.sessions, clock=parts.cases.context.clock),
+        parts.reads,
         parts.ticket_worker.intake,
         tokens=api_tokens(s),
         per_minute=s.api_rate_per_minute,

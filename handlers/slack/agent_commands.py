@@ -23,7 +23,8 @@ _ADD = re.compile(
 _REMOVE = re.compile(r"^remove\s+(?P<user>\S+)$", re.IGNORECASE)
 
 
-def _user(token: str) -> str:
+def user_of(token: str) -> str:
+    """The member id in a mention (`<@U…|name>`, as /case escapes it) or a bare `U…` id."""
     found = _USER.match(token.strip())
     if not found:
         raise DomainError(
@@ -49,7 +50,7 @@ async def agent_answer(deps: SlackDeps, words: str) -> str:
             for agent, load in rows
         )
     if added := _ADD.match(words):
-        user = _user(added["user"])
+        user = user_of(added["user"])
         skills = [s for s in re.split(r"[,\s]+", added["skills"]) if s]
         capacity = int(added["capacity"]) if added["capacity"] else None
         agent = await deps.agents.save(user, skills=skills, capacity=capacity)
@@ -58,7 +59,7 @@ async def agent_answer(deps: SlackDeps, words: str) -> str:
             f" (at most {agent.capacity} open at once)."
         )
     if removed := _REMOVE.match(words):
-        user = _user(removed["user"])
+        user = user_of(removed["user"])
         if await deps.agents.remove(user):
             return f"No more new cases go to <@{user}>; their open cases stay theirs."
         return f"<@{user}> was not set up for routing."

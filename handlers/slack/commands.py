@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from handlers.slack import blocks
+from handlers.slack import blocks, case_actions
 from handlers.slack.agent_commands import agent_answer
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded
@@ -17,9 +17,13 @@ from handlers.slack.ids import Command
 from handlers.slack.report_commands import report_answer
 
 CASE_HELP = (
-    "*/case* — look up support cases\n"
+    "*/case* — look up and work on support cases (agents)\n"
     "• `/case 42` or `/case #42` — show case #42\n"
     "• `/case find <words>` — search subjects and messages\n"
+    "• `/case new [@customer] <text>` — open a case for a customer (or yourself)\n"
+    "• `/case assign 42 @agent` — give case #42 to an agent\n"
+    "• `/case close 42 [reason]` — close case #42 for good\n"
+    "• `/case stats` — the desk's numbers\n"
     "• `/case quarantine` — mail that could not be read, kept with the reason\n"
     "• `/case agent` — who gets new cases routed to them (skills, capacity)\n"
     "• `/case report` — the XLSX report: mailed to the report recipients and sent to you\n"
@@ -35,10 +39,15 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    async def case_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def case_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: Any
+    ) -> None:
         await ack()
         text, request_id = command.get("text") or "", command.get("trigger_id")
-        await respond(**await case_answer(deps, command["user_id"], text, request_id=request_id))
+        answer = await case_answer(
+            deps, command["user_id"], text, request_id=request_id, client=client
+        )
+        await respond(**answer)
 
     async def queue_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -56,7 +65,12 @@ def ephemeral(text: str, blocks_: list[Any] | None = None) -> dict[str, Any]:
 
 
 async def case_answer(
-    deps: SlackDeps, user_id: str, text: str, *, request_id: str | None = None
+    deps: SlackDeps,
+    user_id: str,
+    text: str,
+    *,
+    request_id: str | None = None,
+    client: Any = None,
 ) -> dict[str, Any]:
     """The reply to `/case <text>`."""
     words = text.strip()
@@ -80,6 +94,16 @@ async def case_answer(
         return ephemeral(await report_answer(deps, user_id, request_id=request_id))
     if verb.lower() == "quarantine" and not rest.strip():
         return await quarantine_answer(deps)
+    if verb.lower() == "new":
+        return ephemeral(
+            await case_actions.new_case(deps, client, user_id, rest, request_id=request_id)
+        )
+    if verb.lower() == "assign":
+        return ephemeral(await case_actions.assign(deps, user_id, rest))
+    if verb.lower() == "close":
+        return ephemeral(await case_actions.close(deps, user_id, rest))
+    if verb.lower() == "stats" and not rest.strip():
+        return ephemeral(await case_actions.stats(deps))
     if verb.lower() == "find":
         query = html.unescape(rest.strip())  # /case is escaped: &, < and > arrive as entities
         if not query:

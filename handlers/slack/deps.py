@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from handlers.slack.home import HomePublisher
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
+from services.api_reads import ApiReads
 from services.cases import CaseService
 from services.mailbox import MailboxState
 from services.reports import ReportService
@@ -22,3 +23,4 @@ class SlackDeps:
     agents: AgentDirectory | None = None  # routing profiles; None without triage
     home: HomePublisher | None = None  # App Home tabs
     reports: ReportService | None = None  # `/case report`
+    desk: ApiReads | None = None  # `/case stats`

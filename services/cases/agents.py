@@ -185,19 +185,29 @@ class AgentActions:
             )
             return case
 
-    async def close(self, *, case_id: int, actor: Actor) -> Case:
-        """Close for good: the log channel gets the closure line."""
+    async def close(self, *, case_id: int, actor: Actor, reason: str | None = None) -> Case:
+        """Close for good: the log channel gets the closure line; `reason` is audited."""
         await self._ctx.require_agent(actor, Action.CLOSE, case_id)
         async with self._ctx.transaction() as session:
             case = await load(session, case_id)
-            _close(session, case, actor, self._ctx.clock())
+            _close(session, case, actor, self._ctx.clock(), reason=reason)
             enqueue(session, case, OutboxKind.CASE_CARD)
             return case
 
 
-def _close(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> None:
+def _close(
+    session: AsyncSession, case: Case, actor: Actor, now: datetime, *, reason: str | None = None
+) -> None:
+    data = {"reason": reason} if reason else {}
     transition(
-        session, case, Action.CLOSE, now=now, actor=actor.label, event="case.closed", card=False
+        session,
+        case,
+        Action.CLOSE,
+        now=now,
+        actor=actor.label,
+        event="case.closed",
+        card=False,
+        **data,
     )
     case.closed_by = actor.id
     enqueue(session, case, OutboxKind.CLOSURE_LOG, closed_at=now.isoformat(), closed_by=actor.id)
