@@ -1,0 +1,1 @@
+"""The product documents' example requests, runnable against a running bot (run.py)."""
