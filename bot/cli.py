@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 
 from bot.config import secret_values
+from bot.import_cli import import_group
 from bot.report_cli import report
 from bot.settings import ConfigError, Settings, load_settings
 from bot.triage_cli import triage
@@ -103,6 +104,7 @@ def _sandbox(settings: Settings) -> None:
 
 main.add_command(triage)
 main.add_command(report)
+main.add_command(import_group)
 
 
 @main.group()

@@ -33,7 +33,7 @@ def _fail(message: str) -> NoReturn:
 
 
 @asynccontextmanager
-async def _triage(settings: Settings) -> AsyncIterator[tuple[SessionFactory, Triager]]:
+async def triage_parts(settings: Settings) -> AsyncIterator[tuple[SessionFactory, Triager]]:
     """The database (migrated) and a triager that knows what was learnt so far."""
     service_catalog = catalog(settings)
     await upgrade(settings.database_url)
@@ -50,7 +50,7 @@ async def _triage(settings: Settings) -> AsyncIterator[tuple[SessionFactory, Tri
         await engine.dispose()
 
 
-def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+def run_command(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work(load_settings()))
     except (ConfigError, DomainError) as error:
@@ -103,7 +103,7 @@ def train(file: Path, text_col: str, label_col: str, mapping: Path | None) -> No
 
     async def work(settings: Settings) -> None:
         history = _read(settings, file, text_col, label_col, mapping)
-        async with _triage(settings) as (sessions, triager):
+        async with triage_parts(settings) as (sessions, triager):
             if triager.dimension is None:
                 raise DomainError("the local model did not load: nothing can be learnt")
             with _bar(len(history.examples), "learning") as bar:
@@ -112,7 +112,7 @@ def train(file: Path, text_col: str, label_col: str, mapping: Path | None) -> No
                 )
         click.echo(f"learnt {result.stored} example(s); {result.already_known} were already known")
 
-    _run(work)
+    run_command(work)
 
 
 @triage.command("eval")
@@ -127,7 +127,7 @@ def evaluate_command(file: Path, text_col: str, label_col: str, mapping: Path | 
         history = _read(settings, file, text_col, label_col, mapping)
         if not history.examples:
             raise DomainError(f"{file} has no usable rows")
-        async with _triage(settings) as (_, triager):
+        async with triage_parts(settings) as (_, triager):
             with _bar(len(history.examples), f"classifying ({triager.mode})") as bar:
                 report = await evaluate(triager, history, progress=bar.update)
         click.echo(
@@ -138,7 +138,7 @@ def evaluate_command(file: Path, text_col: str, label_col: str, mapping: Path | 
         click.echo("confusion matrix (rows: label, columns: triage):")
         click.echo(report.table())
 
-    _run(work)
+    run_command(work)
 
 
 @triage.command()
@@ -147,7 +147,7 @@ def backlog(batch: int) -> None:
     """Classify every open case again (cases an agent typed keep their type)."""
 
     async def work(settings: Settings) -> None:
-        async with _triage(settings) as (sessions, triager):
+        async with triage_parts(settings) as (sessions, triager):
             cases = CaseService(sessions, rules=settings.rules, triage=triager)
             total = await cases.reads.active_count()
             with _bar(total, f"re-triaging ({triager.mode})") as bar:
@@ -156,4 +156,4 @@ def backlog(batch: int) -> None:
                 )
         click.echo(f"re-triaged {seen} open case(s); {changed} changed type")
 
-    _run(work)
+    run_command(work)

@@ -1,0 +1,1 @@
+"""Importing requests from a help desk's JSON API (`casebot import helpdesk`)."""
