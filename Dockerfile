@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/app/.venv/bin:$PATH \
     DATABASE_URL=sqlite+aiosqlite:////data/casebot.db \
+    CATALOG_CACHE_PATH=/data/catalog.last-good.yml \
     HF_HUB_OFFLINE=1 \
     HF_HUB_DISABLE_PROGRESS_BARS=1 \
     LOG_FORMAT=json \

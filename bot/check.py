@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from yarl import URL
 
-from bot.config import agents_file, api_tokens, catalog, imap_config, smtp_config
+from bot.config import agents_file, api_tokens, catalog_loaded, imap_config, smtp_config
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.slack.channels import UnknownChannel, resolve_channels
 from handlers.slack.routing import Channels
@@ -60,11 +60,14 @@ def _configuration(settings: Settings) -> list[Result]:
         else:
             results.append(Result(OK, name, f"{config.host}:{config.port}"))
     try:
-        found = catalog(settings)
+        loaded = catalog_loaded(settings, keep=False)  # check writes nothing
     except ConfigError as error:
         results.append(Result(FAIL, "catalog", str(error)))
     else:
+        found = loaded.catalog
         where = str(settings.catalog_path) if settings.catalog_path else "the shipped default"
+        if loaded.note:  # the bot runs on the last good copy: say why
+            where = f"CATALOG_PATH: {loaded.note}"
         kinds = sum(len(c.request_types) for c in found.categories)
         results.append(
             Result(

@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from bot.catalog_cli import catalog
 from bot.config import secret_values
 from bot.import_cli import import_group
 from bot.report_cli import report
@@ -105,6 +106,7 @@ def _sandbox(settings: Settings) -> None:
 main.add_command(triage)
 main.add_command(report)
 main.add_command(import_group)
+main.add_command(catalog)
 
 
 @main.group()

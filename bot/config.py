@@ -3,18 +3,25 @@ mail server configs), each validated with a one-line error naming its variable."
 
 from __future__ import annotations
 
+from bot import catalog_source
+from bot.catalog_source import Loaded
 from bot.settings import ConfigError, Settings
 from handlers.api.tokens import ApiToken, TokensError, parse_tokens
 from handlers.email.poller import ImapConfig
 from handlers.email.smtp_sender import SmtpConfig
 from services.routing import AgentsError, AgentsFile, read_agents_file
-from services.triage.catalog import Catalog, CatalogError, load_catalog
+from services.triage.catalog import Catalog, CatalogError
 
 
 def catalog(settings: Settings) -> Catalog:
     """The service catalog, validated; a bad one stops start-up naming CATALOG_PATH."""
+    return catalog_loaded(settings).catalog
+
+
+def catalog_loaded(settings: Settings, *, keep: bool = True) -> Loaded:
+    """The catalog with a note when a URL's last good copy stands in for it."""
     try:
-        return load_catalog(settings.catalog_path)
+        return catalog_source.load(settings.catalog_path, settings.catalog_cache_path, keep=keep)
     except CatalogError as error:
         raise ConfigError(f"CATALOG_PATH: {error}") from None
 

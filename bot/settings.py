@@ -107,8 +107,11 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: float = Field(default=300.0, gt=0)
     outbox_max_attempts: int = Field(default=30, ge=1)
 
-    # Triage: a service catalog of your own (YAML) instead of the shipped default.
-    catalog_path: Path | None = None
+    # Triage: a service catalog of your own (a YAML file, or an https:// URL fetched at start)
+    # instead of the shipped default.
+    catalog_path: str | None = None
+    # A URL's last copy that validated: used when the URL fails at start.
+    catalog_cache_path: Path = Path("./catalog.last-good.yml")
     # The local classifier (all-MiniLM-L6-v2); off means keyword rules only.
     triage_local_model: bool = True
     # Threads the local model encodes with; 0: every core but one, which the event loop

@@ -27,7 +27,7 @@ T = TypeVar("T")
 SHOWN_REJECTIONS = 10
 
 
-def _fail(message: str) -> NoReturn:
+def fail(message: str) -> NoReturn:
     click.echo(f"casebot: {message}", err=True)
     sys.exit(2)
 
@@ -54,7 +54,7 @@ def run_command(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work(load_settings()))
     except (ConfigError, DomainError) as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 def _read(

@@ -91,7 +91,8 @@ class Parts:
 async def wire(
     s: Settings, *, clock: Callable[[], datetime], resources: AsyncExitStack, stop_within: float
 ) -> Parts:
-    service_catalog = catalog(s)
+    # A CATALOG_PATH URL is fetched here: off the event loop, which may serve other work.
+    service_catalog = await asyncio.to_thread(catalog, s)
     agents_spec = agents_file(s)
     smtp, imap = smtp_config(s), imap_config(s)
     try:

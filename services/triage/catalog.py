@@ -172,6 +172,11 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
             text = resources.files(__package__).joinpath(DEFAULT_CATALOG).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogError(f"cannot read {where}: {error}") from None
+    return parse_catalog(text, where)
+
+
+def parse_catalog(text: str, where: str) -> Catalog:
+    """A catalog from YAML text; `where` names its origin in the one-line CatalogError."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
