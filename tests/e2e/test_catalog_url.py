@@ -83,9 +83,7 @@ async def test_a_down_url_runs_on_the_last_good_copy_and_without_one_stops(
         assert fresh.note is None and cache.is_file()
         current[0] = "down"
         fallback = await asyncio.to_thread(load, url, cache)
-    assert [rt.id for c in fallback.catalog.categories for rt in c.request_types] == [
-        "lost_parcel"
-    ]
+    assert [rt.id for c in fallback.catalog.categories for rt in c.request_types] == ["lost_parcel"]
     assert fallback.note is not None and "answered 503; using the last good copy" in fallback.note
 
 
