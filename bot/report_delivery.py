@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.email.report_mail import ReportMailer
+from handlers.email.report_mail import PendingReport, ReportMailer
 from handlers.slack.report_upload import share_in_dm
 from services.outbox import NoSender, OutboxKind
 from services.reports import ReportService
@@ -21,14 +21,22 @@ class ReportDelivery:
         self._mailer = mailer
 
     async def mail(self, item: OutboxItem) -> None:
+        """One mail for every report waiting for this recipient (a merged row's `batch`)."""
         if self._mailer is None:
             raise NoSender("a report to mail, but SMTP_SERVER is not configured")
-        report, summary = await self._report(item)
+        payloads = item.payload.get("batch") or [item.payload]
+        pending = [
+            PendingReport(
+                report=await self._reports.get(int(p["report_id"])),
+                summary=str(p.get("summary", "")),
+                cases=list(p.get("cases") or []),
+            )
+            for p in payloads
+        ]
         assert item.id is not None
-        await self._mailer.send(
-            report, to=str(item.payload["to"]), summary=summary, outbox_id=item.id
-        )
-        await self._reports.mark_delivered(report.id or 0, OutboxKind.REPORT_EMAIL)
+        await self._mailer.send(pending, to=str(payloads[0]["to"]), outbox_id=item.id)
+        for one in pending:
+            await self._reports.mark_delivered(one.report.id or 0, OutboxKind.REPORT_EMAIL)
 
     async def upload(self, item: OutboxItem) -> None:
         report, summary = await self._report(item)

@@ -38,6 +38,8 @@ class ReportRow:
     sla_breached: bool
     age_days: float
     master: int | None = None
+    card_channel: str | None = None  # where the case's card is in Slack, for links
+    card_ts: str | None = None
     # The queue's order among active cases (escalated, urgency, SLA due, age).
     sort_key: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -48,6 +50,9 @@ class CategoryCount:
     open: int = 0
     resolved: int = 0
     closed: int = 0
+
+
+HIGHLIGHTS = 25  # open cases named (and linked) in a report mail's body
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,22 @@ class ReportData:
     @property
     def active(self) -> int:
         return sum(1 for row in self.rows if row.status in _ACTIVE)
+
+    def highlights(self, limit: int = HIGHLIGHTS) -> list[dict[str, Any]]:
+        """The first open cases by priority, for the mail's body (the file has them all)."""
+        return [
+            {
+                "number": row.number,
+                "subject": row.subject,
+                "status": row.status,
+                "escalated": row.escalated,
+                "sla_breached": row.sla_breached,
+                "card_channel": row.card_channel,
+                "card_ts": row.card_ts,
+            }
+            for row in self.rows[:limit]
+            if row.status in _ACTIVE
+        ]
 
     def summary(self) -> str:
         """`12 open case(s), 3 resolved or closed in the last 7 days, 2 past their SLA`."""
@@ -126,6 +147,8 @@ def report_row(case: Case, customer: Customer, now: datetime) -> ReportRow:
         sla_breached=sla_breached(case, now),
         age_days=max((now - case.created_at).total_seconds(), 0.0) / 86400,
         master=case.master_id,
+        card_channel=case.card_channel,
+        card_ts=case.card_ts,
         sort_key=priority_key(case),
     )
 

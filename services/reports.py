@@ -15,6 +15,7 @@ The price is the file's bytes in the `reports` table (tens of kilobytes per thou
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,14 +151,15 @@ class ReportService:
                 session.add(report)
                 await session.flush()  # the unique key decides here, before anything else
                 assert report.id is not None
-                for index, recipient in enumerate(recipients):
+                for recipient in recipients:
                     session.add(
                         _delivery(
                             report.id,
                             OutboxKind.REPORT_EMAIL,
-                            f"mail:{index}",
+                            mail_stream(recipient),
                             to=recipient,
                             summary=data.summary(),
+                            cases=data.highlights(),
                         )
                     )
                 if actor is not None:
@@ -212,10 +214,18 @@ def slot_key(slot: datetime) -> str:
     return f"cron:{slot.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
+def mail_stream(recipient: str) -> str:
+    """One ordering key per recipient across reports: the reports pending for one address
+    (after an SMTP outage, say) go out in order, and together as one mail."""
+    digest = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:24]
+    return f"report-mail:{digest}"
+
+
 def _delivery(report_id: int, kind: OutboxKind, stream: str, **payload: Any) -> OutboxItem:
+    key = stream if kind == OutboxKind.REPORT_EMAIL else f"report:{report_id}:{stream}"
     return OutboxItem(
         kind=kind.value,
         channel=Channel.EMAIL if kind == OutboxKind.REPORT_EMAIL else Channel.SLACK,
-        ordering_key=f"report:{report_id}:{stream}",
+        ordering_key=key,
         payload={"report_id": report_id, **payload},
     )

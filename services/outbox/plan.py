@@ -14,8 +14,9 @@ from storage.models import OutboxItem
 # Kinds whose delivery renders current state, so only the newest pending one matters.
 COALESCING_KINDS = frozenset({OutboxKind.CASE_CARD.value})
 # Kinds whose consecutive pending rows of one key go out as one delivery (a "batch" payload):
-# a burst of messages into one thread (a ticket storm's master) is one post, not hundreds.
-MERGEABLE_KINDS = frozenset({OutboxKind.CASE_THREAD.value})
+# a burst of messages into one thread (a ticket storm's master) is one post, not hundreds,
+# and the reports waiting for one recipient are one mail.
+MERGEABLE_KINDS = frozenset({OutboxKind.CASE_THREAD.value, OutboxKind.REPORT_EMAIL.value})
 MERGE_MAX_ITEMS = 20
 MERGE_MAX_CHARS = 3_000
 # Notifications to people are audited when sent; card renders and mirrors are not worth a row,
@@ -47,9 +48,9 @@ def plan(group: list[OutboxItem]) -> list[Step]:
 
     A card render shows the case as it is at delivery, so of several renders only the first
     (it may be the card's first post, which the thread needs) and the last count: the last
-    goes at the end and stands for the ones between. Consecutive thread mirrors, then side by
-    side, go as one post (a "batch" payload), up to MERGE_MAX_ITEMS and about
-    MERGE_MAX_CHARS.
+    goes at the end and stands for the ones between. Consecutive thread mirrors go as one post
+    and consecutive report mails (one key per recipient) as one mail (a "batch" payload), up
+    to MERGE_MAX_ITEMS and about MERGE_MAX_CHARS; rows of different kinds never merge.
     """
     cards = [row for row in group if row.kind in COALESCING_KINDS]
     first_card, last_card = (cards[0], cards[-1]) if len(cards) > 1 else (None, None)
@@ -66,7 +67,8 @@ def plan(group: list[OutboxItem]) -> list[Step]:
             continue  # rendered once, by the last render, at the end
         if row.kind in MERGEABLE_KINDS:
             size = sum(len(str(m.payload.get("text", ""))) for m in (*mirrors, row))
-            if len(mirrors) >= MERGE_MAX_ITEMS or (mirrors and size > MERGE_MAX_CHARS):
+            full = len(mirrors) >= MERGE_MAX_ITEMS or (mirrors and size > MERGE_MAX_CHARS)
+            if full or (mirrors and mirrors[-1].kind != row.kind):
                 flush()
             mirrors.append(row)
             continue

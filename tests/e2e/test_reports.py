@@ -237,3 +237,45 @@ async def test_casebot_report_writes_the_file(
     )
     assert "Reading cases" in stderr.decode()
     assert sorted(case_numbers(out.read_bytes())) == list(range(1, 8))
+
+
+async def test_reports_waiting_for_one_recipient_go_out_as_one_mail_with_text_and_html(
+    slack: SlackEmulator, start_bot: Callable[..., Any]
+) -> None:
+    port = free_port()  # the SMTP server is down while two reports are asked for
+    bot: Runtime = await start_bot(
+        **QUICK,
+        **smtp_settings(port),
+        report_recipients=[LEAD],
+        outbox_retry_max_seconds=0.5,
+        outbox_max_attempts=1000,
+    )
+    # As Slack sends what someone typed: <, > and & escaped.
+    await slack.user_message(CUSTOMER, INTAKE, "&lt;b&gt;Refund&lt;/b&gt; &amp; more please")
+    opened = await card(slack, 1)
+    await ask_for_report(slack, AGENT)
+    await ask_for_report(slack, AGENT)
+    async with asyncio.timeout(20):
+        while len(await reports(bot)) < 2:  # noqa: ASYNC110 - recorded by the listener
+            await asyncio.sleep(0.05)
+
+    inbox = Inbox()
+    with smtp_server(port=port, inbox=inbox):
+        [sent] = await mails(inbox, 1, within=20)
+        await outbox_settled(bot)
+        await asyncio.sleep(1.0)  # nothing more may come: both reports were in that mail
+    assert len(inbox.messages) == 1
+    assert str(sent["Subject"]).startswith("Casebot reports: 2 since ")
+    files = [part.get_filename() for part in sent.iter_attachments()]
+    assert sorted(files) == sorted(r.filename for r in await reports(bot))
+    assert all(r.sent_at is not None for r in await reports(bot))
+
+    plain = sent.get_body(preferencelist=("plain",))
+    html = sent.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    link = f"https://slack.com/archives/{opened['channel']}/p{opened['ts'].replace('.', '')}"
+    assert f"- #1 <b>Refund</b> & more please: {link}" in plain.get_content()
+    html_text = html.get_content()
+    # The customer's text is escaped in the HTML body: no markup of theirs is live.
+    assert f'<a href="{link}">#1</a> &lt;b&gt;Refund&lt;/b&gt; &amp; more please' in html_text
+    assert html_text.count("Support report of ") == 2

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from services.outbox.plan import MERGE_MAX_ITEMS, plan
 from storage.models import OutboxItem
 
-KINDS = ("case.card", "case.thread", "alert.escalation", "case.attachment")
+KINDS = ("case.card", "case.thread", "alert.escalation", "case.attachment", "report.email")
 
 
 def rows(kinds: list[str]) -> list[OutboxItem]:
@@ -27,7 +27,8 @@ def test_every_row_once_and_everything_but_card_renders_in_order(kinds: list[str
     others = [row.id for step in steps for row in step.rows if row.kind != "case.card"]
     assert others == [row.id for row in group if row.kind != "case.card"], "order kept"
     for step in steps:
-        if step.item.kind == "case.thread":
+        assert {row.kind for row in step.rows} == {step.item.kind}, "kinds never merge together"
+        if step.item.kind in ("case.thread", "report.email"):
             assert len(step.rows) <= MERGE_MAX_ITEMS
             batch = step.item.payload.get("batch") or [step.item.payload]
             assert batch == [row.payload for row in step.rows]
