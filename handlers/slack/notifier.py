@@ -31,9 +31,15 @@ def closure_line(number: int, payload: dict[str, object]) -> str:
     return f"Case #{number} closed at {closed_at} by {blocks.person(str(payload['closed_by']))}"
 
 
+# A mirrored message's text in the thread, at most: Slack refuses a post over 40,000
+# characters (msg_too_long), and a merged post holds one long message at most (plan.py).
+MIRROR_TEXT_MAX = 12_000
+
+
 def mirror_text(entry: dict[str, Any]) -> str:
     """One mirrored message: who wrote it (customer, agent by another channel, system), then
-    the text, written literally so that nothing in it pings anyone or disguises a link."""
+    the text, written literally so that nothing in it pings anyone or disguises a link, and
+    clipped to MIRROR_TEXT_MAX (the whole text stays with the case)."""
     author, via = literal(str(entry.get("author", ""))), literal(str(entry.get("via", "")))
     match entry.get("role", "customer"):
         case "agent":
@@ -42,7 +48,11 @@ def mirror_text(entry: dict[str, Any]) -> str:
             heading = f":warning: *{author or 'Casebot'}*:"
         case _:
             heading = f"*{author or 'Customer'}* (customer) wrote:"
-    return f"{heading}\n{literal(str(entry.get('text', '')))}"
+    text = str(entry.get("text", ""))
+    shown = literal_clip(text, MIRROR_TEXT_MAX)
+    if len(shown) < len(literal(text)):
+        shown += f"\n_(clipped: {len(text):,} characters in all, kept with the case)_"
+    return f"{heading}\n{shown}"
 
 
 CARD_SEARCH_PAGES = 10  # up to 2,000 messages back: a crash-retry happens within minutes

@@ -33,6 +33,8 @@ CUSTOMER, OTHER_CUSTOMER, AGENT, GROUP_AGENT, STRANGER = (
 INTAKE, SUPPORT, ALERTS, LOG, RANDOM = "CINTAKE1", "CSUPPORT", "CALERTS1", "CLOGLOG1", "CRANDOM1"
 
 JSON = dict[str, Any]
+# What real Slack answers to a product defect (no test injects these as faults).
+STRICT_REFUSALS = frozenset({"missing_scope", "invalid_blocks", "msg_too_long"})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,6 +72,10 @@ async def slack() -> AsyncIterator[SlackEmulator]:
         yield emulator
     finally:
         await emulator.stop()
+    # Every end-to-end test is a recorded session against a strict Slack: whatever the bot
+    # did, it never called a method it has no scope for, or sent blocks Slack refuses.
+    refused = [f"{c.method}: {c.error}" for c in emulator.calls if c.error in STRICT_REFUSALS]
+    assert not refused, f"Slack would have refused: {refused}"
 
 
 @pytest.fixture

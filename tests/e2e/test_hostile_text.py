@@ -212,3 +212,35 @@ async def test_a_doubly_encoded_subject_injects_no_header_into_our_reply(
     assert sent["Reply-To"] is None and sent["To"] == "carol@example.org"
     posted = await card(slack, 1)
     assert posted["text"] == "Case #1 (open): Hi Reply-To: x@evil.example Body"
+
+
+async def test_a_message_longer_than_slack_takes_is_mirrored_clipped_not_lost(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    """Slack refuses a post over 40,000 characters; a 60,000-character mail (every < of it
+    escaped to &lt;, longer still) is mirrored clipped, with a note, and the whole text kept."""
+
+    def mail(message_id: str, body: str) -> bytes:
+        return (
+            "From: Carol <carol@example.org>\r\nTo: support@example.com\r\n"
+            f"Subject: Logs\r\nMessage-ID: <{message_id}@example.org>\r\n\r\n{body}\r\n"
+        ).encode()
+
+    await bot.cases.intake.ingest(to_inbound(parse_email(mail("long1", "Here are my logs"))))
+    opened = await card(slack, 1)
+    huge = "<x> " * 15_000
+    await bot.cases.intake.ingest(to_inbound(parse_email(mail("long2", huge))))
+    await outbox_settled(bot)
+
+    mirrors = [m for m in slack.replies(SUPPORT, opened["ts"]) if "(customer) wrote:" in m["text"]]
+    assert [m["text"].split("\n", 1)[1][:16] for m in mirrors] == [
+        "Here are my logs",
+        "&lt;x&gt; &lt;x&",
+    ]
+    mirror = mirrors[-1]
+    assert len(mirror["text"]) < 40_000
+    assert re.search(
+        r"_\(clipped: 59,99\d characters in all, kept with the case\)_$", mirror["text"]
+    )
+    stored = await bot.cases.reads.messages(1)
+    assert stored[-1].body.strip() == huge.strip(), "the whole text is kept"
