@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.errors import DomainError
 from services.triage.catalog import Catalog, canonical
+from services.validation import first_problem
 from storage.agent_queries import active_agents, open_case_loads
 from storage.engine import SessionFactory
 from storage.models import Agent, utcnow
@@ -69,9 +70,7 @@ def read_agents_file(path: Path | str) -> AgentsFile:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise AgentsError(f"cannot read {path}: {error}") from None
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise AgentsError(f"{path}: {where}: {first['msg']}") from None
+        raise AgentsError(f"{path}: {first_problem(error)}") from None
 
 
 class AgentDirectory:

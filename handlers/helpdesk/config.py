@@ -32,6 +32,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from services.validation import first_problem
+
 
 class ImportConfigError(Exception):
     """A mapping file that cannot be used; the message names the field."""
@@ -96,6 +98,4 @@ def load_config(path: Path) -> HelpdeskConfig:
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the file"
-        raise ImportConfigError(f"{path}: {where}: {first['msg']}") from None
+        raise ImportConfigError(f"{path}: {first_problem(error)}") from None

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from services.errors import DomainError
+from services.validation import first_problem
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SEPARATORS = re.compile(r"[\s_\-/]+")
@@ -184,6 +185,4 @@ def parse_catalog(text: str, where: str) -> Catalog:
     try:
         return Catalog.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise CatalogError(f"{where}: {location}: {first['msg']}") from None
+        raise CatalogError(f"{where}: {first_problem(error)}") from None
