@@ -86,6 +86,13 @@ class Channel:
     is_member: bool = True  # whether the bot is in the channel
     created: int = 0
 
+    @property
+    def kind(self) -> str:
+        """Its type as conversations.list names types (and scopes follow)."""
+        if self.is_im:
+            return "im"
+        return "private_channel" if self.is_private else "public_channel"
+
     def to_api(self) -> JSONDict:
         """Render like conversations.info / conversations.list do."""
         data: JSONDict = {

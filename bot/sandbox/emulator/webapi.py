@@ -129,20 +129,16 @@ class WebApi:
 
     def _check_scope(self, method: str, args: JSONDict) -> None:
         """Raise missing_scope, with Slack's `needed` and `provided`, if the token lacks it."""
+        kinds: list[str] = []
         if method == "conversations.list":
-            needed = scopes.list_scopes(str_list(args, "types") or ["public_channel"])
+            kinds = str_list(args, "types") or ["public_channel"]
         elif method in scopes.BY_CONVERSATION:
             ref = args.get("channel")
             channel = self.ctx.workspace.resolve_channel(str(ref)) if ref else None
             if channel is None:
                 return  # the method answers channel_not_found itself
-            kind = "im" if channel.is_im else "private_channel" if channel.is_private else None
-            scope = scopes.conversation_scope(method, kind or "public_channel")
-            needed = [scope] if scope else []
-        else:
-            scope = scopes.FIXED.get(method)
-            needed = [scope] if scope else []
-        lacking = [scope for scope in needed if scope not in self.granted]
+            kinds = [channel.kind]
+        lacking = sorted(scopes.needed_for(method, kinds) - self.granted)
         if lacking:
             raise ApiError(
                 "missing_scope", needed=",".join(lacking), provided=",".join(sorted(self.granted))
