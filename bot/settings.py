@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     escalation_followups: int = Field(default=3, ge=1)
     urgent_keywords: CommaList = Field(default_factory=lambda: list(DEFAULT_URGENT_KEYWORDS))
     reminder_hours: float = Field(default=24.0, gt=0)
+    # Resolved cases close on their own this long after (0: never); the log line says
+    # "by casebot (auto)".
+    auto_close_days: float = Field(default=7.0, ge=0)
+    # A customer who has not answered an agent's question this long is nudged once (0: never).
+    customer_nudge_hours: float = Field(default=48.0, ge=0)
     reopen_window_hours: float = Field(default=72.0, ge=0)
     escalation_check_interval: float = Field(default=300.0, gt=0)
     email_poll_interval: float = Field(default=30.0, gt=0)

@@ -99,6 +99,20 @@ def is_closure(text: str) -> bool:
     return _CLOSURE.search(text) is not None
 
 
+_LINK = re.compile(r"\S+://\S+|www\.\S+")
+
+
+def asks_a_question(text: str) -> bool:
+    """Whether an agent's message ends a sentence with "?" (outside quoted lines and links,
+    whose query strings are no question): the customer owes an answer, worth one nudge."""
+    for line in text.splitlines():
+        if line.lstrip().startswith(">"):
+            continue  # quoted from the customer's mail
+        if "?" in _LINK.sub(" ", line):
+            return True
+    return False
+
+
 def split_note(text: str) -> tuple[bool, str]:
     """(True, rest) when an agent's thread reply is an internal note (`note:` prefix)."""
     stripped = text.lstrip()

@@ -46,6 +46,7 @@ from handlers.tickets.notifier import TicketNotifier
 from handlers.webhook.notifier import WebhookNotifier
 from services.api_reads import ApiReads
 from services.cases import CaseService
+from services.cases.follow_ups import FollowUpConfig, FollowUpSweep
 from services.escalation import EscalationSweep
 from services.home import Dashboard
 from services.leases import Leases
@@ -82,6 +83,7 @@ class Parts:
     reads: ApiReads  # the desk's numbers and records, for the API and /case stats
     sweep: EscalationSweep
     reminders: ReminderSweep
+    follow_ups: FollowUpSweep
     app: AsyncApp
     ticket_worker: TicketWorker
     mailbox: Exclusive | None  # the IMAP poller, run by one process at a time
@@ -236,6 +238,12 @@ async def wire(
         reads=reads,
         sweep=EscalationSweep(sessions, rules=s.rules, clock=clock, notify=wake),
         reminders=ReminderSweep(sessions, hours=s.reminder_hours, clock=clock, notify=wake),
+        follow_ups=FollowUpSweep(
+            sessions,
+            FollowUpConfig(auto_close_days=s.auto_close_days, nudge_hours=s.customer_nudge_hours),
+            clock=clock,
+            notify=wake,
+        ),
         app=app,
         ticket_worker=ticket_worker,
         mailbox=mailbox,

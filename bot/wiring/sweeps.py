@@ -21,6 +21,7 @@ def sweeps(
         {
             "escalation-sweep": parts.sweep.run,
             "reminder-sweep": parts.reminders.run,
+            "follow-up-sweep": parts.follow_ups.run,
             "triage-refresh": parts.cases.learning.refresh,
             "housekeeping": parts.leases.tidy,
             "report-retention": parts.reports.prune,

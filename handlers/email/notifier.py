@@ -50,6 +50,8 @@ class EmailNotifier:
                 return texts.resolution(case.number, self._reopen_days)
             case OutboxKind.CUSTOMER_REMINDER:
                 return texts.reminder(case.number, customer.name, case.subject)
+            case OutboxKind.CUSTOMER_NUDGE:
+                return texts.nudge(case.number, customer.name, case.subject)
             case _:
                 raise ValueError(f"{item.kind} is not for customers")
 

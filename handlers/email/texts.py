@@ -27,6 +27,17 @@ def resolution(number: int, reopen_days: float) -> str:
     )
 
 
+def nudge(number: int, name: str, subject: str) -> str:
+    return (
+        f"Hello {name or 'there'},\n\n"
+        f"about case #{number}:\n\n"
+        f"    {subject}\n\n"
+        "we asked you a question in our last message and need your answer to go on. "
+        "Simply reply to this message.\n\n"
+        "Support"
+    )
+
+
 def reminder(number: int, name: str, subject: str) -> str:
     return (
         f"Hello {name or 'there'},\n\n"

@@ -107,6 +107,8 @@ class SlackNotifier:
                 await self._to_customer(view, texts.resolution(view.case.number))
             case OutboxKind.CUSTOMER_REMINDER:
                 await self._to_customer(view, texts.reminder(view.case.number))
+            case OutboxKind.CUSTOMER_NUDGE:
+                await self._to_customer(view, texts.nudge(view.case.number))
             case OutboxKind.ESCALATION_ALERT:
                 await self._alert(
                     view,

@@ -27,6 +27,13 @@ def resolution(number: int) -> str:
     )
 
 
+def nudge(number: int) -> str:
+    return (
+        f"About case #{number}: we asked you something above and are waiting for your "
+        "answer to go on. Reply here when you can."
+    )
+
+
 def reminder(number: int) -> str:
     return (
         f"We haven't forgotten you: case #{number} is still open and "

@@ -36,6 +36,8 @@ def reply_text(item: OutboxItem, view: CaseView) -> str:
             return texts.resolution(number)
         case OutboxKind.CUSTOMER_REMINDER:
             return texts.reminder(number)
+        case OutboxKind.CUSTOMER_NUDGE:
+            return texts.nudge(number)
         case _:
             raise ValueError(f"{item.kind} is not for customers")
 

@@ -31,3 +31,10 @@ def reminder(number: int) -> str:
 
 def agent_reply(text: str, author: str) -> str:
     return f"{text.strip()}\n\n{author}\nSupport"
+
+
+def nudge(number: int) -> str:
+    return (
+        f"About case #{number}: we asked you something and need your answer to go on. "
+        "Simply reply to this message."
+    )

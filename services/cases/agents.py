@@ -3,13 +3,11 @@ closing, each in one transaction with its audit entry and outbox rows."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import audit
 from services.cases.context import CaseContext, load
-from services.cases.transition import transition
+from services.cases.transition import close_case, transition
 from services.escalation import escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, is_closure, split_note
@@ -83,7 +81,7 @@ class AgentActions:
                 target.consecutive_customer_messages = 0
             closed = is_closure(body)
             if closed:
-                _close(session, case, actor, now)
+                close_case(session, case, actor, now)
             enqueue(session, case, OutboxKind.CASE_CARD)
             return ReplyResult(case=case, internal=False, closed=closed)
 
@@ -190,27 +188,9 @@ class AgentActions:
         await self._ctx.require_agent(actor, Action.CLOSE, case_id)
         async with self._ctx.transaction() as session:
             case = await load(session, case_id)
-            _close(session, case, actor, self._ctx.clock(), reason=reason)
+            close_case(session, case, actor, self._ctx.clock(), reason=reason)
             enqueue(session, case, OutboxKind.CASE_CARD)
             return case
-
-
-def _close(
-    session: AsyncSession, case: Case, actor: Actor, now: datetime, *, reason: str | None = None
-) -> None:
-    data = {"reason": reason} if reason else {}
-    transition(
-        session,
-        case,
-        Action.CLOSE,
-        now=now,
-        actor=actor.label,
-        event="case.closed",
-        card=False,
-        **data,
-    )
-    case.closed_by = actor.id
-    enqueue(session, case, OutboxKind.CLOSURE_LOG, closed_at=now.isoformat(), closed_by=actor.id)
 
 
 async def _customers_of(session: AsyncSession, case: Case) -> list[Case]:

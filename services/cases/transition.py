@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.audit import audit
 from services.outbox import OutboxKind, enqueue
 from services.transitions import Action, next_status
+from services.types import Actor
 from storage.models import Case, CaseStatus
 
 
@@ -40,3 +41,23 @@ def transition(
     if card:
         enqueue(session, case, OutboxKind.CASE_CARD)
     return case
+
+
+def close_case(
+    session: AsyncSession, case: Case, actor: Actor, now: datetime, *, reason: str | None = None
+) -> None:
+    """Close for good, whoever does it: the closure line for the log channel names them
+    (`closed_by`: an agent's id, or `casebot (auto)`), `reason` is audited."""
+    data = {"reason": reason} if reason else {}
+    transition(
+        session,
+        case,
+        Action.CLOSE,
+        now=now,
+        actor=actor.label,
+        event="case.closed",
+        card=False,
+        **data,
+    )
+    case.closed_by = actor.id
+    enqueue(session, case, OutboxKind.CLOSURE_LOG, closed_at=now.isoformat(), closed_by=actor.id)

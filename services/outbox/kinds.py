@@ -38,6 +38,7 @@ class OutboxKind(StrEnum):
     CUSTOMER_REPLY = "customer.reply"  # an agent's reply to the customer
     CUSTOMER_RESOLVED = "customer.resolved"  # the resolution notice
     CUSTOMER_REMINDER = "customer.reminder"  # "still working on it", once, REMINDER_HOURS in
+    CUSTOMER_NUDGE = "customer.nudge"  # "we asked you something", once per unanswered question
     ESCALATION_ALERT = "alert.escalation"  # to the alerts channel, once per reason
     CLOSURE_LOG = "log.closure"  # "Case #N closed at … by …" to the log channel
     REPORT_EMAIL = "report.email"  # a report's file to one of REPORT_RECIPIENTS
@@ -52,12 +53,18 @@ CUSTOMER_KINDS = frozenset(
         OutboxKind.CUSTOMER_REPLY,
         OutboxKind.CUSTOMER_RESOLVED,
         OutboxKind.CUSTOMER_REMINDER,
+        OutboxKind.CUSTOMER_NUDGE,
     }
 )
 
 # Machine-written customer mail: never sent to robots, capped per recipient per hour.
 AUTOMATIC_KINDS = frozenset(
-    {OutboxKind.CUSTOMER_ACK, OutboxKind.CUSTOMER_RESOLVED, OutboxKind.CUSTOMER_REMINDER}
+    {
+        OutboxKind.CUSTOMER_ACK,
+        OutboxKind.CUSTOMER_RESOLVED,
+        OutboxKind.CUSTOMER_REMINDER,
+        OutboxKind.CUSTOMER_NUDGE,
+    }
 )
 
 

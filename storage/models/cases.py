@@ -41,6 +41,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_card", "card_channel", "card_ts"),
         Index("ix_cases_origin", "origin_channel", "origin_thread_ts"),
         Index("ix_cases_reminder_due", "status", "reminder_sent_at", "created_at"),
+        Index("ix_cases_auto_close", "status", "resolved_at"),
+        Index("ix_cases_nudge_due", "status", "last_agent_message_at"),
         Index("ix_cases_sla_due", "status", "sla_alerted_at", "sla_due_at"),
         # The inactivity sweep: active, not alerted yet, waiting since before the cutoff.
         Index(
@@ -84,6 +86,8 @@ class Case(SQLModel, table=True):
     # Set with the inactivity alert so the sweep's indexed query skips the case from then on.
     inactivity_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminder_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The agent message (by its time) the nudge rule last looked at: one nudge per question.
+    nudge_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, max_length=64)
