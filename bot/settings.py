@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.report_schedule import report_timezone, report_trigger
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 from services.storms import StormConfig
+from services.types import ReplyVoice
 from storage.engine import async_url
 
 CommaList = Annotated[list[str], NoDecode]
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     # Implicit TLS from the first byte; unset means "on for port 465" (STARTTLS is then off).
     smtp_tls: bool | None = None
     support_email: str | None = None
+    # The team's name on replies: "Agnes (Acme Support)", or the team's only when
+    # REPLIES_SHOW_AGENT is false (Slack: the post's name and avatar; mail: From and signature).
+    support_team_name: str = Field(default="Support", min_length=1, max_length=60)
+    replies_show_agent: bool = True
     # Agents may answer by email only from these addresses, and only when authenticated.
     admin_emails: CommaList = Field(default_factory=list)
     # The authserv-id of the receiving mail server whose Authentication-Results are trusted.
@@ -225,6 +230,10 @@ class Settings(BaseSettings):
         if value.lower() not in {"text", "json"}:
             raise ValueError("must be text or json")
         return value.lower()
+
+    @property
+    def reply_voice(self) -> ReplyVoice:
+        return ReplyVoice(team=self.support_team_name.strip(), show_agent=self.replies_show_agent)
 
     @property
     def storms(self) -> StormConfig:

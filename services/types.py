@@ -63,6 +63,26 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class ReplyVoice:
+    """Whose name an agent's reply goes out under: the agent's with the team's, or the team's
+    only (REPLIES_SHOW_AGENT=false), on every channel."""
+
+    team: str = "Support"
+    show_agent: bool = True
+
+    def sender(self, agent: str) -> str:
+        """`Agnes (Acme Support)`, or `Acme Support`."""
+        return f"{agent} ({self.team})" if self.show_agent and agent else self.team
+
+    def signature(self, agent: str) -> str:
+        """The lines that end a reply by mail or SMS."""
+        return f"{agent}\n{self.team}" if self.show_agent and agent else self.team
+
+
+TEAM_VOICE = ReplyVoice()  # the default: "Agnes (Support)"
+
+
+@dataclass(frozen=True)
 class Actor:
     """Whoever asks for a change; `is_agent` is decided by the edge from configuration."""
 

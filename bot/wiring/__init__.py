@@ -146,7 +146,9 @@ async def wire(
     resources.push_async_callback(home.close)
     reports = report_service(s, sessions, clock=clock, notify=wake)
     webhook = (
-        WebhookNotifier(http, s.webhook_reply_url, s.webhook_secret, clock=clock)
+        WebhookNotifier(
+            http, s.webhook_reply_url, s.webhook_secret, clock=clock, voice=s.reply_voice
+        )
         if s.webhook_secret and s.webhook_reply_url
         else None
     )
@@ -168,6 +170,8 @@ async def wire(
         channels,
         pacer=ChannelPacer(per_second=s.slack_posts_per_second),
         on_card=home.changed,
+        people=people,
+        voice=s.reply_voice,
     )
     dispatcher = OutboxDispatcher(
         sessions,

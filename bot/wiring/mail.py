@@ -33,6 +33,7 @@ def email_notifier(
         reopen_window_hours=settings.reopen_window_hours,
         auto_replies_per_hour=settings.email_auto_replies_per_hour,
         clock=clock,
+        voice=settings.reply_voice,
     )
 
 

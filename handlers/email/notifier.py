@@ -11,7 +11,7 @@ from handlers.email.compose import OutgoingEmail, compose
 from handlers.email.smtp_sender import SmtpSender
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
 from services.sent_mail import SentMail
-from services.types import CaseView, Channel
+from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,9 @@ class EmailNotifier:
         reopen_window_hours: float,
         auto_replies_per_hour: int,
         clock: Callable[[], datetime],
+        voice: ReplyVoice = TEAM_VOICE,
     ) -> None:
+        self._voice = voice
         self._sender = sender
         self._sent = sent
         self._support = support_email
@@ -43,8 +45,9 @@ class EmailNotifier:
             case OutboxKind.CUSTOMER_ACK:
                 return texts.acknowledgement(case.number, customer.name, case.subject)
             case OutboxKind.CUSTOMER_REPLY:
+                author = str(item.payload.get("author", ""))
                 return texts.agent_reply(
-                    str(item.payload.get("text", "")), str(item.payload.get("author", ""))
+                    str(item.payload.get("text", "")), self._voice.signature(author)
                 )
             case OutboxKind.CUSTOMER_RESOLVED:
                 return texts.resolution(case.number, self._reopen_days)
@@ -54,6 +57,12 @@ class EmailNotifier:
                 return texts.nudge(case.number, customer.name, case.subject)
             case _:
                 raise ValueError(f"{item.kind} is not for customers")
+
+    def _sender_name(self, item: OutboxItem) -> str:
+        """`Agnes (Acme Support)` on an agent's reply; the team's name on what a machine wrote."""
+        if item.kind == OutboxKind.CUSTOMER_REPLY:
+            return self._voice.sender(str(item.payload.get("author", "")))
+        return self._voice.team
 
     async def deliver(self, item: OutboxItem, view: CaseView) -> None:
         case, customer = view.case, view.customer
@@ -89,6 +98,7 @@ class EmailNotifier:
                 references=tuple(thread[-MAX_REFERENCES:]),
             ),
             sender=self._support,
+            sender_name=self._sender_name(item),
             now=self._clock(),
             message_id=message_id,
         )

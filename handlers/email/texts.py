@@ -14,8 +14,8 @@ def acknowledgement(number: int, name: str, subject: str) -> str:
     )
 
 
-def agent_reply(text: str, author: str) -> str:
-    return f"{text.strip()}\n\n{author}\nSupport"
+def agent_reply(text: str, signature: str) -> str:
+    return f"{text.strip()}\n\n{signature}"
 
 
 def resolution(number: int, reopen_days: float) -> str:

@@ -69,7 +69,12 @@ def person(actor_id: str | None) -> str:
     name, literally."""
     if not actor_id:
         return "—"
-    return f"<@{actor_id}>" if _SLACK_USER.match(actor_id) else literal(actor_id)
+    return f"<@{actor_id}>" if is_slack_user(actor_id) else literal(actor_id)
+
+
+def is_slack_user(actor_id: str) -> bool:
+    """A Slack member id (U…/W…), not an email agent's address or an API token's name."""
+    return _SLACK_USER.match(actor_id) is not None
 
 
 def iso_utc(when: datetime) -> str:

@@ -17,11 +17,12 @@ from handlers.slack import blocks, texts
 from handlers.slack.ids import CARD_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
+from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
 from services.outbox import NoSender, OutboxKind
-from services.types import CaseView, Channel
+from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
 from storage.models import Case, OutboxItem
 
 
@@ -74,8 +75,12 @@ class SlackNotifier:
         *,
         pacer: ChannelPacer | None = None,
         on_card: Callable[[Case], None] = lambda _case: None,
+        people: People | None = None,
+        voice: ReplyVoice = TEAM_VOICE,
     ) -> None:
         self._client = client
+        self._people = people
+        self._voice = voice
         self._on_card = on_card  # a card was drawn: whoever shows that case elsewhere redraws
         self._cases = cases
         self._channels = channels
@@ -101,8 +106,7 @@ class SlackNotifier:
             case OutboxKind.CUSTOMER_ACK:
                 await self._to_customer(view, texts.acknowledgement(view.case.number))
             case OutboxKind.CUSTOMER_REPLY:
-                author, text = payload.get("author", "Support"), payload.get("text", "")
-                await self._to_customer(view, texts.agent_reply(text, author))
+                await self._reply(view, payload)
             case OutboxKind.CUSTOMER_RESOLVED:
                 await self._to_customer(view, texts.resolution(view.case.number))
             case OutboxKind.CUSTOMER_REMINDER:
@@ -214,7 +218,23 @@ class SlackNotifier:
             title=f"{stored.filename} (from the customer)",
         )
 
-    async def _to_customer(self, view: CaseView, text: str) -> None:
+    async def _reply(self, view: CaseView, payload: dict[str, Any]) -> None:
+        """An agent's reply under the agent's name and avatar (chat:write.customize), or
+        under the team's name only."""
+        author, author_id = str(payload.get("author", "")), payload.get("author_id")
+        text = literal(str(payload.get("text", "")))
+        if not self._voice.show_agent:
+            await self._to_customer(view, text, username=self._voice.team)
+            return
+        icon = None
+        if self._people is not None and author_id and blocks.is_slack_user(str(author_id)):
+            icon = (await self._people.profile(str(author_id))).avatar
+        identity: dict[str, str] = {"username": self._voice.sender(author)}
+        if icon:
+            identity["icon_url"] = icon
+        await self._to_customer(view, text, **identity)
+
+    async def _to_customer(self, view: CaseView, text: str, **identity: str) -> None:
         case = view.case
         if case.source != Channel.SLACK or not case.origin_channel:
             raise NoSender(f"case #{case.number}: no outbound adapter for source {case.source!r}")
@@ -223,6 +243,7 @@ class SlackNotifier:
             channel=case.origin_channel,
             thread_ts=None if is_dm else case.origin_thread_ts,
             text=text,
+            **identity,
         )
 
     async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,6 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from services.types import Actor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    avatar: str | None  # image_72's URL
 
 
 class People:
@@ -31,7 +38,7 @@ class People:
         self._ttl = ttl_seconds
         self._group_members: frozenset[str] = frozenset()
         self._group_loaded_at = float("-inf")
-        self._names: dict[str, tuple[str, float]] = {}
+        self._profiles: dict[str, tuple[Profile, float]] = {}
 
     async def is_agent(self, user_id: str) -> bool:
         """Agents are the configured user ids plus the members of the agent user group."""
@@ -43,21 +50,24 @@ class People:
 
     async def name(self, user_id: str) -> str:
         """The user's display name, or the id when Slack cannot tell."""
-        cached = self._names.get(user_id)
+        return (await self.profile(user_id)).name
+
+    async def profile(self, user_id: str) -> Profile:
+        """The user's display name and avatar (one users.info per TTL)."""
+        cached = self._profiles.get(user_id)
         if cached and time.monotonic() - cached[1] < self._ttl:
             return cached[0]
         try:
             response = await self._client.users_info(user=user_id)
             user = response.get("user") or {}
-            profile = user.get("profile") or {}
-            name = (
-                profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
-            )
+            about = user.get("profile") or {}
+            name = about.get("display_name") or user.get("real_name") or user.get("name")
+            found = Profile(str(name or user_id), about.get("image_72") or None)
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            name = user_id
-        self._names[user_id] = (str(name), time.monotonic())
-        return str(name)
+            found = Profile(user_id, None)
+        self._profiles[user_id] = (found, time.monotonic())
+        return found
 
     async def actor(self, user_id: str) -> Actor:
         """The domain's view of a Slack user."""

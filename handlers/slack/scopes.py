@@ -9,6 +9,7 @@ from __future__ import annotations
 
 NEEDED: dict[str, str] = {
     "chat:write": "case cards, thread mirrors, replies to Slack customers, alerts and log lines",
+    "chat:write.customize": "agents' names and avatars on replies to Slack customers",
     "commands": "the /case and /queue commands",
     "channels:history": "messages in public intake channels and card threads",
     "groups:history": "messages in private intake channels and card threads",

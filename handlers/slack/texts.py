@@ -6,18 +6,12 @@ agent's name and words are written literally, so nothing in them pings anyone.
 
 from __future__ import annotations
 
-from handlers.slack.mrkdwn import literal
-
 
 def acknowledgement(number: int) -> str:
     return (
         f"Thanks for reaching out! We've opened *case #{number}* for you. "
         "An agent will reply here; just write in this thread to add details."
     )
-
-
-def agent_reply(text: str, author: str) -> str:
-    return f"*{literal(author)}:* {literal(text)}"
 
 
 def resolution(number: int) -> str:

@@ -15,23 +15,22 @@ import aiohttp
 from handlers.webhook import texts
 from handlers.webhook.signing import signed_headers
 from services.outbox import OutboxKind
-from services.types import CaseView
+from services.types import TEAM_VOICE, CaseView, ReplyVoice
 from storage.models import OutboxItem, utcnow
 
 TIMEOUT_SECONDS = 10.0
 DELIVERY_HEADER = "X-Casebot-Delivery"
 
 
-def reply_text(item: OutboxItem, view: CaseView) -> str:
+def reply_text(item: OutboxItem, view: CaseView, voice: ReplyVoice = TEAM_VOICE) -> str:
     """What the customer reads for this outbox item."""
     number = view.case.number
     match OutboxKind(item.kind):
         case OutboxKind.CUSTOMER_ACK:
             return texts.acknowledgement(number)
         case OutboxKind.CUSTOMER_REPLY:
-            return texts.agent_reply(
-                str(item.payload.get("text", "")), str(item.payload.get("author", ""))
-            )
+            author = str(item.payload.get("author", ""))
+            return texts.agent_reply(str(item.payload.get("text", "")), voice.signature(author))
         case OutboxKind.CUSTOMER_RESOLVED:
             return texts.resolution(number)
         case OutboxKind.CUSTOMER_REMINDER:
@@ -53,7 +52,9 @@ class WebhookNotifier:
         *,
         timeout: float = TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        voice: ReplyVoice = TEAM_VOICE,
     ) -> None:
+        self._voice = voice
         self._session = session
         self._url = url
         self._secret = secret
@@ -71,7 +72,7 @@ class WebhookNotifier:
                 "customer_id": customer.phone,
                 "channel": case.origin_channel,
                 "kind": item.kind.removeprefix("customer."),  # ack, reply, resolved, reminder
-                "message": reply_text(item, view),
+                "message": reply_text(item, view, self._voice),
                 "sent_at": now.isoformat(),
             }
         ).encode()

@@ -29,8 +29,8 @@ def reminder(number: int) -> str:
     )
 
 
-def agent_reply(text: str, author: str) -> str:
-    return f"{text.strip()}\n\n{author}\nSupport"
+def agent_reply(text: str, signature: str) -> str:
+    return f"{text.strip()}\n\n{signature}"
 
 
 def nudge(number: int) -> str:

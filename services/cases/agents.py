@@ -76,7 +76,14 @@ class AgentActions:
             case.consecutive_customer_messages = 0
             audit(session, case.number, "reply.sent", actor.label)
             for target in await _customers_of(session, case):
-                enqueue(session, target, OutboxKind.CUSTOMER_REPLY, text=body, author=actor.label)
+                enqueue(
+                    session,
+                    target,
+                    OutboxKind.CUSTOMER_REPLY,
+                    text=body,
+                    author=actor.label,
+                    author_id=actor.id,
+                )
                 target.last_agent_message_at = now
                 target.consecutive_customer_messages = 0
             closed = is_closure(body)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 
@@ -48,10 +50,19 @@ async def test_agent_reply_in_the_card_thread_reaches_the_customer(
         AGENT, SUPPORT, "We unblocked it, try again please", thread_ts=posted["ts"]
     )
 
-    relayed = await slack.wait_for(
-        lambda: [t for t in bot_replies(slack, INTAKE, message["ts"]) if "unblocked" in t]
+    [relayed] = await slack.wait_for(
+        lambda: [
+            m
+            for m in slack.replies(INTAKE, message["ts"])
+            if m.get("bot_id") and "unblocked" in m["text"]
+        ]
     )
-    assert relayed == ["*agnes:* We unblocked it, try again please"]
+    # Under the agent's name and avatar (chat:write.customize), the words as written.
+    assert relayed["text"] == "We unblocked it, try again please"
+    assert relayed["username"] == "agnes (Support)"
+    assert relayed["icons"] == {
+        "image_48": f"https://avatars.example.slack-edge.com/{AGENT}_72.png"
+    }
     case = await bot.cases.reads.get(1)
     assert case.consecutive_customer_messages == 0 and case.last_agent_message_at is not None
 
@@ -68,6 +79,20 @@ async def test_note_stays_internal(slack: SlackEmulator, bot: Runtime) -> None:
     assert not any("fraud team" in t for t in bot_replies(slack, INTAKE, message["ts"]))
     notes = [m for m in await bot.cases.reads.messages(1) if m.direction == "internal"]
     assert [n.body for n in notes] == ["fraud team is checking"]
+
+
+async def test_replies_can_go_out_under_the_team_name_only(
+    slack: SlackEmulator, start_bot: Callable[..., Any]
+) -> None:
+    await start_bot(support_team_name="Acme Support", replies_show_agent=False)
+    message, posted = await open_case(slack)
+    await slack.user_message(AGENT, SUPPORT, "Try again now", thread_ts=posted["ts"])
+
+    [relayed] = await slack.wait_for(
+        lambda: [m for m in slack.replies(INTAKE, message["ts"]) if "Try again" in m["text"]]
+    )
+    assert (relayed["text"], relayed["username"]) == ("Try again now", "Acme Support")
+    assert "icons" not in relayed, "no agent's face either"
 
 
 async def test_closure_phrase_logs_closes_and_the_next_message_opens_a_new_case(

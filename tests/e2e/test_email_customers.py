@@ -40,6 +40,9 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
     )
     answer = (await mails(inbox, 2))[1]
     assert "We refunded the second payment." in text_of(answer)
+    assert str(ack["From"]) == "Support <support@example.com>", "a machine's mail: the team"
+    assert str(answer["From"]) == '"agnes (Support)" <support@example.com>', "the agent's"
+    assert text_of(answer).replace("\r\n", "\n").rstrip().endswith("agnes\nSupport")
     assert answer["Auto-Submitted"] is None, "a person wrote it"
     assert answer["In-Reply-To"] == "<c1@example.org>"
     assert answer["References"] == f"<c1@example.org> {ack['Message-ID']}", "the whole thread"
@@ -58,6 +61,24 @@ async def test_an_email_customer_is_acknowledged_answered_and_threaded(
         )
     )
     assert len(inbox.messages) == 2, "no second acknowledgement for a reply"
+
+
+async def test_with_the_team_name_only_no_agent_name_reaches_the_customer(
+    slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    bot = await start_bot(
+        **smtp_settings(port), support_team_name="Acme Support", replies_show_agent=False
+    )
+    await bot.cases.intake.ingest(
+        to_inbound(parse_email(customer_mail("Refund", "Where is it?", "<t1@example.org>")))
+    )
+    posted = await card(slack, 1)
+    await slack.user_message(AGENT, SUPPORT, "On its way.", thread_ts=posted["ts"])
+    answer = (await mails(inbox, 2))[1]
+    assert str(answer["From"]) == "Acme Support <support@example.com>"
+    assert text_of(answer).replace("\r\n", "\n").rstrip().endswith("On its way.\n\nAcme Support")
+    assert "agnes" not in answer.as_string()
 
 
 async def test_an_auto_reply_opens_a_case_but_is_not_answered(

@@ -120,7 +120,24 @@ def test_the_manifest_asks_for_no_scope_the_code_does_not_use() -> None:
     used |= {by_event[e] for e in events if e in by_event}
     if manifest["features"].get("slash_commands"):
         used.add("commands")
+    if product_keywords() & {"username", "icon_url", "icon_emoji"}:
+        used.add("chat:write.customize")  # a post under another name and avatar
     assert granted() - used == set()
+
+
+def product_keywords() -> set[str]:
+    """Every keyword argument name the product passes in a call."""
+    found: set[str] = set()
+    for package in PRODUCT:
+        for path in (ROOT / package).rglob("*.py"):
+            if path.relative_to(ROOT).as_posix().startswith(NOT_PRODUCT):
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call):
+                    found |= {k.arg for k in node.keywords if k.arg}
+                elif isinstance(node, ast.Dict):  # `**identity` built as {"username": …}
+                    found |= {k.value for k in node.keys if isinstance(k, ast.Constant)}
+    return found
 
 
 def test_casebot_check_knows_every_scope_of_the_manifest() -> None:

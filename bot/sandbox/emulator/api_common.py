@@ -44,6 +44,7 @@ class ApiContext:
     on_bot_post: Callable[[str, JSONDict], None]
     socket_url: Callable[[], str]
     public_url: Callable[[str], str]  # "/path" -> "http://host:port/path"
+    granted: Callable[[], frozenset[str]] = frozenset  # the bot token's scopes, now
 
 
 Method = Callable[[ApiContext, JSONDict], JSONDict]

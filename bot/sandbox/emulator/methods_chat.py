@@ -23,6 +23,8 @@ from bot.sandbox.emulator.api_common import (
 from bot.sandbox.emulator.blockkit import MESSAGE_TEXT_MAX, message_errors, view_errors
 from bot.sandbox.emulator.models import JSONDict
 
+CUSTOMIZE = "chat:write.customize"
+
 
 def _check_limits(text: str | None, blocks: Any) -> None:
     """Block Kit's limits and the 40,000-character message text, as Slack enforces them."""
@@ -68,6 +70,21 @@ def _bot_message(ctx: ApiContext, ts: str, content: JSONDict) -> JSONDict:
     return message
 
 
+def _customized(ctx: ApiContext, args: JSONDict) -> JSONDict:
+    """username and icon_url/icon_emoji, which Slack honours only with chat:write.customize
+    (without it the post goes out under the app's own name and icon, silently)."""
+    if CUSTOMIZE not in ctx.granted():
+        return {}
+    shown: JSONDict = {}
+    if (username := opt_str(args, "username")) is not None:
+        shown["username"] = username[:80]
+    if (icon := opt_str(args, "icon_url")) is not None:
+        shown["icons"] = {"image_48": icon}
+    elif (emoji := opt_str(args, "icon_emoji")) is not None:
+        shown["icons"] = {"emoji": emoji}
+    return shown
+
+
 def post_message(ctx: ApiContext, args: JSONDict) -> JSONDict:
     ws = ctx.workspace
     channel = member_channel_arg(ctx, args)
@@ -76,6 +93,7 @@ def post_message(ctx: ApiContext, args: JSONDict) -> JSONDict:
     if retry_after is not None:
         raise RateLimited(retry_after)
     message = _bot_message(ctx, ws.next_ts(), content)
+    message.update(_customized(ctx, args))
     thread_ts = opt_str(args, "thread_ts")
     if thread_ts is not None:
         message["thread_ts"] = thread_ts

@@ -70,7 +70,11 @@ class User:
             "deleted": False,
             "is_bot": self.is_bot,
             "is_app_user": False,
-            "profile": {"display_name": self.name, "real_name": real_name},
+            "profile": {
+                "display_name": self.name,
+                "real_name": real_name,
+                "image_72": f"https://avatars.example.slack-edge.com/{self.id}_72.png",
+            },
         }
 
 

@@ -75,7 +75,12 @@ class SlackEmulator(Inspection):
         self.hub = SocketHub(self.workspace.signal, app_id)
         self.response_urls = ResponseUrls(self.workspace)
         ctx = ApiContext(
-            self.workspace, self.limiter, self._on_bot_post, self._socket_url, self._public_url
+            self.workspace,
+            self.limiter,
+            self._on_bot_post,
+            self._socket_url,
+            self._public_url,
+            lambda: self.api.granted,
         )
         self.api = WebApi(
             ctx,
