@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # The team's name on replies: "Agnes (Acme Support)", or the team's only when
     # REPLIES_SHOW_AGENT is false (Slack: the post's name and avatar; mail: From and signature).
     support_team_name: str = Field(default="Support", min_length=1, max_length=60)
+    # The reaction (emoji name, without colons) that opens a case from any message.
+    case_reaction: str = Field(default="ticket", pattern=r"^[a-z0-9_+\-']{1,100}$")
     replies_show_agent: bool = True
     # Agents may answer by email only from these addresses, and only when authenticated.
     admin_emails: CommaList = Field(default_factory=list)

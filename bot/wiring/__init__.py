@@ -211,6 +211,7 @@ async def wire(
             home=home,
             reports=reports,
             desk=reads,
+            case_reaction=s.case_reaction,
         ),
     )
     ticket_worker = TicketWorker(

@@ -136,13 +136,23 @@ def type_select(case: Case, catalog: Catalog) -> StaticSelectElement:
     )
 
 
+def message_link(channel: str, ts: str) -> str:
+    """A message's permalink without asking Slack: Slack sends the reader to the workspace."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 def case_card(
-    view: CaseView, *, with_actions: bool = True, catalog: Catalog | None = None
+    view: CaseView,
+    *,
+    with_actions: bool = True,
+    catalog: Catalog | None = None,
+    opened_from: str | None = None,
 ) -> list[Block]:
     """The case card: what it is, who asked, where it stands, and the buttons that apply.
 
     A storm's child shows only a pointer to its master incident (the master has the
-    buttons); a master lists the affected customers.
+    buttons); a master lists the affected customers. `opened_from` links the message a case
+    was opened from (shortcut or reaction), outside the intake channels and DMs.
     """
     case = view.case
     header = clip(f"Case #{case.number} · {case.subject}", 150)
@@ -180,7 +190,10 @@ def case_card(
         preview = literal_clip(view.last_customer_message, PREVIEW_CHARS)
         quoted = "\n".join(f"> {line}" for line in preview.splitlines())
         blocks.append(SectionBlock(text=MarkdownTextObject(text=quoted)))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timeline(case))]))
+    timeline = _timeline(case)
+    if opened_from:  # a case opened from a message anywhere: where that message is
+        timeline += f" · <{opened_from}|the message it was opened from>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=timeline)]))
     buttons = [
         ButtonElement(
             text=label,

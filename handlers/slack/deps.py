@@ -24,3 +24,4 @@ class SlackDeps:
     home: HomePublisher | None = None  # App Home tabs
     reports: ReportService | None = None  # `/case report`
     desk: ApiReads | None = None  # `/case stats`
+    case_reaction: str = "ticket"  # CASE_REACTION: the emoji that opens a case from a message

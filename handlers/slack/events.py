@@ -48,6 +48,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
         route = route_message(event, deps.channels)
         if route is Route.IGNORE:
             return
+        if route is Route.OTHER_THREAD:
+            # A thread anywhere else is a conversation only under a message opened as a case.
+            if await deps.cases.reads.case_for_origin(event["channel"], event["thread_ts"]) is None:
+                return
+            route = Route.CUSTOMER
         async with in_order.hold(event["user"]):
             if route is Route.CUSTOMER:
                 await _customer_message(event, deps, event_id=body.get("event_id"))

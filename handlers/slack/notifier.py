@@ -131,7 +131,9 @@ class SlackNotifier:
             return  # a later update in this batch renders the same, newer state
         if case.master_id is not None and not case.card_ts:
             return  # a storm's child is shown on its master's card, never on a card of its own
-        card = blocks.case_card(view, catalog=self._cases.catalog)
+        card = blocks.case_card(
+            view, catalog=self._cases.catalog, opened_from=self._opened_from(case)
+        )
         if case.card_ts and case.card_channel:
             await self._client.chat_update(
                 channel=case.card_channel, ts=case.card_ts, text=blocks.card_text(case), blocks=card
@@ -217,6 +219,15 @@ class SlackNotifier:
             content=stored.content,
             title=f"{stored.filename} (from the customer)",
         )
+
+    def _opened_from(self, case: Case) -> str | None:
+        """The message a case was opened from, when it is not in an intake channel or a DM."""
+        channel, ts = case.origin_channel, case.origin_thread_ts
+        if case.source != Channel.SLACK or not channel or not ts or channel.startswith("D"):
+            return None
+        if channel in self._channels.intake:
+            return None
+        return blocks.message_link(channel, ts)
 
     async def _reply(self, view: CaseView, payload: dict[str, Any]) -> None:
         """An agent's reply under the agent's name and avatar (chat:write.customize), or

@@ -15,6 +15,7 @@ class Route(Enum):
     IGNORE = "ignore"
     CUSTOMER = "customer"  # intake top-level message, intake thread reply, or DM to the bot
     CARD_THREAD = "card_thread"  # a reply in the support channel, maybe under a case card
+    OTHER_THREAD = "other_thread"  # a reply elsewhere, maybe under a message opened as a case
 
 
 @dataclass(frozen=True)
@@ -40,4 +41,6 @@ def route_message(event: Mapping[str, Any], channels: Channels) -> Route:
         return Route.CUSTOMER
     if channel == channels.support and is_reply:
         return Route.CARD_THREAD
+    if is_reply and channel not in (channels.alerts, channels.log):
+        return Route.OTHER_THREAD
     return Route.IGNORE

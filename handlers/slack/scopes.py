@@ -21,6 +21,7 @@ NEEDED: dict[str, str] = {
     "groups:read": "resolving private channel names from the configuration",
     "users:read": "agents' and customers' display names",
     "usergroups:read": "AGENT_USERGROUP membership (who counts as an agent)",
+    "reactions:read": "opening a case with the CASE_REACTION on a message",
 }
 
 

@@ -126,8 +126,8 @@ async def test_only_subscribed_events_in_channels_the_bot_is_in_are_delivered() 
         await emu.user_message("U1", "COUT", "where the bot is not")
         await emu.user_message("U1", "C1", "in the support channel")
         await emu.wait_for(lambda: seen)
-        with pytest.raises(NotDelivered, match="reaction_added"):
-            await emu.send_event({"type": "reaction_added", "user": "U1", "reaction": "ticket"})
+        with pytest.raises(NotDelivered, match="reaction_removed"):
+            await emu.send_event({"type": "reaction_removed", "user": "U1", "reaction": "ticket"})
         with pytest.raises(NotDelivered, match="/nope"):
             await emu.slash_command("U1", "/nope")
     finally:
@@ -137,7 +137,7 @@ async def test_only_subscribed_events_in_channels_the_bot_is_in_are_delivered() 
     assert [reason for reason, _ in emu.undelivered] == [
         "the manifest does not subscribe to message.im",
         "the bot is not a member of COUT",
-        "the manifest does not subscribe to reaction_added",
+        "the manifest does not subscribe to reaction_removed",
     ]
     assert [m["text"] for m in emu.messages("COUT")] == ["where the bot is not"], "still posted"
 
@@ -220,5 +220,14 @@ async def test_rate_tiers_can_be_switched_off_for_benchmarks() -> None:
         web = client(emu)
         for _ in range(30):
             await web.conversations_list()
+    finally:
+        await emu.stop()
+
+
+async def test_a_subscribed_event_without_its_scope_is_not_delivered() -> None:
+    emu = await started(AppManifest.project().without_scopes("reactions:read"))
+    try:
+        with pytest.raises(NotDelivered, match="reaction_added needs reactions:read"):
+            await emu.send_event({"type": "reaction_added", "user": "U1", "reaction": "ticket"})
     finally:
         await emu.stop()

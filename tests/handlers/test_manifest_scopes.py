@@ -111,11 +111,7 @@ def test_the_manifest_asks_for_no_scope_the_code_does_not_use() -> None:
     """Least privilege: every bot scope is needed by a call or by an event subscription."""
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    by_event = {
-        "message.channels": "channels:history",
-        "message.groups": "groups:history",
-        "message.im": "im:history",
-    }
+    by_event = slack_scopes.EVENT_SCOPES
     used = set().union(*(needs(m) for m in called_by_product()))
     used |= {by_event[e] for e in events if e in by_event}
     if manifest["features"].get("slash_commands"):

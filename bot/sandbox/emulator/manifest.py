@@ -25,6 +25,7 @@ class AppManifest:
     commands: frozenset[str]
     interactivity: bool
     socket_mode: bool = True
+    shortcuts: frozenset[str] = frozenset()  # callback ids of message and global shortcuts
 
     @classmethod
     def load(cls, path: Path = PROJECT_MANIFEST) -> AppManifest:
@@ -34,12 +35,14 @@ class AppManifest:
         scopes = ((data.get("oauth_config") or {}).get("scopes") or {}).get("bot") or []
         events = (settings.get("event_subscriptions") or {}).get("bot_events") or []
         commands = [c["command"] for c in features.get("slash_commands") or []]
+        shortcuts = [s["callback_id"] for s in features.get("shortcuts") or []]
         return cls(
             bot_scopes=frozenset(scopes),
             bot_events=frozenset(events),
             commands=frozenset(commands),
             interactivity=bool((settings.get("interactivity") or {}).get("is_enabled")),
             socket_mode=bool(settings.get("socket_mode_enabled", False)),
+            shortcuts=frozenset(shortcuts),
         )
 
     @classmethod

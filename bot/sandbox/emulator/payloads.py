@@ -201,3 +201,47 @@ def block_actions(
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def message_action(
+    ws: Workspace,
+    *,
+    user_id: str,
+    channel_id: str,
+    message: JSONDict,
+    callback_id: str,
+    response_url: str,
+) -> JSONDict:
+    """A message shortcut ("Open a case" in a message's ⋯ menu): Slack sends the message."""
+    return {
+        "type": "message_action",
+        "token": "x",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "user": {
+            "id": user_id,
+            "username": _user_name(ws, user_id),
+            "name": _user_name(ws, user_id),
+            "team_id": ws.team_id,
+        },
+        "channel": {"id": channel_id, "name": _channel_name(ws, channel_id)},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": new_trigger_id(),
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": {k: v for k, v in message.items() if k not in ("channel", "event_id")},
+    }
+
+
+def reaction_added(user_id: str, reaction: str, message: JSONDict, channel_id: str) -> JSONDict:
+    """The reaction_added event: which message, by its channel and ts (never its text)."""
+    return {
+        "type": "reaction_added",
+        "user": user_id,
+        "reaction": reaction,
+        "item_user": message.get("user"),
+        "item": {"type": "message", "channel": channel_id, "ts": message["ts"]},
+        "event_ts": f"{time.time():.6f}",
+    }

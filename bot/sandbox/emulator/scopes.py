@@ -71,3 +71,15 @@ def needed_for(method: str, kinds: Iterable[str] = ("public_channel",)) -> set[s
         return {s for k in kinds if (s := conversation_scope(method, k)) is not None}
     scope = FIXED.get(method)
     return {scope} if scope else set()
+
+
+# The scope an event subscription needs (Slack refuses the subscription without it).
+EVENT_SCOPES: dict[str, str] = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "message.mpim": "mpim:history",
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
+    "app_mention": "app_mentions:read",
+}

@@ -13,7 +13,7 @@ import uuid
 
 from aiohttp import web
 
-from bot.sandbox.emulator import payloads
+from bot.sandbox.emulator import payloads, scopes
 from bot.sandbox.emulator.api_common import ApiContext
 from bot.sandbox.emulator.faults import ChannelRateLimiter, FaultInjector
 from bot.sandbox.emulator.file_urls import FileUrls
@@ -189,6 +189,9 @@ class SlackEmulator(Inspection):
             subscription = kind
         if subscription not in self.manifest.bot_events:
             return f"the manifest does not subscribe to {subscription}"
+        scope = scopes.EVENT_SCOPES.get(subscription)
+        if scope is not None and scope not in self.api.granted:
+            return f"{subscription} needs {scope}, which the token lacks"
         return None
 
     async def send_event(self, event: JSONDict, timeout: float = 5.0) -> Ack:  # noqa: ASYNC109
@@ -302,6 +305,69 @@ class SlackEmulator(Inspection):
         env = payloads.envelope("interactive", payload, accepts_response_payload=False)
         ack = await self.hub.send_envelope(env, timeout)
         return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
+
+    async def message_shortcut(
+        self,
+        user_id: str,
+        channel: str,
+        message_ts: str,
+        callback_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CommandResult:
+        """Choose a message shortcut in a message's menu; NotDelivered if the manifest does not
+        declare it (or interactivity is off), as Slack would not offer it."""
+        if not self.manifest.interactivity or callback_id not in self.manifest.shortcuts:
+            raise NotDelivered(f"{callback_id}: not a shortcut of this app's manifest")
+        message = self.workspace.get_message(channel, message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        target = ResponseTarget(channel, user_id, message_ts)
+        url_id = self.response_urls.issue(target)
+        payload = payloads.message_action(
+            self.workspace,
+            user_id=user_id,
+            channel_id=channel,
+            message=message,
+            callback_id=callback_id,
+            response_url=f"{self.base_url}/response/{url_id}",
+        )
+        env = payloads.envelope("interactive", payload, accepts_response_payload=False)
+        ack = await self.hub.send_envelope(env, timeout)
+        return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
+
+    async def react(
+        self,
+        user_id: str,
+        channel: str,
+        message_ts: str,
+        name: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """A person adds reaction `name` to a message: stored on it, and reaction_added goes to
+        the app when it subscribes and is in the channel (as Slack does; else it is noted in
+        `undelivered`)."""
+        message = self.workspace.get_message(channel, message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        reactions = message.setdefault("reactions", [])
+        for reaction in reactions:
+            if reaction["name"] == name:
+                if user_id not in reaction["users"]:
+                    reaction["users"].append(user_id)
+                    reaction["count"] += 1
+                break
+        else:
+            reactions.append({"name": name, "users": [user_id], "count": 1})
+        self.workspace.changed()
+        event = payloads.reaction_added(user_id, name, message, channel)
+        member = self.workspace.channels.get(channel)
+        if member is not None and not member.is_im and not member.is_member:
+            self.undelivered.append((f"the bot is not a member of {channel}", event))
+            return
+        try:
+            await self.send_event(event, timeout)
+        except NotDelivered:
+            return  # noted in `undelivered`
 
     def _on_bot_post(self, channel_id: str, message: JSONDict) -> None:
         """Echo a bot post back as a message event, as Slack does for apps."""
