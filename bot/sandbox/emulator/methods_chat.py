@@ -177,17 +177,8 @@ def reactions_add(ctx: ApiContext, args: JSONDict) -> JSONDict:
     message = ws.get_message(channel.id, ts)
     if message is None:
         raise ApiError("message_not_found")
-    reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
-    for reaction in reactions:
-        if reaction["name"] == name:
-            if ws.bot_user_id in reaction["users"]:
-                raise ApiError("already_reacted")
-            reaction["users"].append(ws.bot_user_id)
-            reaction["count"] += 1
-            break
-    else:
-        reactions.append({"name": name, "users": [ws.bot_user_id], "count": 1})
-    ws.changed()
+    if not ws.add_reaction(message, name, ws.bot_user_id):
+        raise ApiError("already_reacted")
     return {}
 
 

@@ -13,30 +13,23 @@ import uuid
 
 from aiohttp import web
 
-from bot.sandbox.emulator import payloads, scopes
+from bot.sandbox.emulator import payloads
 from bot.sandbox.emulator.api_common import ApiContext
+from bot.sandbox.emulator.driving import Driving
 from bot.sandbox.emulator.faults import ChannelRateLimiter, FaultInjector
 from bot.sandbox.emulator.file_urls import FileUrls
 from bot.sandbox.emulator.inspection import Inspection
 from bot.sandbox.emulator.manifest import AppManifest
-from bot.sandbox.emulator.models import Ack, CommandResult, JSONDict, NotDelivered
-from bot.sandbox.emulator.response_urls import ResponseTarget, ResponseUrls
+from bot.sandbox.emulator.models import Ack, JSONDict
+from bot.sandbox.emulator.response_urls import ResponseUrls
 from bot.sandbox.emulator.socket_mode import SocketHub
 from bot.sandbox.emulator.state import Workspace
 from bot.sandbox.emulator.webapi import WebApi
 
 log = logging.getLogger(__name__)
 
-# message.* subscription per `channel_type` of a message event.
-_MESSAGE_SUBSCRIPTIONS = {
-    "channel": "message.channels",
-    "group": "message.groups",
-    "im": "message.im",
-    "mpim": "message.mpim",
-}
 
-
-class SlackEmulator(Inspection):
+class SlackEmulator(Driving, Inspection):
     """A local Slack (Web API + Socket Mode) for one workspace and one bot."""
 
     def __init__(
@@ -135,6 +128,9 @@ class SlackEmulator(Inspection):
         """The Web API base URL (with the trailing slash slack_sdk needs)."""
         return f"{self.base_url}/api/"
 
+    def _granted(self) -> frozenset[str]:
+        return self.api.granted
+
     def _public_url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
@@ -175,199 +171,6 @@ class SlackEmulator(Inspection):
     def last_envelope(self) -> JSONDict | None:
         """The last envelope sent by a driving call (bot-post echoes excluded)."""
         return self.hub.last_envelope
-
-    def _why_not_delivered(self, event: JSONDict) -> str | None:
-        """Why Slack would keep this event from the app, or None if it sends it."""
-        kind = str(event.get("type"))
-        if kind == "message":
-            channel_type = str(event.get("channel_type") or "channel")
-            subscription = _MESSAGE_SUBSCRIPTIONS.get(channel_type, "message.channels")
-            channel = self.workspace.channels.get(str(event.get("channel")))
-            if channel is not None and not channel.is_im and not channel.is_member:
-                return f"the bot is not a member of {channel.id}"
-        else:
-            subscription = kind
-        if subscription not in self.manifest.bot_events:
-            return f"the manifest does not subscribe to {subscription}"
-        scope = scopes.EVENT_SCOPES.get(subscription)
-        if scope is not None and scope not in self.api.granted:
-            return f"{subscription} needs {scope}, which the token lacks"
-        return None
-
-    async def send_event(self, event: JSONDict, timeout: float = 5.0) -> Ack:  # noqa: ASYNC109
-        """Deliver any Events API `event` (app_mention, reaction_added, ...); raises
-        NotDelivered for an event Slack would not send (not subscribed, bot not in channel)."""
-        reason = self._why_not_delivered(event)
-        if reason is not None:
-            self.undelivered.append((reason, event))
-            raise NotDelivered(f"{event.get('type')}: {reason}")
-        event_id = payloads.new_id("Ev")
-        payload = payloads.event_callback(self.workspace, event, event_id)
-        env = payloads.envelope("events_api", payload, accepts_response_payload=False)
-        return await self.hub.send_envelope(env, timeout)
-
-    async def user_message(
-        self,
-        user_id: str,
-        channel_id: str,
-        text: str,
-        thread_ts: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> JSONDict:
-        """A human posts `text`; it is stored and delivered as a message event."""
-        ws = self.workspace
-        if channel_id not in ws.channels:
-            raise LookupError(f"unknown channel {channel_id}: add_channel/open_dm it first")
-        channel_type = ws.channel_type(channel_id)
-        message: JSONDict = {
-            "type": "message",
-            "user": user_id,
-            "text": text,
-            "ts": ws.next_ts(),
-            "team": ws.team_id,
-            "client_msg_id": str(uuid.uuid4()),
-            "channel": channel_id,
-            "channel_type": channel_type,
-            "event_id": payloads.new_id("Ev"),
-        }
-        if thread_ts is not None:
-            message["thread_ts"] = thread_ts
-        ws.store_message(channel_id, message)
-        event = payloads.message_event(channel_id, channel_type, message)
-        reason = self._why_not_delivered(event)
-        if reason is not None:  # posted all the same: Slack just does not tell the app
-            self.undelivered.append((reason, event))
-            return message
-        payload = payloads.event_callback(ws, event, message["event_id"])
-        env = payloads.envelope("events_api", payload, accepts_response_payload=False)
-        await self.hub.send_envelope(env, timeout)
-        return message
-
-    async def slash_command(
-        self,
-        user_id: str,
-        command: str,
-        text: str = "",
-        channel: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> CommandResult:
-        """Invoke a slash command (in the user's DM with the bot if no channel); a command
-        the manifest does not declare raises NotDelivered, as Slack would not send it."""
-        if command not in self.manifest.commands:
-            raise NotDelivered(f"{command}: not a slash command of this app's manifest")
-        channel_id = channel or self.open_dm(user_id)
-        target = ResponseTarget(channel_id, user_id)
-        url_id = self.response_urls.issue(target)
-        payload = payloads.slash_command(
-            self.workspace,
-            user_id,
-            command,
-            text,
-            channel_id,
-            f"{self.base_url}/response/{url_id}",
-        )
-        env = payloads.envelope("slash_commands", payload, accepts_response_payload=True)
-        ack = await self.hub.send_envelope(env, timeout)
-        return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
-
-    async def click(
-        self,
-        user_id: str,
-        channel: str,
-        message_ts: str,
-        action_id: str,
-        value: str | None = None,
-        block_id: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> CommandResult:
-        """Click a button in a stored (or ephemeral) message."""
-        if not self.manifest.interactivity:
-            raise NotDelivered("interactivity is not enabled in the manifest")
-        ws = self.workspace
-        message = ws.get_message(channel, message_ts)
-        if message is None and not any(
-            e["channel"] == channel and e.get("ts") == message_ts for e in ws.ephemerals
-        ):
-            raise LookupError(f"no message {message_ts} in {channel} to click on")
-        target = ResponseTarget(channel, user_id, message_ts)
-        url_id = self.response_urls.issue(target)
-        payload = payloads.block_actions(
-            ws,
-            user_id=user_id,
-            channel_id=channel,
-            message_ts=message_ts,
-            message=message,
-            action_id=action_id,
-            value=value,
-            block_id=block_id,
-            response_url=f"{self.base_url}/response/{url_id}",
-        )
-        env = payloads.envelope("interactive", payload, accepts_response_payload=False)
-        ack = await self.hub.send_envelope(env, timeout)
-        return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
-
-    async def message_shortcut(
-        self,
-        user_id: str,
-        channel: str,
-        message_ts: str,
-        callback_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> CommandResult:
-        """Choose a message shortcut in a message's menu; NotDelivered if the manifest does not
-        declare it (or interactivity is off), as Slack would not offer it."""
-        if not self.manifest.interactivity or callback_id not in self.manifest.shortcuts:
-            raise NotDelivered(f"{callback_id}: not a shortcut of this app's manifest")
-        message = self.workspace.get_message(channel, message_ts)
-        if message is None:
-            raise LookupError(f"no message {message_ts} in {channel}")
-        target = ResponseTarget(channel, user_id, message_ts)
-        url_id = self.response_urls.issue(target)
-        payload = payloads.message_action(
-            self.workspace,
-            user_id=user_id,
-            channel_id=channel,
-            message=message,
-            callback_id=callback_id,
-            response_url=f"{self.base_url}/response/{url_id}",
-        )
-        env = payloads.envelope("interactive", payload, accepts_response_payload=False)
-        ack = await self.hub.send_envelope(env, timeout)
-        return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
-
-    async def react(
-        self,
-        user_id: str,
-        channel: str,
-        message_ts: str,
-        name: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> None:
-        """A person adds reaction `name` to a message: stored on it, and reaction_added goes to
-        the app when it subscribes and is in the channel (as Slack does; else it is noted in
-        `undelivered`)."""
-        message = self.workspace.get_message(channel, message_ts)
-        if message is None:
-            raise LookupError(f"no message {message_ts} in {channel}")
-        reactions = message.setdefault("reactions", [])
-        for reaction in reactions:
-            if reaction["name"] == name:
-                if user_id not in reaction["users"]:
-                    reaction["users"].append(user_id)
-                    reaction["count"] += 1
-                break
-        else:
-            reactions.append({"name": name, "users": [user_id], "count": 1})
-        self.workspace.changed()
-        event = payloads.reaction_added(user_id, name, message, channel)
-        member = self.workspace.channels.get(channel)
-        if member is not None and not member.is_im and not member.is_member:
-            self.undelivered.append((f"the bot is not a member of {channel}", event))
-            return
-        try:
-            await self.send_event(event, timeout)
-        except NotDelivered:
-            return  # noted in `undelivered`
 
     def _on_bot_post(self, channel_id: str, message: JSONDict) -> None:
         """Echo a bot post back as a message event, as Slack does for apps."""

@@ -163,6 +163,21 @@ class Workspace:
         self.changed()
         return message
 
+    def add_reaction(self, message: JSONDict, name: str, user_id: str) -> bool:
+        """`user_id` reacts with `name`; False when they already had (Slack: already_reacted)."""
+        reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
+        for reaction in reactions:
+            if reaction["name"] == name:
+                if user_id in reaction["users"]:
+                    return False
+                reaction["users"].append(user_id)
+                reaction["count"] += 1
+                break
+        else:
+            reactions.append({"name": name, "users": [user_id], "count": 1})
+        self.changed()
+        return True
+
     def delete_message(self, channel_id: str, ts: str) -> bool:
         message = self._index.pop((channel_id, ts), None)
         if message is None:
