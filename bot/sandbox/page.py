@@ -1,9 +1,10 @@
 """The sandbox page: `GET /` draws the workspace; `/sandbox/*` lets the visitor act in it.
 
 Every action goes through the emulator exactly as a person in Slack would act (a message
-event, a slash command, a button click over Socket Mode), so the page shows the real bot
-at work. `GET /sandbox/state?since=N` answers when the workspace has changed after
-version N (a long poll), so the page updates without hammering the server.
+event, a slash command, a button click, a message shortcut or a reaction over Socket Mode),
+so the page shows the real bot at work. `GET /sandbox/state?since=N` answers when the
+workspace has changed after version N (a long poll), so the page updates without hammering
+the server.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def register(
         "command": _command,
         "click": _click,
         "home": _home,
+        "shortcut": _shortcut,
+        "react": _react,
     }
     for name, action in actions.items():
         router.add_post(f"/sandbox/{name}", _same_origin(_acting(emulator, action), allowed))
@@ -230,3 +233,18 @@ async def _home(emulator: SlackEmulator, body: dict[str, Any]) -> None:
     await emulator.send_event(
         {"type": "app_home_opened", "user": user, "channel": emulator.open_dm(user), "tab": "home"}
     )
+
+
+async def _shortcut(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    """The visitor chose a message's ⋯ → Open a case (a message shortcut)."""
+    await emulator.message_shortcut(
+        _person(body), str(_field(body, "channel")), str(_field(body, "ts")), "open_case"
+    )
+
+
+async def _react(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    """The visitor reacted to a message (the page offers 🎫, the CASE_REACTION)."""
+    name = str(_field(body, "name"))
+    if not re.fullmatch(r"[a-z0-9_+\-]{1,100}", name):
+        raise BadRequest("name must be an emoji's name, like ticket")
+    await emulator.react(_person(body), str(_field(body, "channel")), str(_field(body, "ts")), name)

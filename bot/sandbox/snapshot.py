@@ -64,5 +64,6 @@ def message_json(ws: Workspace, message: JSON, *, replies: list[JSON] | None = N
         "blocks": message.get("blocks") or [],
         "files": [f.get("name") or f.get("title") for f in message.get("files") or []],
         "edited": "edited" in message,
+        "reactions": [r["name"] for r in message.get("reactions") or []],
         "replies": [message_json(ws, r) for r in replies or []],
     }

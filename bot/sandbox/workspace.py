@@ -43,7 +43,10 @@ INTAKE = Room("CHELP001", "help", "customers write here; each new request opens 
 SUPPORT = Room("CSUPPORT", "support", "one card per case; reply in its thread to answer")
 ALERTS = Room("CALERTS1", "support-alerts", "escalations")
 LOG = Room("CLOGLOG1", "support-log", "closures")
-ROOMS = (INTAKE, SUPPORT, ALERTS, LOG)
+GENERAL = Room(
+    "CGENERAL", "general", "no intake: make a message a case with 🎫 or its ⋯ → Open a case"
+)
+ROOMS = (INTAKE, SUPPORT, ALERTS, LOG, GENERAL)
 
 
 def starting_room(person: Person) -> Room:

@@ -14,10 +14,10 @@ import pytest
 from bot.runtime import Runtime
 from bot.sandbox import page
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.workspace import INTAKE, SUPPORT, build_emulator, sandbox_settings
+from bot.sandbox.workspace import GENERAL, INTAKE, SUPPORT, build_emulator, sandbox_settings
 from bot.settings import Settings
 
-CAROL, AGNES = "UCAROL01", "UAGNES01"
+CAROL, DAVE, AGNES = "UCAROL01", "UDAVE001", "UAGNES01"
 
 
 class Page:
@@ -102,6 +102,30 @@ async def test_a_customer_post_opens_a_case_and_the_state_shows_it(sandbox_page:
     await sandbox_page.slack.wait_for(lambda: AGNES in sandbox_page.slack.views)
 
 
+async def test_a_reaction_and_the_shortcut_make_messages_cases(sandbox_page: Page) -> None:
+    slack = sandbox_page.slack
+    for who, text in ((CAROL, "The invoice page is blank"), (DAVE, "My card was declined")):
+        status, _ = await sandbox_page.post(
+            "post", {"user": who, "channel": GENERAL.id, "text": text}
+        )
+        assert status == 200
+    first, second = slack.messages(GENERAL.id)
+    assert slack.messages(SUPPORT.id) == [], "#general is no intake channel"
+
+    status, _ = await sandbox_page.post(
+        "react", {"user": AGNES, "channel": GENERAL.id, "ts": first["ts"], "name": "ticket"}
+    )
+    assert status == 200
+    status, _ = await sandbox_page.post(
+        "shortcut", {"user": AGNES, "channel": GENERAL.id, "ts": second["ts"]}
+    )
+    assert status == 200
+    await slack.wait_for(lambda: len(slack.messages(SUPPORT.id)) == 2, timeout=10)
+    _, now = await sandbox_page.state()
+    general = next(c for c in now["channels"] if c["id"] == GENERAL.id)
+    assert general["messages"][0]["reactions"] == ["ticket"]
+
+
 @pytest.mark.parametrize(
     ("action", "body", "says"),
     [
@@ -121,6 +145,12 @@ async def test_a_customer_post_opens_a_case_and_the_state_shows_it(sandbox_page:
             "no message",
         ),
         ("home", {"user": None}, "user is missing"),
+        (
+            "react",
+            {"user": AGNES, "channel": GENERAL.id, "ts": "1.2", "name": "<script>"},
+            "an emoji's name",
+        ),
+        ("shortcut", {"user": AGNES, "channel": GENERAL.id, "ts": "1.2"}, "no message"),
     ],
 )
 async def test_garbage_gets_a_plain_400(

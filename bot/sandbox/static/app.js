@@ -146,6 +146,16 @@ function renderMessage(message, channel, inThread) {
   const node = el("div", { class: "msg", "data-ts": message.ts }, who,
     message.edited ? el("span", { class: "edited" }, "(edited)") : null, body);
   for (const name of message.files) node.append(el("div", { class: "hint" }, "📎 " + name));
+  if (!message.bot) {  // what Slack offers on a person's message: a reaction, the ⋯ menu
+    const ticketed = (message.reactions || []).includes("ticket");
+    node.append(
+      el("button", { type: "button", class: "thread-link" + (ticketed ? " current" : ""), "data-react": message.ts,
+        title: "react with 🎫 (CASE_REACTION): makes the message a case",
+        onclick: () => send("react", { channel, ts: message.ts, name: "ticket" }) }, "🎫"),
+      el("button", { type: "button", class: "thread-link", "data-shortcut": message.ts,
+        title: "⋯ → Open a case (a message shortcut)",
+        onclick: () => send("shortcut", { channel, ts: message.ts }) }, "⋯ Open a case"));
+  }
   if (!inThread) {
     const label = message.replies.length ? `${message.replies.length} repl${message.replies.length === 1 ? "y" : "ies"} · reply` : "reply in thread";
     node.append(el("button", { type: "button", class: "thread-link", onclick: () => openThread(message.ts) }, label));
