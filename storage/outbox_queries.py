@@ -24,19 +24,22 @@ CLAIM_LOCK = 0x0CA5EB07
 
 async def claim(
     session: AsyncSession, now: datetime, *, limit: int, until: datetime, holder: str
-) -> list[OutboxItem]:
-    """Lease up to `limit` due rows in id order (a key's rows in order, see `due`)."""
+) -> tuple[list[OutboxItem], set[int]]:
+    """Lease up to `limit` due rows in id order (a key's rows in order, see `due`); and the
+    ids of those still leased by a holder whose lease ran out with no outcome recorded (every
+    outcome clears the holder): that process died, maybe after delivering."""
     if is_postgres(session):
         await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
     stmt = select(OutboxItem).where(due(now)).order_by(col(OutboxItem.id)).limit(limit)
     rows = list((await session.exec(stmt)).all())
+    orphaned = {row.id for row in rows if row.id is not None and row.claimed_by is not None}
     if rows:
         await session.exec(
             update(OutboxItem)
             .where(col(OutboxItem.id).in_([row.id for row in rows]))
             .values(claimed_until=until, claimed_by=holder)
         )
-    return rows
+    return rows, orphaned
 
 
 async def renew(session: AsyncSession, ids: Iterable[int], *, holder: str, until: datetime) -> int:

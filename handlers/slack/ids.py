@@ -22,6 +22,9 @@ class Command(StrEnum):
 # Message metadata on every case card: names its case (and the outbox row that posted it),
 # so a retry after a crash finds the card it already posted instead of posting another.
 CARD_EVENT = "casebot_case_card"
+# ... and on every post to a customer, naming its outbox row, so a redelivery after a crash
+# finds what was said already.
+CUSTOMER_EVENT = "casebot_customer_post"
 
 
 def actions_block_id(number: int) -> str:

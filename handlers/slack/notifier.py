@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks, texts
-from handlers.slack.ids import CARD_EVENT
+from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
@@ -22,6 +22,7 @@ from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
 from services.outbox import NoSender, OutboxKind
+from services.outbox.ledger import REDELIVERY
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
 from storage.models import Case, OutboxItem
 
@@ -104,15 +105,15 @@ class SlackNotifier:
             case OutboxKind.CASE_ATTACHMENT:
                 await self._attachment(view, int(payload["attachment_id"]))
             case OutboxKind.CUSTOMER_ACK:
-                await self._to_customer(view, texts.acknowledgement(view.case.number))
+                await self._to_customer(view, item, texts.acknowledgement(view.case.number))
             case OutboxKind.CUSTOMER_REPLY:
-                await self._reply(view, payload)
+                await self._reply(view, item)
             case OutboxKind.CUSTOMER_RESOLVED:
-                await self._to_customer(view, texts.resolution(view.case.number))
+                await self._to_customer(view, item, texts.resolution(view.case.number))
             case OutboxKind.CUSTOMER_REMINDER:
-                await self._to_customer(view, texts.reminder(view.case.number))
+                await self._to_customer(view, item, texts.reminder(view.case.number))
             case OutboxKind.CUSTOMER_NUDGE:
-                await self._to_customer(view, texts.nudge(view.case.number))
+                await self._to_customer(view, item, texts.nudge(view.case.number))
             case OutboxKind.ESCALATION_ALERT:
                 await self._alert(
                     view,
@@ -229,13 +230,14 @@ class SlackNotifier:
             return None
         return blocks.message_link(channel, ts)
 
-    async def _reply(self, view: CaseView, payload: dict[str, Any]) -> None:
+    async def _reply(self, view: CaseView, item: OutboxItem) -> None:
         """An agent's reply under the agent's name and avatar (chat:write.customize), or
         under the team's name only."""
+        payload = item.payload
         author, author_id = str(payload.get("author", "")), payload.get("author_id")
         text = literal(str(payload.get("text", "")))
         if not self._voice.show_agent:
-            await self._to_customer(view, text, username=self._voice.team)
+            await self._to_customer(view, item, text, username=self._voice.team)
             return
         icon = None
         if self._people is not None and author_id and blocks.is_slack_user(str(author_id)):
@@ -243,19 +245,49 @@ class SlackNotifier:
         identity: dict[str, str] = {"username": self._voice.sender(author)}
         if icon:
             identity["icon_url"] = icon
-        await self._to_customer(view, text, **identity)
+        await self._to_customer(view, item, text, **identity)
 
-    async def _to_customer(self, view: CaseView, text: str, **identity: str) -> None:
+    async def _to_customer(
+        self, view: CaseView, item: OutboxItem, text: str, **identity: str
+    ) -> None:
+        """Post on the customer's own channel, tagged with the outbox row: a row whose last
+        holder died holding it is looked for first, so a crash never says it twice."""
         case = view.case
         if case.source != Channel.SLACK or not case.origin_channel:
             raise NoSender(f"case #{case.number}: no outbound adapter for source {case.source!r}")
         is_dm = case.origin_channel.startswith("D")
+        thread_ts = None if is_dm else case.origin_thread_ts
+        if item.payload.get(REDELIVERY) and await self._already_said(
+            case.origin_channel, thread_ts, item.id
+        ):
+            return
         await self._post(
             channel=case.origin_channel,
-            thread_ts=None if is_dm else case.origin_thread_ts,
+            thread_ts=thread_ts,
             text=text,
+            metadata={"event_type": CUSTOMER_EVENT, "event_payload": {"outbox_id": item.id}},
             **identity,
         )
+
+    async def _already_said(
+        self, channel: str, thread_ts: str | None, outbox_id: int | None
+    ) -> bool:
+        """Whether a post tagged with this outbox row is in the customer's thread (or DM)."""
+        if thread_ts is not None:
+            page = await self._client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
+            )
+        else:
+            page = await self._client.conversations_history(
+                channel=channel, limit=200, include_all_metadata=True
+            )
+        for message in page.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == CUSTOMER_EVENT and (
+                (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
+            ):
+                return True
+        return False
 
     async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> None:
         case = view.case

@@ -14,6 +14,9 @@ from storage import outbox_queries
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, OutboxStatus
 
+# A payload key set only in memory on a row whose previous holder died holding it.
+REDELIVERY = "_redelivery"
+
 
 def _ids(rows: Sequence[OutboxItem]) -> list[int]:
     return [row.id for row in rows if row.id is not None]
@@ -27,11 +30,19 @@ class Ledger:
     lease: timedelta
 
     async def claim(self, limit: int) -> list[OutboxItem]:
+        """The rows leased to us; one whose last holder died holding it carries REDELIVERY
+        in its payload (in memory only), so its sender can look before saying it twice."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            return await outbox_queries.claim(
+            rows, orphaned = await outbox_queries.claim(
                 session, now, limit=limit, until=now + self.lease, holder=self.holder
             )
+        return [
+            row.model_copy(update={"payload": {**row.payload, REDELIVERY: True}})
+            if row.id in orphaned
+            else row
+            for row in rows
+        ]
 
     async def renew(self, ids: Sequence[int]) -> int:
         async with self.sessions() as session, session.begin():

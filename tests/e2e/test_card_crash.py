@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
 from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
-from handlers.slack.ids import CARD_EVENT
+from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT
 from storage.engine import create_engine, create_session_factory
-from storage.models import Case
+from storage.models import Case, OutboxItem, OutboxStatus
 from tests.e2e.bot_process import bot_processes, settings_env
 from tests.e2e.conftest import CUSTOMER, INTAKE, SUPPORT, cards
 
@@ -66,3 +68,53 @@ async def test_a_kill_between_posting_a_card_and_recording_it_leaves_one_card(
         await asyncio.sleep(1)  # anything still in flight would post now
         assert len(cards(slack)) == 1, bots.logs()
         assert any(c.ok for c in slack.calls_to("conversations.history")), "it looked first"
+
+
+async def test_a_kill_between_telling_the_customer_and_recording_it_says_it_once(
+    slack: SlackEmulator, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The same kill on the customer's acknowledgement: the next process finds it in the
+    customer's thread by its metadata (the outbox row) and does not say it twice."""
+    settings = make_settings(lease_seconds=3, triage_local_model=False)
+    killing, killed = asyncio.Event(), asyncio.Event()
+    async with asyncio.timeout(BUDGET), bot_processes(settings_env(settings), tmp_path) as bots:
+        first = await bots.start()
+
+        async def kill_on_the_ack(method: str, args: dict[str, Any], _result: Any) -> None:
+            told = method == "chat.postMessage" and CUSTOMER_EVENT in str(args.get("metadata"))
+            if told and not killing.is_set():
+                killing.set()
+                await first.kill()  # the ack is posted; its answer never arrives
+                killed.set()
+
+        slack.api.after_call = kill_on_the_ack
+        await slack.wait_for(lambda: slack.connections_total > 0 or None, timeout=60)
+        asked = await slack.user_message(CUSTOMER, INTAKE, "Where is my parcel?")
+        await killed.wait()
+
+        def acks() -> list[str]:
+            return [
+                m["text"]
+                for m in slack.replies(INTAKE, asked["ts"])
+                if m.get("bot_id") and "opened" in m["text"]
+            ]
+
+        assert len(acks()) == 1 and not first.running
+        await bots.start()
+        engine = create_engine(settings.database_url)
+        try:
+            sessions = create_session_factory(engine)
+            while True:  # the retry waits for the dead process's lease (3 s) to lapse
+                async with sessions() as session:
+                    row = (
+                        await session.exec(
+                            select(OutboxItem).where(OutboxItem.kind == "customer.ack")
+                        )
+                    ).one()
+                if row.status == OutboxStatus.DONE:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(1)  # anything still in flight would post now
+        assert len(acks()) == 1, bots.logs()
