@@ -26,22 +26,29 @@ from tests.e2e.conftest import CUSTOMER, INTAKE, SUPPORT, cards
 BUDGET = 120.0
 
 
+def kill_on_post(slack: SlackEmulator, bot: Any, event_type: str) -> asyncio.Event:
+    """Kill `bot` once Slack has stored its first post tagged `event_type`, before the
+    answer leaves (the bot never learns the ts); the event is set once it is dead."""
+    killing, killed = asyncio.Event(), asyncio.Event()
+
+    async def after_call(method: str, args: dict[str, Any], _result: Any) -> None:
+        tagged = method == "chat.postMessage" and event_type in str(args.get("metadata"))
+        if tagged and not killing.is_set():
+            killing.set()
+            await bot.kill()
+            killed.set()
+
+    slack.api.after_call = after_call
+    return killed
+
+
 async def test_a_kill_between_posting_a_card_and_recording_it_leaves_one_card(
     slack: SlackEmulator, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     settings = make_settings(lease_seconds=3, triage_local_model=False)
-    killing, killed = asyncio.Event(), asyncio.Event()
     async with asyncio.timeout(BUDGET), bot_processes(settings_env(settings), tmp_path) as bots:
         first = await bots.start()
-
-        async def kill_on_the_card(method: str, args: dict[str, Any], _result: Any) -> None:
-            card = method == "chat.postMessage" and CARD_EVENT in str(args.get("metadata"))
-            if card and not killing.is_set():
-                killing.set()
-                await first.kill()  # the card is stored; its answer never arrives
-                killed.set()
-
-        slack.api.after_call = kill_on_the_card
+        killed = kill_on_post(slack, first, CARD_EVENT)  # the card stored, its answer lost
         await slack.wait_for(lambda: slack.connections_total > 0 or None, timeout=60)
         await slack.user_message(CUSTOMER, INTAKE, "Where is my parcel?")
         await killed.wait()
@@ -76,18 +83,9 @@ async def test_a_kill_between_telling_the_customer_and_recording_it_says_it_once
     """The same kill on the customer's acknowledgement: the next process finds it in the
     customer's thread by its metadata (the outbox row) and does not say it twice."""
     settings = make_settings(lease_seconds=3, triage_local_model=False)
-    killing, killed = asyncio.Event(), asyncio.Event()
     async with asyncio.timeout(BUDGET), bot_processes(settings_env(settings), tmp_path) as bots:
         first = await bots.start()
-
-        async def kill_on_the_ack(method: str, args: dict[str, Any], _result: Any) -> None:
-            told = method == "chat.postMessage" and CUSTOMER_EVENT in str(args.get("metadata"))
-            if told and not killing.is_set():
-                killing.set()
-                await first.kill()  # the ack is posted; its answer never arrives
-                killed.set()
-
-        slack.api.after_call = kill_on_the_ack
+        killed = kill_on_post(slack, first, CUSTOMER_EVENT)  # the ack posted, its answer lost
         await slack.wait_for(lambda: slack.connections_total > 0 or None, timeout=60)
         asked = await slack.user_message(CUSTOMER, INTAKE, "Where is my parcel?")
         await killed.wait()
