@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # A customer who has not answered an agent's question this long is nudged once (0: never).
     customer_nudge_hours: float = Field(default=48.0, ge=0)
     reopen_window_hours: float = Field(default=72.0, ge=0)
+    # An agent's thread reply reaches the customer this long after it was written: in the
+    # window the agent can undo it (a button only they see), edit it or delete it (0: at once).
+    reply_undo_seconds: float = Field(default=10.0, ge=0, le=300)
     escalation_check_interval: float = Field(default=300.0, gt=0)
     email_poll_interval: float = Field(default=30.0, gt=0)
     # Several processes on one PostgreSQL: a process that stops renewing its leases (its
@@ -254,6 +257,7 @@ class Settings(BaseSettings):
             followups=self.escalation_followups,
             urgent_keywords=tuple(self.urgent_keywords),
             reopen_window_hours=self.reopen_window_hours,
+            reply_undo_seconds=self.reply_undo_seconds,
         )
 
     def require_slack(self) -> None:

@@ -35,6 +35,8 @@ class RulesConfig:
     followups: int = 3
     urgent_keywords: tuple[str, ...] = field(default=DEFAULT_URGENT_KEYWORDS)
     reopen_window_hours: float = 72.0
+    # An agent's reply from Slack waits this long before it goes, to be undone or edited.
+    reply_undo_seconds: float = 0.0
 
 
 @lru_cache(maxsize=32)

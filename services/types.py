@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from storage.models import Case, Customer
@@ -116,6 +117,16 @@ class ReplyResult:
     internal: bool
     closed: bool = False
     duplicate: bool = False
+    sends_at: datetime | None = None  # held for the undo window until then; None: at once
+
+
+class ReplyChange(StrEnum):
+    """What became of an agent's attempt to withdraw or edit a reply in its undo window."""
+
+    WITHDRAWN = "withdrawn"  # nothing reached the customer
+    EDITED = "edited"  # the customer will get the new text
+    TOO_LATE = "too_late"  # it had gone (or was going) already
+    UNKNOWN = "unknown"  # not a reply to a customer (a note, another thread)
 
 
 @dataclass(frozen=True)

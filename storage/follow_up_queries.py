@@ -59,7 +59,11 @@ async def last_reply(session: AsyncSession, case_id: int) -> Message | None:
     """The case's newest agent reply relayed to the customer (notes are never relayed)."""
     stmt = (
         select(Message)
-        .where(col(Message.case_id) == case_id, col(Message.direction) == Direction.OUTBOUND)
+        .where(
+            col(Message.case_id) == case_id,
+            col(Message.direction) == Direction.OUTBOUND,
+            col(Message.deleted_at).is_(None),  # a reply withdrawn in its undo window
+        )
         .order_by(col(Message.id).desc())
         .limit(1)
     )

@@ -28,8 +28,7 @@ async def claim(
     """Lease up to `limit` due rows in id order (a key's rows in order, see `due`); and the
     ids of those still leased by a holder whose lease ran out with no outcome recorded (every
     outcome clears the holder): that process died, maybe after delivering."""
-    if is_postgres(session):
-        await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
+    await _hold_claims(session)
     stmt = select(OutboxItem).where(due(now)).order_by(col(OutboxItem.id)).limit(limit)
     rows = list((await session.exec(stmt)).all())
     orphaned = {row.id for row in rows if row.id is not None and row.claimed_by is not None}
@@ -40,6 +39,34 @@ async def claim(
             .values(claimed_until=until, claimed_by=holder)
         )
     return rows, orphaned
+
+
+async def _hold_claims(session: AsyncSession) -> None:
+    """Claims wait for this transaction (PostgreSQL; SQLite has one writer anyway): a claim
+    reads due rows, then leases them, and nothing may change them in between."""
+    if is_postgres(session):
+        await session.exec(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))  # type: ignore[call-overload]
+
+
+async def of_message(session: AsyncSession, message_id: int) -> list[OutboxItem]:
+    """The deliveries of one message (an agent's reply: one per customer it reaches), with
+    claims held off until the caller's transaction ends, so that what it decides about them
+    (withdraw, edit) cannot cross a claim."""
+    await _hold_claims(session)
+    stmt = (
+        select(OutboxItem)
+        .where(col(OutboxItem.message_id) == message_id)
+        .order_by(col(OutboxItem.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def cancel(session: AsyncSession, ids: Iterable[int]) -> None:
+    await session.exec(
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_(list(ids)))
+        .values(status=OutboxStatus.CANCELLED, claimed_until=None, claimed_by=None)
+    )
 
 
 async def renew(session: AsyncSession, ids: Iterable[int], *, holder: str, until: datetime) -> int:

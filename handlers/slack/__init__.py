@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.slack import actions, commands, errors, events, home, open_from_message
+from handlers.slack import (
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    open_from_message,
+    reply_undo,
+)
 from handlers.slack.catch_up import CatchUp
 from handlers.slack.deps import SlackDeps
 
@@ -14,6 +22,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> CatchUp:
     read_back = events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
+    reply_undo.register(app, deps)
     open_from_message.register(app, deps, reaction=deps.case_reaction)
     if deps.home is not None:
         home.register(app, deps.home)

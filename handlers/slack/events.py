@@ -11,26 +11,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, in_thread
-from handlers.slack.mrkdwn import mentioned_users, plain
 from handlers.slack.ordering import KeyedLocks
+from handlers.slack.reading import external_id, readable_text
+from handlers.slack.reply_undo import offer_undo, reply_changed
 from handlers.slack.routing import Route, route_message
 from services.types import Channel, CustomerIdentity, InboundMessage
 from storage.availability import retrying
 
 log = logging.getLogger(__name__)
 
-
-def external_id(event: dict[str, Any]) -> str:
-    """A Slack message is identified by its channel and ts; redeliveries carry the same pair."""
-    return f"{event['channel']}:{event['ts']}"
-
-
-async def readable_text(event: dict[str, Any], deps: SlackDeps) -> str:
-    """The message as its reader saw it: the case service stores plain text, never markup
-    that would act again (a ping, a disguised link) wherever it is shown next."""
-    markup = event.get("text") or ""
-    names = {user: await deps.people.name(user) for user in mentioned_users(markup)}
-    return plain(markup, names)
+# Hidden message events about an earlier message: an agent's reply changed in its undo window.
+EDITS = frozenset({"message_changed", "message_deleted"})
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Awaitable[None]]:
@@ -45,6 +36,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
         body: dict[str, Any],
         client: AsyncWebClient,  # asked for so that the error path can answer in the thread
     ) -> None:
+        if event.get("subtype") in EDITS and event.get("channel") == deps.channels.support:
+            # After the reply itself: an edit seconds after writing may arrive with it.
+            author = (event.get("message") or event.get("previous_message") or {}).get("user")
+            async with in_order.hold(str(author)):
+                await reply_changed(event, deps, client)
+            return
         route = route_message(event, deps.channels)
         if route is Route.IGNORE:
             return
@@ -57,7 +54,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
             if route is Route.CUSTOMER:
                 await _customer_message(event, deps, event_id=body.get("event_id"))
             else:
-                await _card_thread_reply(event, deps)
+                await _card_thread_reply(event, deps, client)
 
     async def tell(arguments: dict[str, Any], text: str) -> None:
         """An agent's reply refused (or failed) is said in the thread, to its author only;
@@ -103,19 +100,24 @@ async def _customer_message(
     )
 
 
-async def _card_thread_reply(event: dict[str, Any], deps: SlackDeps) -> None:
+async def _card_thread_reply(
+    event: dict[str, Any], deps: SlackDeps, client: AsyncWebClient
+) -> None:
     case = await deps.cases.reads.case_for_card(event["channel"], event["thread_ts"])
     if case is None:
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
-    await retrying(
+    result = await retrying(
         lambda: deps.cases.agents.message(
             case_id=case.number,
             actor=actor,
             text=text,
             source=Channel.SLACK,
             external_id=external_id(event),
+            undoable=True,
         ),
         what=f"agent reply {external_id(event)}",
     )
+    if result.sends_at is not None and not result.duplicate:
+        await offer_undo(client, event, result.sends_at, deps.cases.context.clock())

@@ -12,6 +12,7 @@ class ActionId(StrEnum):
     CLOSE = "case_close"
     REOPEN = "case_reopen"
     SET_TYPE = "case_set_type"  # the request-type select: an agent's correction
+    UNDO_REPLY = "reply_undo"  # withdraw an agent's reply in its undo window
 
 
 class Command(StrEnum):

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, unsaid
-from handlers.slack.events import external_id, readable_text
+from handlers.slack.reading import external_id, readable_text
 from services.types import Channel, CustomerIdentity, InboundMessage, IngestResult
 
 log = logging.getLogger(__name__)

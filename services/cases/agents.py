@@ -3,6 +3,8 @@ closing, each in one transaction with its audit entry and outbox rows."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import audit
@@ -30,11 +32,14 @@ class AgentActions:
         source: str,
         external_id: str,
         mirror: bool = False,
+        undoable: bool = False,
     ) -> ReplyResult:
         """An agent's message on a case: an internal note (`note:`) or a reply to the customer.
 
-        A reply containing the closure phrase also closes the case. `mirror` copies it into
-        the card's thread, for agents who answered from outside Slack (by email).
+        A reply containing the closure phrase also closes the case (at once). `mirror` copies
+        it into the card's thread, for agents who answered from outside Slack (by email).
+        `undoable`: the agent can withdraw or edit it (services.cases.replies), so it waits
+        out the undo window (RulesConfig.reply_undo_seconds) before it goes.
         """
         ctx = self._ctx
         internal, body = split_note(text)
@@ -47,18 +52,17 @@ class AgentActions:
                 return ReplyResult(case=case, internal=internal, duplicate=True)
             # The card is queued last, after the mirror and the closure (one stream, in order).
             transition(session, case, action, now=now, card=False)
-            session.add(
-                Message(
-                    case_id=case.number,
-                    direction=Direction.INTERNAL if internal else Direction.OUTBOUND,
-                    author=actor.label,
-                    is_agent=True,
-                    body=body,
-                    source=source,
-                    external_id=external_id,
-                    created_at=now,
-                )
+            message = Message(
+                case_id=case.number,
+                direction=Direction.INTERNAL if internal else Direction.OUTBOUND,
+                author=actor.label,
+                is_agent=True,
+                body=body,
+                source=source,
+                external_id=external_id,
+                created_at=now,
             )
+            session.add(message)
             if mirror:
                 enqueue(
                     session,
@@ -75,8 +79,12 @@ class AgentActions:
             case.last_agent_message_at = now
             case.consecutive_customer_messages = 0
             audit(session, case.number, "reply.sent", actor.label)
+            closed = is_closure(body)
+            window = ctx.rules.reply_undo_seconds if undoable and not closed else 0.0
+            sends_at = now + timedelta(seconds=window) if window > 0 else None
+            await session.flush()  # the message's id, for its deliveries
             for target in await _customers_of(session, case):
-                enqueue(
+                item = enqueue(
                     session,
                     target,
                     OutboxKind.CUSTOMER_REPLY,
@@ -84,13 +92,14 @@ class AgentActions:
                     author=actor.label,
                     author_id=actor.id,
                 )
+                item.message_id = message.id
+                item.next_attempt_at = sends_at
                 target.last_agent_message_at = now
                 target.consecutive_customer_messages = 0
-            closed = is_closure(body)
             if closed:
                 close_case(session, case, actor, now)
             enqueue(session, case, OutboxKind.CASE_CARD)
-            return ReplyResult(case=case, internal=False, closed=closed)
+            return ReplyResult(case=case, internal=False, closed=closed, sends_at=sends_at)
 
     async def claim(self, *, case_id: int, actor: Actor) -> Case:
         """The agent takes the case."""

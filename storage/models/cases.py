@@ -143,6 +143,8 @@ class Message(SQLModel, table=True):
     source: str = Field(max_length=16)
     external_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its author changed it
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deleted or withdrawn
 
 
 class Attachment(SQLModel, table=True):

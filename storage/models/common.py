@@ -45,3 +45,4 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     DEAD = "dead"  # gave up after the maximum attempts; kept for an operator to see
+    CANCELLED = "cancelled"  # withdrawn before it went (an agent's reply, undone in time)

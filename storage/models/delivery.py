@@ -54,6 +54,9 @@ class OutboxItem(SQLModel, table=True):
     ordering_key: str = Field(max_length=64, index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The message a customer reply delivers (messages.id): withdrawn or edited by it in the
+    # undo window. No foreign key: SQLite cannot add one without rebuilding the table.
+    message_id: int | None = Field(default=None, index=True)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=str_enum(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: due now

@@ -107,6 +107,8 @@ def make_settings(slack: SlackEmulator, db_url: str) -> Callable[..., Settings]:
             # Slack's pace (about 1 post per second per channel) has tests of its own; the
             # others would only wait for it.
             "slack_posts_per_second": 100.0,
+            # Replies wait out their undo window in tests of the window only.
+            "reply_undo_seconds": 0.0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -122,6 +122,70 @@ class Driving:
         await self.hub.send_envelope(env, timeout)
         return message
 
+    async def edit_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        text: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> JSONDict:
+        """The author edits their message: stored, and a `message_changed` event goes out
+        with the new and the previous message (Slack lets people edit only their own)."""
+        message, previous = self._own(user_id, channel_id, ts)
+        message["text"] = text
+        message["edited"] = {"user": user_id, "ts": self.workspace.next_ts()}
+        self.workspace.changed()
+        inner = {k: v for k, v in message.items() if k not in ("event_id", "channel_type")}
+        await self._subtype_event(
+            channel_id,
+            {"subtype": "message_changed", "message": inner, "previous_message": previous},
+            timeout,
+        )
+        return message
+
+    async def delete_by_author(
+        self,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """The author deletes their message: gone, and a `message_deleted` event goes out."""
+        _message, previous = self._own(user_id, channel_id, ts)
+        self.workspace.delete_message(channel_id, ts)
+        await self._subtype_event(
+            channel_id,
+            {"subtype": "message_deleted", "deleted_ts": ts, "previous_message": previous},
+            timeout,
+        )
+
+    def _own(self, user_id: str, channel_id: str, ts: str) -> tuple[JSONDict, JSONDict]:
+        message = self.workspace.get_message(channel_id, ts)
+        if message is None:
+            raise LookupError(f"no message {ts} in {channel_id}")
+        if message.get("user") != user_id:
+            raise PermissionError(f"{user_id} cannot change {message.get('user')}'s message")
+        previous = {k: v for k, v in message.items() if k not in ("event_id", "channel_type")}
+        return message, previous
+
+    async def _subtype_event(self, channel_id: str, fields: JSONDict, timeout: float) -> None:  # noqa: ASYNC109
+        """A hidden message event about an earlier message (an edit, a deletion); held to
+        the manifest like any message event, and noted in `undelivered` when Slack would not
+        send it."""
+        ts = self.workspace.next_ts()
+        event: JSONDict = {
+            "type": "message",
+            "hidden": True,
+            "channel": channel_id,
+            "channel_type": self.workspace.channel_type(channel_id),
+            "ts": ts,
+            "event_ts": ts,
+            **fields,
+        }
+        with contextlib.suppress(NotDelivered):  # noted in `undelivered`
+            await self.send_event(event, timeout)
+
     async def slash_command(
         self,
         user_id: str,
@@ -159,9 +223,11 @@ class Driving:
             raise NotDelivered("interactivity is not enabled in the manifest")
         ws = self.workspace
         message = ws.get_message(channel, message_ts)
-        if message is None and not any(
-            e["channel"] == channel and e.get("ts") == message_ts for e in ws.ephemerals
-        ):
+        ephemeral = next(
+            (e for e in ws.ephemerals if e["channel"] == channel and e.get("ts") == message_ts),
+            None,
+        )
+        if message is None and ephemeral is None:
             raise LookupError(f"no message {message_ts} in {channel} to click on")
         return await self._interact(
             ResponseTarget(channel, user_id, message_ts),
@@ -176,6 +242,7 @@ class Driving:
                 value=value,
                 block_id=block_id,
                 response_url=url,
+                ephemeral=ephemeral,
             ),
             timeout,
         )

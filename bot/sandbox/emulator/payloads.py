@@ -155,9 +155,11 @@ def block_actions(
     value: str | None,
     block_id: str | None,
     response_url: str,
+    ephemeral: JSONDict | None = None,
 ) -> JSONDict:
-    """A block_actions payload for a button click or a choice in a static select."""
-    found_block_id, element = _find_element(message, action_id)
+    """A block_actions payload for a button click or a choice in a static select (in a
+    stored message, or in an ephemeral one: Slack sends no `message` for those)."""
+    found_block_id, element = _find_element(message or ephemeral, action_id)
     label = element.get("text") or {"type": "plain_text", "text": value or action_id}
     action: JSONDict = {
         "action_id": action_id,

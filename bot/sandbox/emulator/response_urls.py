@@ -3,7 +3,7 @@
 Each slash command or click gets its own url id; bodies are recorded both
 globally and in the CommandResult that the driving call returned. Like Slack,
 `response_type: in_channel` posts visibly and `replace_original` /
-`delete_original` act on the clicked message.
+`delete_original` act on the clicked message (an ephemeral one too, for its reader).
 """
 
 from __future__ import annotations
@@ -60,7 +60,23 @@ class ResponseUrls:
     def _apply(self, target: ResponseTarget, body: JSONDict) -> None:
         ws = self.workspace
         content: JSONDict = {k: body[k] for k in ("text", "blocks", "attachments") if k in body}
-        if body.get("delete_original") and target.message_ts:
+        ephemeral = next(
+            (
+                e
+                for e in ws.ephemerals
+                if target.message_ts
+                and e.get("ts") == target.message_ts
+                and e["channel"] == target.channel_id
+            ),
+            None,
+        )
+        if ephemeral is not None and (body.get("delete_original") or body.get("replace_original")):
+            # An ephemeral message clicked: only its reader's copy changes (or goes).
+            if body.get("delete_original"):
+                ws.ephemerals.remove(ephemeral)
+            else:
+                ephemeral.update({"text": body.get("text", ""), "blocks": body.get("blocks")})
+        elif body.get("delete_original") and target.message_ts:
             ws.delete_message(target.channel_id, target.message_ts)
         elif body.get("replace_original") and target.message_ts:
             ws.update_message(target.channel_id, target.message_ts, content)
