@@ -11,6 +11,7 @@ from handlers.slack import (
     events,
     home,
     open_from_message,
+    ratings,
     reply_undo,
 )
 from handlers.slack.catch_up import CatchUp
@@ -23,6 +24,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> CatchUp:
     commands.register(app, deps)
     actions.register(app, deps)
     reply_undo.register(app, deps)
+    ratings.register(app, deps)
     open_from_message.register(app, deps, reaction=deps.case_reaction)
     if deps.home is not None:
         home.register(app, deps.home)

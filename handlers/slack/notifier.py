@@ -18,6 +18,7 @@ from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
+from handlers.slack.ratings import ask_blocks
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
 from services.cases import CaseService
@@ -48,6 +49,8 @@ def mirror_text(entry: dict[str, Any]) -> str:
             heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
         case "system":
             heading = f":warning: *{author or 'Casebot'}*:"
+        case "rating":
+            heading = f"*{author or 'Customer'}* (customer) rated the help:"
         case _:
             heading = f"*{author or 'Customer'}* (customer) wrote:"
     text = str(entry.get("text", ""))
@@ -109,7 +112,9 @@ class SlackNotifier:
             case OutboxKind.CUSTOMER_REPLY:
                 await self._reply(view, item)
             case OutboxKind.CUSTOMER_RESOLVED:
-                await self._to_customer(view, item, texts.resolution(view.case.number))
+                said = texts.resolution(view.case.number)
+                asked = ask_blocks(said, view.case.number) if payload.get("rating") else None
+                await self._to_customer(view, item, said, layout=asked)
             case OutboxKind.CUSTOMER_REMINDER:
                 await self._to_customer(view, item, texts.reminder(view.case.number))
             case OutboxKind.CUSTOMER_NUDGE:
@@ -121,6 +126,8 @@ class SlackNotifier:
                     payload.get("summary", ""),
                     payload.get("by", ""),
                 )
+            case OutboxKind.RATING_ALERT:
+                await self._low_rating(view, int(payload["score"]), payload.get("comment"))
             case OutboxKind.CLOSURE_LOG:
                 await self._post(
                     channel=self._channels.log, text=closure_line(view.case.number, payload)
@@ -237,7 +244,7 @@ class SlackNotifier:
         author, author_id = str(payload.get("author", "")), payload.get("author_id")
         text = literal(str(payload.get("text", "")))
         if not self._voice.show_agent:
-            await self._to_customer(view, item, text, username=self._voice.team)
+            await self._to_customer(view, item, text, identity={"username": self._voice.team})
             return
         icon = None
         if self._people is not None and author_id and blocks.is_slack_user(str(author_id)):
@@ -245,10 +252,16 @@ class SlackNotifier:
         identity: dict[str, str] = {"username": self._voice.sender(author)}
         if icon:
             identity["icon_url"] = icon
-        await self._to_customer(view, item, text, **identity)
+        await self._to_customer(view, item, text, identity=identity)
 
     async def _to_customer(
-        self, view: CaseView, item: OutboxItem, text: str, **identity: str
+        self,
+        view: CaseView,
+        item: OutboxItem,
+        text: str,
+        *,
+        layout: list[dict[str, Any]] | None = None,
+        identity: dict[str, str] | None = None,
     ) -> None:
         """Post on the customer's own channel, tagged with the outbox row: a row whose last
         holder died holding it is looked for first, so a crash never says it twice."""
@@ -266,7 +279,8 @@ class SlackNotifier:
             thread_ts=thread_ts,
             text=text,
             metadata={"event_type": CUSTOMER_EVENT, "event_payload": {"outbox_id": item.id}},
-            **identity,
+            **({"blocks": layout} if layout else {}),
+            **(identity or {}),
         )
 
     async def _already_said(
@@ -289,17 +303,30 @@ class SlackNotifier:
                 return True
         return False
 
+    async def _card_link(self, case: Case) -> str:
+        if not (case.card_channel and case.card_ts):
+            return ""
+        permalink = await self._client.chat_getPermalink(
+            channel=case.card_channel, message_ts=case.card_ts
+        )
+        return f" · <{permalink['permalink']}|open card>"
+
+    async def _low_rating(self, view: CaseView, score: int, comment: str | None) -> None:
+        """A customer unhappy with how their case went: the leads hear of it."""
+        said = f":thumbsdown: *Case #{view.case.number} rated {score}/5* by the customer"
+        said += await self._card_link(view.case)
+        if comment:
+            said += "\n" + "\n".join(
+                f"> {line}" for line in literal_clip(comment, 500).splitlines()
+            )
+        await self._post(channel=self._channels.alerts, text=said, unfurl_links=False)
+
     async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> None:
         case = view.case
         label = blocks.REASON_LABEL.get(reason, reason)
         if reason == "manual" and by:
             label = f"escalated by {blocks.person(by)}"  # an API token is no Slack user
-        link = ""
-        if case.card_channel and case.card_ts:
-            permalink = await self._client.chat_getPermalink(
-                channel=case.card_channel, message_ts=case.card_ts
-            )
-            link = f" · <{permalink['permalink']}|open card>"
+        link = await self._card_link(case)
         await self._post(
             channel=self._channels.alerts,
             text=(

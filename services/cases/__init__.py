@@ -7,6 +7,7 @@ and the agent check); every status change goes through `transition.transition`:
 - `intake`: customers' messages in (`ingest`);
 - `agents`: what agents do (`message`, `claim`, `resolve`, `escalate`, `close`, …);
 - `replies`: a reply in its undo window (`withdraw`, `edit`);
+- `ratings`: the customer's rating of a resolved case, and their comment;
 - `triage`: corrections and re-triage; `learning`: the local model's refits;
 - `cards`: where each card is.
 """
@@ -22,6 +23,7 @@ from services.cases.cards import CaseCards
 from services.cases.context import CaseContext
 from services.cases.intake import CaseIntake, subject_of
 from services.cases.learning import Learning
+from services.cases.ratings import CaseRatings
 from services.cases.reads import CaseReads
 from services.cases.replies import ReplyWindow
 from services.cases.triage import CORRECTION, CaseTriage, TriageOff
@@ -54,6 +56,7 @@ class CaseService:
         self.intake = CaseIntake(self.context)
         self.agents = AgentActions(self.context)
         self.replies = ReplyWindow(self.context)
+        self.ratings = CaseRatings(self.context)
         self.learning = Learning(self.context)
         self.triage = CaseTriage(self.context, self.learning)
         self.cards = CaseCards(self.context)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import audit
+from services.cases import ratings
 from services.cases.context import CaseContext, load
 from services.cases.transition import close_case, transition
 from services.escalation import escalate
@@ -166,7 +167,8 @@ class AgentActions:
                         event="case.resolved",
                         master=case.number,
                     )
-                enqueue(session, target, OutboxKind.CUSTOMER_RESOLVED, by=actor.label)
+                token = await ratings.ask(session, target, now)
+                enqueue(session, target, OutboxKind.CUSTOMER_RESOLVED, by=actor.label, rating=token)
             return case
 
     async def reopen(self, *, case_id: int, actor: Actor) -> Case:

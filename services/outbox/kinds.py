@@ -40,6 +40,7 @@ class OutboxKind(StrEnum):
     CUSTOMER_REMINDER = "customer.reminder"  # "still working on it", once, REMINDER_HOURS in
     CUSTOMER_NUDGE = "customer.nudge"  # "we asked you something", once per unanswered question
     ESCALATION_ALERT = "alert.escalation"  # to the alerts channel, once per reason
+    RATING_ALERT = "alert.rating"  # a low customer rating, to the alerts channel
     CLOSURE_LOG = "log.closure"  # "Case #N closed at … by …" to the log channel
     REPORT_EMAIL = "report.email"  # a report's file to one of REPORT_RECIPIENTS
     REPORT_UPLOAD = "report.upload"  # a report's file into the requesting agent's DM

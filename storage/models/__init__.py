@@ -12,6 +12,7 @@ from storage.models.common import (
 from storage.models.coordination import Lease, ProcessedEvent
 from storage.models.delivery import AuditEvent, EventCounter, OutboxItem
 from storage.models.mail import MailCursor, QuarantinedMessage, SentEmail
+from storage.models.ratings import Rating
 from storage.models.reports import Report, SubmittedTicket, TicketIntakeStatus
 from storage.models.triage import Agent, CaseEmbedding, LabelledExample
 
@@ -34,6 +35,7 @@ __all__ = [
     "OutboxStatus",
     "ProcessedEvent",
     "QuarantinedMessage",
+    "Rating",
     "Report",
     "SentEmail",
     "SubmittedTicket",

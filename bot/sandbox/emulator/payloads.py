@@ -124,9 +124,9 @@ def _find_element(message: JSONDict | None, action_id: str) -> tuple[str | None,
     blocks: Any = (message or {}).get("blocks") or []
     for block in blocks if isinstance(blocks, list) else []:
         elements: list[Any] = list(block.get("elements") or [])
-        accessory = block.get("accessory")
-        if accessory:
-            elements.append(accessory)
+        for single in ("accessory", "element"):  # a section's button, an input's field
+            if block.get(single):
+                elements.append(block[single])
         for element in elements:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return block.get("block_id"), element
@@ -168,7 +168,10 @@ def block_actions(
         "type": element.get("type", "button"),
         "action_ts": f"{time.time():.6f}",
     }
-    if element.get("type") == "static_select":
+    if element.get("type") == "plain_text_input":
+        del action["text"]  # what was typed, sent on Enter (dispatch_action)
+        action["value"] = value or ""
+    elif element.get("type") == "static_select":
         # A select sends the chosen option, and only one of the options it offers.
         del action["text"]
         action["selected_option"] = _option(element, value)
