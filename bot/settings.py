@@ -158,6 +158,9 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Where customers reach this HTTP server from outside (https://support.example.com): mails
+    # carry one-click rating links under it. Unset: email customers are not asked to rate.
+    public_url: str | None = None
     log_level: str = "INFO"
     # text: one readable line per record; json: one JSON object per line (for log shippers).
     log_format: str = "text"
@@ -209,12 +212,12 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return async_url(value)
 
-    @field_validator("ticket_api_url")
+    @field_validator("ticket_api_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
-        return value
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("slack_api_url")
     @classmethod

@@ -1,5 +1,5 @@
 """What an agent's App Home shows, read in one go: their cases, the top of the queue, SLAs
-about to break, and today's numbers (UTC day)."""
+about to break, today's numbers (UTC day) and this week's customer ratings."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class Today:
     opened: int
     resolved: int
     median_first_response: timedelta | None  # None: nobody was answered yet today
+    rating_average: float | None = None  # customers' ratings this week (since Monday, UTC)
+    ratings: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,13 @@ class Dashboard:
             opened = await home_queries.opened_since(session, midnight)
             resolved = await home_queries.resolved_since(session, midnight)
             waits = await home_queries.first_responses_since(session, midnight)
+            monday = midnight - timedelta(days=midnight.weekday())
+            average, rated = await home_queries.ratings_since(session, monday)
         return AgentHome(
             mine=mine,
             queue=queue,
             due_soon=due,
-            today=Today(opened, resolved, median(waits)),
+            today=Today(opened, resolved, median(waits), average, rated),
             now=now,
         )
 

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, Direction, Message
+from storage.models import Case, Direction, Message, Rating
 from storage.queries import ACTIVE
 
 
@@ -38,6 +38,13 @@ async def opened_since(session: AsyncSession, since: datetime) -> int:
 async def resolved_since(session: AsyncSession, since: datetime) -> int:
     stmt = select(func.count()).select_from(Case).where(col(Case.resolved_at) >= since)
     return int((await session.exec(stmt)).one())
+
+
+async def ratings_since(session: AsyncSession, since: datetime) -> tuple[float | None, int]:
+    """The customers' average rating given since `since`, and how many (ix_ratings_rated_at)."""
+    stmt = select(func.avg(Rating.score), func.count()).where(col(Rating.rated_at) >= since)
+    average, count = (await session.exec(stmt)).one()
+    return (float(average) if average is not None else None), int(count)
 
 
 async def first_responses_since(session: AsyncSession, since: datetime) -> list[timedelta]:

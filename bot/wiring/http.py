@@ -1,5 +1,5 @@
-"""The HTTP server's routes (HOST, PORT): health, metrics, the webhook channel, the API, and
-whatever the caller adds (the sandbox's page)."""
+"""The HTTP server's routes (HOST, PORT): health, metrics, the webhook channel, the API, the
+rating links' page, and whatever the caller adds (the sandbox's page)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.wiring import Parts
 from bot.wiring.mail import mailbox_health
 from handlers.api import routes as api_routes
+from handlers.email import rating_page
 from handlers.ops import health, metrics
 from handlers.webhook import routes as webhook_routes
 
@@ -54,6 +55,7 @@ def http_server(
         per_minute=s.api_rate_per_minute,
         burst=s.api_rate_burst,
     )
+    rating_page.register(server.router, parts.cases)
     if extra is not None:
         extra(server.router)
     if s.webhook_secret and not s.webhook_reply_url:

@@ -34,6 +34,7 @@ def email_notifier(
         auto_replies_per_hour=settings.email_auto_replies_per_hour,
         clock=clock,
         voice=settings.reply_voice,
+        public_url=settings.public_url,
     )
 
 

@@ -8,7 +8,9 @@ from datetime import datetime
 
 from handlers.email import texts
 from handlers.email.compose import OutgoingEmail, compose
+from handlers.email.rating_page import rating_url
 from handlers.email.smtp_sender import SmtpSender
+from services.cases.ratings import SCORES
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
 from services.sent_mail import SentMail
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
@@ -30,8 +32,10 @@ class EmailNotifier:
         auto_replies_per_hour: int,
         clock: Callable[[], datetime],
         voice: ReplyVoice = TEAM_VOICE,
+        public_url: str | None = None,
     ) -> None:
         self._voice = voice
+        self._public_url = public_url
         self._sender = sender
         self._sent = sent
         self._support = support_email
@@ -50,13 +54,23 @@ class EmailNotifier:
                     str(item.payload.get("text", "")), self._voice.signature(author)
                 )
             case OutboxKind.CUSTOMER_RESOLVED:
-                return texts.resolution(case.number, self._reopen_days)
+                return texts.resolution(case.number, self._reopen_days, self._links(item, view))
             case OutboxKind.CUSTOMER_REMINDER:
                 return texts.reminder(case.number, customer.name, case.subject)
             case OutboxKind.CUSTOMER_NUDGE:
                 return texts.nudge(case.number, customer.name, case.subject)
             case _:
                 raise ValueError(f"{item.kind} is not for customers")
+
+    def _links(self, item: OutboxItem, view: CaseView) -> dict[int, str] | None:
+        """The one-click rating links (handlers/email/rating_page.py), when the case asks."""
+        token = item.payload.get("rating")
+        if not token or not self._public_url:
+            return None
+        return {
+            score: rating_url(self._public_url, str(view.case.public_id), str(token), score)
+            for score in SCORES
+        }
 
     def _sender_name(self, item: OutboxItem) -> str:
         """`Agnes (Acme Support)` on an agent's reply; the team's name on what a machine wrote."""

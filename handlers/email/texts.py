@@ -18,11 +18,19 @@ def agent_reply(text: str, signature: str) -> str:
     return f"{text.strip()}\n\n{signature}"
 
 
-def resolution(number: int, reopen_days: float) -> str:
+def resolution(number: int, reopen_days: float, rating_links: dict[int, str] | None = None) -> str:
+    question = ""
+    if rating_links:
+        question = (
+            "How did we do? One click rates it, from 1 (poor) to 5 (great):\n"
+            + "".join(f"  {score}  {url}\n" for score, url in sorted(rating_links.items()))
+            + "\n"
+        )
     return (
         "Hello,\n\n"
         f"case #{number} has been resolved. If something is still not right, reply to this "
         f"email within {reopen_days:g} days and we will pick it up again.\n\n"
+        f"{question}"
         "Support"
     )
 

@@ -31,7 +31,7 @@ from handlers.slack.errors import guarded, unsaid
 from handlers.slack.mrkdwn import literal_clip
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
-from services.home import AgentHome, Dashboard
+from services.home import AgentHome, Dashboard, Today
 from services.types import API_ACTOR_PREFIX
 from storage.models import Case
 
@@ -116,6 +116,7 @@ def agent_view(home: AgentHome) -> View:
         MarkdownTextObject(text=f"*Opened today*\n{today.opened}"),
         MarkdownTextObject(text=f"*Resolved today*\n{today.resolved}"),
         MarkdownTextObject(text=f"*Median first response*\n{response}"),
+        MarkdownTextObject(text=f"*Customer rating this week*\n{_rating(today)}"),
     ]
     home_blocks: list[Block] = [
         HeaderBlock(text="Your support desk"),
@@ -134,6 +135,12 @@ def agent_view(home: AgentHome) -> View:
         ),
     ]
     return View(type="home", blocks=home_blocks)
+
+
+def _rating(today: Today) -> str:
+    if today.rating_average is None:
+        return "— (no ratings yet)"
+    return f"{today.rating_average:.1f} / 5 ({today.ratings} rated)"
 
 
 def visitor_view(channels: Channels, support_email: str | None) -> View:

@@ -3,8 +3,17 @@ rating reaches the card's thread and App Home, a low one the alerts channel."""
 
 from __future__ import annotations
 
+import re
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
+from handlers.email.inbound import to_inbound
+from handlers.email.parsing import parse_email
 from tests.e2e.conftest import (
     AGENT,
     ALERTS,
@@ -17,6 +26,9 @@ from tests.e2e.conftest import (
     card,
     ephemerals_for,
 )
+from tests.e2e.mail import customer_mail, mails, smtp_settings, text_of
+from tests.e2e.slack_ui import home_text
+from tests.smtp_server import Inbox
 
 
 async def resolved_case(slack: SlackEmulator) -> tuple[JSON, JSON, JSON]:
@@ -63,6 +75,19 @@ async def test_a_slack_customer_rates_once_and_comments_once(
     assert "Quick, &lt;!channel&gt; thanks" in in_card_thread(slack, posted), "never live"
     assert "csat_comment" not in str(slack.get_message(INTAKE, notice["ts"]))
     assert slack.messages(ALERTS) == [], "4/5 is no alert"
+    home = {
+        "type": "app_home_opened",
+        "user": AGENT,
+        "channel": slack.open_dm(AGENT),
+        "tab": "home",
+    }
+    await slack.send_event(home)
+    await slack.wait_for(
+        lambda: (
+            "*Customer rating this week*\n4.0 / 5 (1 rated)"
+            in home_text(slack.views.get(AGENT) or {})
+        )
+    )
 
     record = await bot.parts.reads.record(1)
     rated = [(e.action, e.data) for e in record.audit if e.action.startswith("case.rat")]
@@ -98,3 +123,55 @@ async def test_a_low_rating_and_its_comment_alert_the_leads(
     await slack.wait_for(lambda: len(slack.messages(ALERTS)) == 2)
     assert "> Nobody read my question" in slack.messages(ALERTS)[1]["text"]
     assert "★☆☆☆☆ 1/5" in in_card_thread(slack, posted)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_an_email_customer_rates_with_one_click_and_comments_on_the_page(
+    slack: SlackEmulator,
+    start_bot: Callable[..., Any],
+    smtp: tuple[int, Inbox],
+    http: aiohttp.ClientSession,
+) -> None:
+    smtp_port, inbox = smtp
+    port = free_port()
+    bot: Runtime = await start_bot(
+        **smtp_settings(smtp_port), port=port, public_url=f"http://127.0.0.1:{port}/"
+    )
+    mail = customer_mail("Invoice", "Invoice 2024-17 is wrong", "<r1@example.org>")
+    await bot.cases.intake.ingest(to_inbound(parse_email(mail)))
+    posted = await card(slack, 1)
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_resolve", "1")
+    resolved = (await mails(inbox, 2))[1]
+    links = dict(re.findall(r"^  ([1-5])  (http://\S+)\r?$", text_of(resolved), re.MULTILINE))
+    assert sorted(links) == ["1", "2", "3", "4", "5"]
+    public_id = (await bot.cases.reads.get(1)).public_id
+    assert all(f"/rate/{public_id}/" in url for url in links.values())
+
+    forged = links["5"].replace(links["5"].split("/")[-2], "x" * 32)
+    async with http.get(forged) as page:
+        assert page.status == 404 and "not valid" in await page.text()
+
+    async with http.get(links["5"]) as page:
+        assert page.status == 200
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        shown = await page.text()
+    assert "You rated case #1 <b>★★★★★ 5/5</b>" in shown and 'name="comment"' in shown
+    async with http.get(links["1"]) as page:
+        assert "★★★★★ 5/5" in await page.text(), "the first answer counts"
+
+    form = links["5"].rsplit("/", 1)[0]
+    async with http.post(form, data={"comment": "<script>alert(1)</script> great"}) as page:
+        shown = await page.text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; great" in shown and "<script>" not in shown
+    await slack.wait_for(
+        lambda: (
+            "Comment on the rating" in in_card_thread(slack, posted)
+            and "★★★★★ 5/5" in in_card_thread(slack, posted)
+        )
+    )
+    assert slack.messages(ALERTS) == []
