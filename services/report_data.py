@@ -11,7 +11,7 @@ from typing import Any
 
 from storage import report_queries
 from storage.engine import SessionFactory
-from storage.models import Case, CaseStatus, Customer
+from storage.models import Case, CaseStatus, Customer, Rating
 
 PAGE_SIZE = 500
 UNTRIAGED = "(untriaged)"
@@ -40,6 +40,8 @@ class ReportRow:
     master: int | None = None
     card_channel: str | None = None  # where the case's card is in Slack, for links
     card_ts: str | None = None
+    rating: int | None = None  # the customer's, 1-5, once they answered
+    rating_comment: str | None = None
     # The queue's order among active cases (escalated, urgency, SLA due, age).
     sort_key: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -122,7 +124,9 @@ def priority_key(case: Case) -> tuple[Any, ...]:
     )
 
 
-def report_row(case: Case, customer: Customer, now: datetime) -> ReportRow:
+def report_row(
+    case: Case, customer: Customer, now: datetime, rating: Rating | None = None
+) -> ReportRow:
     """How the report shows one case."""
     contact = customer.email or customer.phone or customer.slack_user_id or ""
     who = f"{customer.name} <{contact}>" if customer.name and contact else customer.name or contact
@@ -149,6 +153,8 @@ def report_row(case: Case, customer: Customer, now: datetime) -> ReportRow:
         master=case.master_id,
         card_channel=case.card_channel,
         card_ts=case.card_ts,
+        rating=rating.score if rating is not None else None,
+        rating_comment=rating.comment if rating is not None else None,
         sort_key=priority_key(case),
     )
 
@@ -189,7 +195,7 @@ async def gather(
             page = await report_queries.cases_with_customers(
                 session, numbers[start : start + page_size]
             )
-        rows.extend(report_row(case, customer, now) for case, customer in page)
+        rows.extend(report_row(case, customer, now, rating) for case, customer, rating in page)
         if progress is not None:
             progress(len(rows), len(numbers))
     return ReportData(

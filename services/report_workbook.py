@@ -53,6 +53,8 @@ COLUMNS = (
     "SLA breached",
     "Age (days)",
     "Incident",
+    "Rating",
+    "Rating comment",
 )
 SLA_COLUMNS = frozenset({"SLA due (UTC)", "SLA breached"})
 
@@ -86,6 +88,8 @@ def _values(row: ReportRow) -> list[Any]:
         "yes" if row.sla_breached else "",
         round(row.age_days, 1),
         f"#{row.master}" if row.master else "",
+        row.rating,
+        row.rating_comment or "",
     ]
 
 

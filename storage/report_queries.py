@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseStatus, Customer, OutboxItem, OutboxStatus, Report
+from storage.models import Case, CaseStatus, Customer, OutboxItem, OutboxStatus, Rating, Report
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.ASSIGNED)
 
@@ -42,11 +42,12 @@ async def report_case_ids(session: AsyncSession, since: datetime) -> list[int]:
 
 async def cases_with_customers(
     session: AsyncSession, numbers: Sequence[int]
-) -> Sequence[tuple[Case, Customer]]:
-    """These cases with their customers, by number."""
+) -> Sequence[tuple[Case, Customer, Rating | None]]:
+    """These cases with their customers and customers' ratings (if any), by number."""
     stmt = (
-        select(Case, Customer)
+        select(Case, Customer, Rating)
         .join(Customer, col(Customer.id) == col(Case.customer_id))
+        .outerjoin(Rating, col(Rating.case_id) == col(Case.id))
         .where(col(Case.id).in_(numbers))
         .order_by(col(Case.id))
     )

@@ -6,14 +6,19 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
 import aiohttp
+from openpyxl import load_workbook
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
+from services.report_data import gather
+from services.report_workbook import CASES_SHEET, build_workbook
+from storage.models import utcnow
 from tests.e2e.conftest import (
     AGENT,
     ALERTS,
@@ -88,6 +93,13 @@ async def test_a_slack_customer_rates_once_and_comments_once(
             in home_text(slack.views.get(AGENT) or {})
         )
     )
+
+    workbook = load_workbook(
+        BytesIO(build_workbook(await gather(bot.parts.sessions, now=utcnow(), window_days=7)))
+    )
+    [header, row] = list(workbook[CASES_SHEET].iter_rows(values_only=True))
+    listed = dict(zip(header, row, strict=True))
+    assert (listed["Rating"], listed["Rating comment"]) == (4, "Quick, <!channel> thanks")
 
     record = await bot.parts.reads.record(1)
     rated = [(e.action, e.data) for e in record.audit if e.action.startswith("case.rat")]

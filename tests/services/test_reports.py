@@ -110,7 +110,7 @@ async def test_the_workbook_has_its_order_formatting_breaches_and_chart(
     assert header == list(COLUMNS)
     assert [row[0].value for row in ws.iter_rows(min_row=2)] == [2, 5, 3, 4, 1, 6]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:P{len(data.rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:R{len(data.rows) + 1}"
     assert all(ws.column_dimensions[letter].width >= 6 for letter in "ABCDEFGHIJKLMNOP")
     assert ws.column_dimensions["C"].width > ws.column_dimensions["A"].width
     column = {name: index for index, name in enumerate(COLUMNS)}
