@@ -261,6 +261,7 @@ class Settings(BaseSettings):
             urgent_keywords=tuple(self.urgent_keywords),
             reopen_window_hours=self.reopen_window_hours,
             reply_undo_seconds=self.reply_undo_seconds,
+            ratings_by_email=self.public_url is not None,
         )
 
     def require_slack(self) -> None:

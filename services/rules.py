@@ -37,6 +37,8 @@ class RulesConfig:
     reopen_window_hours: float = 72.0
     # An agent's reply from Slack waits this long before it goes, to be undone or edited.
     reply_undo_seconds: float = 0.0
+    # Whether email customers can be asked to rate a case: the links need PUBLIC_URL.
+    ratings_by_email: bool = True
 
 
 @lru_cache(maxsize=32)

@@ -167,7 +167,9 @@ class AgentActions:
                         event="case.resolved",
                         master=case.number,
                     )
-                token = await ratings.ask(session, target, now)
+                token = await ratings.ask(
+                    session, target, now, by_email=self._ctx.rules.ratings_by_email
+                )
                 enqueue(session, target, OutboxKind.CUSTOMER_RESOLVED, by=actor.label, rating=token)
             return case
 

@@ -26,7 +26,8 @@ from storage.models import Case, Customer, Rating
 SCORES = range(1, 6)
 LOW = 2  # this or less alerts the leads
 COMMENT_MAX = 2000
-# The channels whose customers can answer the question (a webhook has nowhere to click).
+# The channels whose customers can answer the question (a webhook has nowhere to click;
+# a mail only when the links in it can reach the HTTP server).
 ASKED_ON = frozenset({Channel.SLACK, Channel.EMAIL})
 
 
@@ -54,11 +55,14 @@ def stars(score: int) -> str:
     return "★" * score + "☆" * (5 - score)
 
 
-async def ask(session: AsyncSession, case: Case, now: datetime) -> str | None:
+async def ask(
+    session: AsyncSession, case: Case, now: datetime, *, by_email: bool = True
+) -> str | None:
     """In the resolving transaction: the link token to ask `case`'s customer with, written
     now; None when they were asked before (a case resolved twice is asked once) or their
-    channel cannot answer."""
-    if case.source not in ASKED_ON or await session.get(Rating, case.number) is not None:
+    channel cannot answer (`by_email` False: mail has no links to answer with)."""
+    asked_on = ASKED_ON if by_email else ASKED_ON - {Channel.EMAIL}
+    if case.source not in asked_on or await session.get(Rating, case.number) is not None:
         return None
     rating = Rating(case_id=case.number, asked_at=now)
     session.add(rating)

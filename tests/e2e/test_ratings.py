@@ -18,7 +18,7 @@ from handlers.email.inbound import to_inbound
 from handlers.email.parsing import parse_email
 from services.report_data import gather
 from services.report_workbook import CASES_SHEET, build_workbook
-from storage.models import utcnow
+from storage.models import Rating, utcnow
 from tests.e2e.conftest import (
     AGENT,
     ALERTS,
@@ -187,3 +187,19 @@ async def test_an_email_customer_rates_with_one_click_and_comments_on_the_page(
         )
     )
     assert slack.messages(ALERTS) == []
+
+
+async def test_without_public_url_an_email_customer_is_not_asked(
+    slack: SlackEmulator, start_bot: Callable[..., Any], smtp: tuple[int, Inbox]
+) -> None:
+    """The links could reach no one: the mail says resolved and asks nothing."""
+    smtp_port, inbox = smtp
+    bot: Runtime = await start_bot(**smtp_settings(smtp_port))
+    mail = customer_mail("Invoice", "Invoice 2024-17 is wrong", "<r2@example.org>")
+    await bot.cases.intake.ingest(to_inbound(parse_email(mail)))
+    posted = await card(slack, 1)
+    await slack.click(AGENT, SUPPORT, posted["ts"], "case_resolve", "1")
+    resolved = text_of((await mails(inbox, 2))[1])
+    assert "resolved" in resolved.lower() and "/rate/" not in resolved
+    async with bot.parts.sessions() as session:
+        assert await session.get(Rating, 1) is None
