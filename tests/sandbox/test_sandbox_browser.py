@@ -1,6 +1,7 @@
 """The README's run command with no Slack tokens, in a real browser: a customer writes, the
-card appears, an agent clicks Resolve, the card changes. Everything in between is the real
-bot over Socket Mode against the built-in emulator."""
+card appears, an agent takes a reply back with Undo, clicks Resolve, the card changes, and the
+customer rates the case and comments. Everything in between is the real bot over Socket Mode
+against the built-in emulator."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -98,7 +100,9 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         assert "My card payment failed twice" in opened.text
         assert {"Claim", "Resolve", "Escalate", "Close"} <= set(opened.buttons)
 
-        opened.element.find_element(By.CSS_SELECTOR, "button[data-action-id=case_resolve]").click()
+        take_back_a_reply(driver)
+
+        press(driver, By.CSS_SELECTOR, "#messages > .msg button[data-action-id=case_resolve]")
         resolved = wait(driver, lambda d: (c := card(d, 1)) and "Resolved" in c.text and c)
         assert "Resolve" not in resolved.buttons and "Reopen" in resolved.buttons
         assert "(edited)" in resolved.text  # updated in place, not posted again
@@ -108,6 +112,10 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         home = wait(driver, lambda d: "Resolved today\n1" in (t := text_of(d, "home")) and t)
         assert "Your support desk" in home  # agnes's App Home, drawn by the bot
 
+        rate_as_the_customer(driver)
+
+        act_as(driver, "agnes (agent)")
+        wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#support")
         write(driver, "/queue")
         wait(driver, lambda d: "The queue is empty" in d.find_element(By.ID, "ephemerals").text)
         assert driver.find_element(By.ID, "error").text == ""
@@ -115,3 +123,43 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         shot = os.environ.get("SANDBOX_SCREENSHOT")
         if shot:
             driver.save_screenshot(shot)
+
+
+def press(driver: WebDriver, by: str, selector: str) -> None:
+    """Click the first element found, once it is there; a redraw in between means find it
+    again."""
+
+    def clicked(d: WebDriver) -> bool:
+        found = d.find_elements(by, selector)
+        if found:
+            found[0].click()
+        return bool(found)
+
+    wait(driver, clicked)
+
+
+def take_back_a_reply(driver: WebDriver) -> None:
+    """agnes replies in the card's thread, sees *Sending in 10 s · Undo* and clicks Undo."""
+    press(driver, By.XPATH, "//div[@id='messages']/div[1]/button[contains(text(), 'reply')]")
+    wait(driver, lambda d: d.find_element(By.ID, "thread-bar").is_displayed())
+    write(driver, "Could you send the invoice number?")
+    wait(driver, lambda d: "Sending to the customer in 10 s" in text_of(d, "ephemerals"))
+    press(driver, By.CSS_SELECTOR, "#ephemerals button[data-action-id=reply_undo]")
+    wait(
+        driver,
+        lambda d: "Withdrawn: the customer will not get this reply" in text_of(d, "ephemerals"),
+    )
+    driver.find_element(By.ID, "thread-cancel").click()
+
+
+def rate_as_the_customer(driver: WebDriver) -> None:
+    """carol finds the question under the resolution notice, rates 4 and adds one comment."""
+    act_as(driver, "carol (customer)")
+    wait(driver, lambda d: "How did we do?" in messages_text(d))
+    press(driver, By.CSS_SELECTOR, "#messages button[data-action-id=csat_4]")
+    wait(driver, lambda d: "You rated case #1 ★★★★☆ 4/5" in messages_text(d))
+    box = "#messages input[data-action-id=csat_comment]"
+    wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, box).send_keys("Quick and kind") or True)
+    driver.find_element(By.CSS_SELECTOR, box).send_keys(Keys.ENTER)
+    wait(driver, lambda d: "Quick and kind" in messages_text(d))
+    assert not driver.find_elements(By.CSS_SELECTOR, "#messages input[data-action-id]")

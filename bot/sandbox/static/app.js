@@ -106,6 +106,9 @@ function renderBlocks(blocks, message, channel) {
       box.append(el("div", { class: "block-context" }, (block.elements || []).map((e) => e.type === "image" ? (e.alt_text || "") : textObject(e))));
     } else if (block.type === "actions") {
       box.append(el("div", { class: "block-actions", "data-block-id": block.block_id }, (block.elements || []).map((e) => element(e, block, message, channel))));
+    } else if (block.type === "input") {
+      box.append(el("label", { class: "block-input", "data-block-id": block.block_id },
+        textObject(block.label), element(block.element, block, message, channel)));
     } else if (block.type === "divider") box.append(el("hr", { class: "block-divider" }));
     else if (block.type === "image") box.append(el("div", { class: "hint" }, "[image] " + (block.alt_text || "")));
     else if (block.type === "rich_text") box.append(mrkdwn(message.text));
@@ -134,6 +137,18 @@ function element(e, block, message, channel) {
     }
     if (e.initial_option) select.value = e.initial_option.value;
     return select;
+  }
+  if (e.type === "plain_text_input") {
+    // As Slack does for an input with dispatch_action: Enter sends what was typed.
+    return el("input", {
+      type: "text", "data-action-id": e.action_id, maxlength: e.max_length,
+      placeholder: e.placeholder ? e.placeholder.text : "press Enter to send",
+      onkeydown: (ev) => {
+        if (ev.key !== "Enter" || !ev.target.value.trim()) return;
+        ev.preventDefault();
+        click(channel, message, e.action_id, ev.target.value, block.block_id);
+      },
+    });
   }
   return el("span", { class: "hint" }, `[${e.type}]`);
 }
