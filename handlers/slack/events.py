@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.slack.customer_changes import customer_changed
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, in_thread
 from handlers.slack.ordering import KeyedLocks
@@ -20,7 +21,8 @@ from storage.availability import retrying
 
 log = logging.getLogger(__name__)
 
-# Hidden message events about an earlier message: an agent's reply changed in its undo window.
+# Hidden message events about an earlier message: an agent's reply changed in its undo window,
+# or a customer's message changed after it was stored.
 EDITS = frozenset({"message_changed", "message_deleted"})
 
 
@@ -36,11 +38,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
         body: dict[str, Any],
         client: AsyncWebClient,  # asked for so that the error path can answer in the thread
     ) -> None:
-        if event.get("subtype") in EDITS and event.get("channel") == deps.channels.support:
-            # After the reply itself: an edit seconds after writing may arrive with it.
+        if event.get("subtype") in EDITS:
+            # After the message itself: an edit seconds after writing may arrive with it.
             author = (event.get("message") or event.get("previous_message") or {}).get("user")
             async with in_order.hold(str(author)):
-                await reply_changed(event, deps, client)
+                if event.get("channel") == deps.channels.support:
+                    await reply_changed(event, deps, client)
+                else:
+                    await customer_changed(event, deps)
             return
         route = route_message(event, deps.channels)
         if route is Route.IGNORE:

@@ -51,6 +51,12 @@ def mirror_text(entry: dict[str, Any]) -> str:
             heading = f":warning: *{author or 'Casebot'}*:"
         case "rating":
             heading = f"*{author or 'Customer'}* (customer) rated the help:"
+        case "edited":
+            sent = literal(str(entry.get("sent", "")))
+            heading = f"*{author or 'Customer'}* (customer) edited their message of {sent}, now:"
+        case "deleted":
+            sent = literal(str(entry.get("sent", "")))
+            return f"*{author or 'Customer'}* (customer) deleted their message of {sent}."
         case _:
             heading = f"*{author or 'Customer'}* (customer) wrote:"
     text = str(entry.get("text", ""))

@@ -7,6 +7,7 @@ and the agent check); every status change goes through `transition.transition`:
 - `intake`: customers' messages in (`ingest`);
 - `agents`: what agents do (`message`, `claim`, `resolve`, `escalate`, `close`, …);
 - `replies`: a reply in its undo window (`withdraw`, `edit`);
+- `customer_edits`: a customer's message changed or deleted after it was stored;
 - `ratings`: the customer's rating of a resolved case, and their comment;
 - `triage`: corrections and re-triage; `learning`: the local model's refits;
 - `cards`: where each card is.
@@ -21,6 +22,7 @@ from services.audit import audit
 from services.cases.agents import AgentActions
 from services.cases.cards import CaseCards
 from services.cases.context import CaseContext
+from services.cases.customer_edits import CustomerEdits
 from services.cases.intake import CaseIntake, subject_of
 from services.cases.learning import Learning
 from services.cases.ratings import CaseRatings
@@ -56,6 +58,7 @@ class CaseService:
         self.intake = CaseIntake(self.context)
         self.agents = AgentActions(self.context)
         self.replies = ReplyWindow(self.context)
+        self.customer_edits = CustomerEdits(self.context)
         self.ratings = CaseRatings(self.context)
         self.learning = Learning(self.context)
         self.triage = CaseTriage(self.context, self.learning)
