@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from handlers.slack.deps import SlackDeps
-from handlers.slack.reading import external_id, readable_text
+from handlers.slack.reading import changed_message, external_id, readable_text
 from services.types import Channel
 from storage.availability import retrying
 
@@ -17,12 +17,10 @@ log = logging.getLogger(__name__)
 async def customer_changed(event: dict[str, Any], deps: SlackDeps) -> None:
     """`message_changed` / `message_deleted` outside the support channel. Messages that are
     no case's (chatter, a bot's posts) are no-ops in the service."""
-    deleted = event.get("subtype") == "message_deleted"
-    message = event.get("previous_message") if deleted else event.get("message")
-    if not isinstance(message, dict) or not message.get("user") or message.get("bot_id"):
+    changed = changed_message(event)
+    if changed is None or not changed[0].get("ts") or not event.get("channel"):
         return
-    if not message.get("ts") or not event.get("channel"):
-        return
+    message, deleted = changed
     located = {**message, "channel": event["channel"]}
     stored_as = external_id(located)
     text = None if deleted else await readable_text(located, deps)

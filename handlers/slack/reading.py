@@ -9,6 +9,17 @@ from handlers.slack.deps import SlackDeps
 from handlers.slack.mrkdwn import mentioned_users, plain
 
 
+def changed_message(event: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+    """The person's message a `message_changed` / `message_deleted` event is about (as it is
+    now, or as it was before it was deleted) and whether it was deleted; None for a bot's
+    message or one without an author."""
+    deleted = event.get("subtype") == "message_deleted"
+    message = event.get("previous_message") if deleted else event.get("message")
+    if not isinstance(message, dict) or not message.get("user") or message.get("bot_id"):
+        return None
+    return message, deleted
+
+
 def external_id(event: dict[str, Any]) -> str:
     """A Slack message is identified by its channel and ts; redeliveries carry the same pair."""
     return f"{event['channel']}:{event['ts']}"

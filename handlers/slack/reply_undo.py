@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded
 from handlers.slack.ids import ActionId
-from handlers.slack.reading import external_id, readable_text
+from handlers.slack.reading import changed_message, external_id, readable_text
 from services.types import Channel, ReplyChange
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 async def reply_changed(event: dict[str, Any], deps: SlackDeps, client: AsyncWebClient) -> None:
     """A `message_changed` or `message_deleted` event in the support channel: when it is an
     agent's reply under a card, the change reaches its delivery if that still waits."""
-    deleted = event.get("subtype") == "message_deleted"
-    message = event.get("previous_message") if deleted else event.get("message")
-    if not isinstance(message, dict) or not message.get("user") or message.get("bot_id"):
+    changed = changed_message(event)
+    if changed is None:
         return
+    message, deleted = changed
     thread_ts, ts = message.get("thread_ts"), str(message.get("ts") or "")
     if not thread_ts or thread_ts == ts:
         return  # not a reply in a thread

@@ -40,6 +40,8 @@ class CustomerEdits:
                 return CustomerChange.UNKNOWN
             if message.deleted_at is not None:
                 return CustomerChange.UNCHANGED  # a deleted message stays deleted
+            if text == message.body:
+                return CustomerChange.UNCHANGED
             shown = await load(session, case.master_id) if case.master_id else case
             now = ctx.clock()
             author = customer.name or "Customer"
@@ -66,8 +68,6 @@ class CustomerEdits:
                     text="",
                 )
                 return CustomerChange.DELETED
-            if text == message.body:
-                return CustomerChange.UNCHANGED
             audit(
                 session,
                 case.number,

@@ -178,6 +178,15 @@ async def card(
     return await slack.wait_for(find, timeout=within)
 
 
+async def open_case(slack: SlackEmulator, text: str = "My card is blocked") -> tuple[JSON, JSON]:
+    """CUSTOMER writes `text` in the intake channel: their message, and case #1's card once
+    the message's mirror is in the card's thread."""
+    message = await slack.user_message(CUSTOMER, INTAKE, text)
+    posted = await card(slack, 1)
+    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))
+    return message, posted
+
+
 def texts(messages: list[JSON]) -> list[str]:
     return [m.get("text", "") for m in messages]
 

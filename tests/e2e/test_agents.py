@@ -25,16 +25,10 @@ from tests.e2e.conftest import (
     card,
     cards,
     ephemerals_for,
+    open_case,
 )
 
 CLOSURE_LINE = r"^Case #(\d+) closed at (\S+) by <@(\w+)>$"
-
-
-async def open_case(slack: SlackEmulator, text: str = "My card is blocked") -> tuple[dict, dict]:
-    message = await slack.user_message(CUSTOMER, INTAKE, text)
-    posted = await card(slack, 1)
-    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))  # the mirror is there
-    return message, posted
 
 
 def bot_replies(slack: SlackEmulator, channel: str, ts: str) -> list[str]:

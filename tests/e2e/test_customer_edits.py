@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, JSON, SUPPORT, card
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, JSON, SUPPORT, open_case
 
 
 def card_thread(slack: SlackEmulator, posted: JSON) -> list[str]:
@@ -20,8 +20,7 @@ async def test_an_edit_and_a_deletion_reach_the_case_and_its_card_thread(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     bot: Runtime = await start_bot()
-    first = await slack.user_message(CUSTOMER, INTAKE, "My card is blocked since this morning")
-    posted = await card(slack, 1)
+    first, posted = await open_case(slack, "My card is blocked since this morning")
     second = await slack.user_message(
         CUSTOMER, INTAKE, "My PIN is 1234 if that helps", thread_ts=first["ts"]
     )
@@ -61,9 +60,7 @@ async def test_changes_that_are_not_a_customers_case_message_change_nothing(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     bot: Runtime = await start_bot()
-    first = await slack.user_message(CUSTOMER, INTAKE, "My card is blocked since this morning")
-    posted = await card(slack, 1)
-    await slack.wait_for(lambda: card_thread(slack, posted) or None)
+    first, posted = await open_case(slack, "My card is blocked since this morning")
     chatter = await slack.user_message(AGENT, INTAKE, "Looking into the card outage now")
 
     await slack.edit_message(AGENT, INTAKE, chatter["ts"], "Card outage: fixed")

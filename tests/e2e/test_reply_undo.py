@@ -10,16 +10,9 @@ from typing import Any
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, JSON, STRANGER, SUPPORT, card
+from tests.e2e.conftest import AGENT, INTAKE, JSON, STRANGER, SUPPORT, card, open_case
 
 WINDOW = 2.0  # seconds: long enough to act in, short enough to wait out
-
-
-async def open_case(slack: SlackEmulator) -> tuple[JSON, JSON]:
-    asked = await slack.user_message(CUSTOMER, INTAKE, "My card is blocked since this morning")
-    posted = await card(slack, 1)
-    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))  # the mirror is there
-    return asked, posted
 
 
 def relayed(slack: SlackEmulator, asked: JSON) -> list[str]:
@@ -65,7 +58,7 @@ async def test_undo_in_the_window_withdraws_the_reply(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     bot: Runtime = await start_bot(reply_undo_seconds=WINDOW)
-    asked, posted = await open_case(slack)
+    asked, posted = await open_case(slack, "My card is blocked since this morning")
 
     wrong = await slack.user_message(
         AGENT, SUPPORT, "Your refund is on its way", thread_ts=posted["ts"]
@@ -93,7 +86,7 @@ async def test_editing_in_the_window_changes_what_is_sent_and_deleting_cancels(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     bot: Runtime = await start_bot(reply_undo_seconds=WINDOW)
-    asked, posted = await open_case(slack)
+    asked, posted = await open_case(slack, "My card is blocked since this morning")
 
     typo = await slack.user_message(AGENT, SUPPORT, "Try agian now", thread_ts=posted["ts"])
     await undo_offer(slack, typo)
@@ -117,7 +110,7 @@ async def test_after_the_window_nothing_can_be_taken_back(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     await start_bot(reply_undo_seconds=0.5)
-    asked, posted = await open_case(slack)
+    asked, posted = await open_case(slack, "My card is blocked since this morning")
 
     reply = await slack.user_message(AGENT, SUPPORT, "Done, it works now", thread_ts=posted["ts"])
     offer = await undo_offer(slack, reply)
@@ -135,7 +128,7 @@ async def test_notes_and_the_closure_phrase_are_not_held(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     await start_bot(reply_undo_seconds=300)
-    asked, posted = await open_case(slack)
+    asked, posted = await open_case(slack, "My card is blocked since this morning")
 
     note = await slack.user_message(
         AGENT, SUPPORT, "note: card team says fixed", thread_ts=posted["ts"]
@@ -155,7 +148,7 @@ async def test_a_restart_inside_the_window_still_sends_the_reply_once(
     slack: SlackEmulator, start_bot: Callable[..., Any]
 ) -> None:
     first: Runtime = await start_bot(reply_undo_seconds=WINDOW)
-    asked, posted = await open_case(slack)
+    asked, posted = await open_case(slack, "My card is blocked since this morning")
     reply = await slack.user_message(AGENT, SUPPORT, "On it, one moment", thread_ts=posted["ts"])
     await undo_offer(slack, reply)
     await first.stop()
