@@ -27,6 +27,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from handlers.slack.channels import UnknownChannel, resolve_channels
 from handlers.slack.routing import Channels
 from handlers.slack.scopes import missing as missing_scopes
+from services.triage.catalog import TeamChannels
 from storage.engine import create_engine, is_sqlite
 from storage.migrate import alembic_config, current_revision
 
@@ -168,14 +169,23 @@ async def _slack(settings: Settings) -> list[Result]:
             alerts=settings.alerting_slack_channel,
             log=settings.logging_slack_channel,
             intake=settings.intake_slack_channels,
+            teams=_teams(settings),
         )
         results.append(Result(OK, "Slack channels", "every configured channel found"))
         results.append(await _membership(bot, channels))
     except UnknownChannel as error:
-        results.append(Result(FAIL, "Slack channels", f"{error} (*_SLACK_CHANNEL*)"))
+        results.append(Result(FAIL, "Slack channels", f"{error} ({error.setting})"))
     except (SlackApiError, OSError, TimeoutError) as error:
         results.append(Result(FAIL, "Slack channels", _slack_error(error, "SLACK_BOT_TOKEN")))
     return results
+
+
+def _teams(settings: Settings) -> dict[str, TeamChannels]:
+    """The catalog's team channels (a catalog that does not load is reported on its own)."""
+    try:
+        return catalog_loaded(settings, keep=False).catalog.teams()
+    except ConfigError:
+        return {}
 
 
 def _slack_error(error: Exception, variable: str) -> str:
@@ -213,6 +223,11 @@ async def _membership(bot: AsyncWebClient, channels: Channels) -> Result:
         ("ALERTING_SLACK_CHANNEL", channels.alerts),
         ("LOGGING_SLACK_CHANNEL", channels.log),
         *(("INTAKE_SLACK_CHANNELS", c) for c in sorted(channels.intake)),
+        *(
+            (f"catalog: {type_id}", channel)
+            for type_id, team in sorted(channels.teams.items())
+            for channel in (team.cards, team.alerts)
+        ),
     ]
     outside: list[str] = []
     seen: set[str] = set()

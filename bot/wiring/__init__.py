@@ -33,7 +33,7 @@ from bot.wiring.triage import build_triager
 from handlers.email.smtp_sender import SmtpSender
 from handlers.ops import metrics
 from handlers.slack.catch_up import CatchUp
-from handlers.slack.channels import resolve_channels
+from handlers.slack.channels import UnknownChannel, resolve_channels
 from handlers.slack.client import build_client
 from handlers.slack.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from handlers.slack.deps import SlackDeps
@@ -112,13 +112,17 @@ async def wire(
     http = aiohttp.ClientSession()
     resources.push_async_callback(http.close)
     client = build_client(str(s.slack_bot_token), s.slack_api_url, http)
-    channels = await resolve_channels(
-        client,
-        support=str(s.support_slack_channel),
-        alerts=s.alerting_slack_channel,
-        log=s.logging_slack_channel,
-        intake=s.intake_slack_channels,
-    )
+    try:
+        channels = await resolve_channels(
+            client,
+            support=str(s.support_slack_channel),
+            alerts=s.alerting_slack_channel,
+            log=s.logging_slack_channel,
+            intake=s.intake_slack_channels,
+            teams=service_catalog.teams(),
+        )
+    except UnknownChannel as error:  # one line and a non-zero exit, as a bad catalog gets
+        raise ConfigError(f"{error.setting}: {error}") from None
     meter = metrics.Metrics(sessions)
     # The outbox runner is built last (its senders need the services), so the services
     # wake it through an event made first: no part refers to one not built yet.

@@ -42,7 +42,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
             # After the message itself: an edit seconds after writing may arrive with it.
             author = (event.get("message") or event.get("previous_message") or {}).get("user")
             async with in_order.hold(str(author)):
-                if event.get("channel") == deps.channels.support:
+                if event.get("channel") in deps.channels.card_channels:
                     await reply_changed(event, deps, client)
                 else:
                     await customer_changed(event, deps)

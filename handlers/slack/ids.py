@@ -23,6 +23,8 @@ class Command(StrEnum):
 # Message metadata on every case card: names its case (and the outbox row that posted it),
 # so a retry after a crash finds the card it already posted instead of posting another.
 CARD_EVENT = "casebot_case_card"
+# ... on the copy of a moved card's thread under its new card, so a retried move copies once.
+CARD_HISTORY_EVENT = "casebot_card_history"
 # ... and on every post to a customer, naming its outbox row, so a redelivery after a crash
 # finds what was said already.
 CUSTOMER_EVENT = "casebot_customer_post"

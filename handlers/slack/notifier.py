@@ -14,7 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks, texts
-from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT
+from handlers.slack.card_placement import CardPlacement
+from handlers.slack.ids import CUSTOMER_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
@@ -66,10 +67,6 @@ def mirror_text(entry: dict[str, Any]) -> str:
     return f"{heading}\n{shown}"
 
 
-CARD_SEARCH_PAGES = 10  # up to 2,000 messages back: a crash-retry happens within minutes
-CARD_SEARCH_MARGIN_SECONDS = 300  # our clock against Slack's
-
-
 class NotReady(Exception):
     """A delivery that depends on one not made yet (retried later, never dropped)."""
 
@@ -95,6 +92,7 @@ class SlackNotifier:
         self._cases = cases
         self._channels = channels
         self._pacer = pacer or ChannelPacer()
+        self._cards = CardPlacement(client, cases, channels, self._pacer, people)
 
     async def _post(self, **message: Any) -> AsyncSlackResponse:
         """chat.postMessage at the channel's pace (Slack: about one per second per channel)."""
@@ -106,7 +104,7 @@ class SlackNotifier:
         payload = item.payload
         match kind:
             case OutboxKind.CASE_CARD:
-                await self._card(view, superseded=superseded, outbox_id=item.id)
+                await self._cards.draw(view, superseded=superseded, outbox_id=item.id)
                 self._on_card(view.case)
             case OutboxKind.CASE_THREAD:
                 # several mirrors merged by the dispatcher come as one "batch"
@@ -138,65 +136,6 @@ class SlackNotifier:
                 await self._post(
                     channel=self._channels.log, text=closure_line(view.case.number, payload)
                 )
-
-    async def _card(self, view: CaseView, *, superseded: bool, outbox_id: int | None) -> None:
-        case = view.case
-        if case.card_ts and superseded:
-            return  # a later update in this batch renders the same, newer state
-        if case.master_id is not None and not case.card_ts:
-            return  # a storm's child is shown on its master's card, never on a card of its own
-        card = blocks.case_card(
-            view, catalog=self._cases.catalog, opened_from=self._opened_from(case)
-        )
-        if case.card_ts and case.card_channel:
-            await self._client.chat_update(
-                channel=case.card_channel, ts=case.card_ts, text=blocks.card_text(case), blocks=card
-            )
-            return
-        earlier = await self._cases.cards.attempt(case.number)
-        found = await self._posted_card(case.number, since=earlier) if earlier else None
-        if found is not None:  # posted by an attempt that crashed before recording it
-            await self._cases.cards.record(case.number, channel=self._channels.support, ts=found)
-            await self._client.chat_update(
-                channel=self._channels.support, ts=found, text=blocks.card_text(case), blocks=card
-            )
-            return
-        response = await self._post(
-            channel=self._channels.support,
-            text=blocks.card_text(case),
-            blocks=card,
-            # Names the case (and the outbox row): a retry after a crash finds this card.
-            metadata={
-                "event_type": CARD_EVENT,
-                "event_payload": {"case": case.number, "outbox_id": outbox_id},
-            },
-            unfurl_links=False,
-        )
-        await self._cases.cards.record(
-            case.number, channel=str(response["channel"]), ts=str(response["ts"])
-        )
-
-    async def _posted_card(self, number: int, *, since: datetime) -> str | None:
-        """The ts of case #number's card if one was posted since `since`, from its metadata."""
-        latest: str | None = None
-        for _ in range(CARD_SEARCH_PAGES):
-            page = await self._client.conversations_history(
-                channel=self._channels.support,
-                oldest=f"{since.timestamp() - CARD_SEARCH_MARGIN_SECONDS:.6f}",
-                latest=latest,
-                limit=200,
-                include_all_metadata=True,
-            )
-            messages = page.get("messages") or []
-            for message in messages:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT and payload.get("case") == number:
-                    return str(message["ts"])
-            if not page.get("has_more") or not messages:
-                return None
-            latest = str(messages[-1]["ts"])
-        return None
 
     async def _thread_host(self, case: Case) -> tuple[str, str]:
         """(channel, ts) of the card whose thread shows `case`: its own, or (a storm's child
@@ -233,15 +172,6 @@ class SlackNotifier:
             content=stored.content,
             title=f"{stored.filename} (from the customer)",
         )
-
-    def _opened_from(self, case: Case) -> str | None:
-        """The message a case was opened from, when it is not in an intake channel or a DM."""
-        channel, ts = case.origin_channel, case.origin_thread_ts
-        if case.source != Channel.SLACK or not channel or not ts or channel.startswith("D"):
-            return None
-        if channel in self._channels.intake:
-            return None
-        return blocks.message_link(channel, ts)
 
     async def _reply(self, view: CaseView, item: OutboxItem) -> None:
         """An agent's reply under the agent's name and avatar (chat:write.customize), or
@@ -325,7 +255,8 @@ class SlackNotifier:
             said += "\n" + "\n".join(
                 f"> {line}" for line in literal_clip(comment, 500).splitlines()
             )
-        await self._post(channel=self._channels.alerts, text=said, unfurl_links=False)
+        alerts = self._channels.alerts_for(view.case.request_type)
+        await self._post(channel=alerts, text=said, unfurl_links=False)
 
     async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> None:
         case = view.case
@@ -334,7 +265,7 @@ class SlackNotifier:
             label = f"escalated by {blocks.person(by)}"  # an API token is no Slack user
         link = await self._card_link(case)
         await self._post(
-            channel=self._channels.alerts,
+            channel=self._channels.alerts_for(case.request_type),
             text=(
                 f":rotating_light: *Case #{case.number} escalated* ({reason}): {label}{link}\n"
                 + "\n".join(f"> {line}" for line in literal_clip(summary, 300).splitlines())

@@ -26,9 +26,30 @@ class CaseCards:
                 case.card_attempted_at = self._ctx.clock()
             return earlier
 
-    async def record(self, case_id: int, *, channel: str, ts: str) -> None:
-        """Remember where the case's card was posted, so later changes update it in place."""
+    async def record(
+        self,
+        case_id: int,
+        *,
+        channel: str,
+        ts: str,
+        moved_from: tuple[str, str] | None = None,
+    ) -> None:
+        """Remember where the case's card was posted (or moved to, from `moved_from`'s
+        channel and ts), so later changes update it in place."""
         async with self._ctx.sessions() as session, session.begin():
             case = await load(session, case_id)
             case.card_channel, case.card_ts = channel, ts
-            audit(session, case.number, "card.posted", "casebot", channel=channel, ts=ts)
+            if moved_from is None:
+                audit(session, case.number, "card.posted", "casebot", channel=channel, ts=ts)
+            else:
+                old_channel, old_ts = moved_from
+                audit(
+                    session,
+                    case.number,
+                    "card.moved",
+                    "casebot",
+                    channel=channel,
+                    ts=ts,
+                    from_channel=old_channel,
+                    from_ts=old_ts,
+                )

@@ -23,6 +23,9 @@ from services.validation import first_problem
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SEPARATORS = re.compile(r"[\s_\-/]+")
+# A Slack channel as a catalog may name it: its id, or its name with or without "#" (Slack's
+# names are lower case, digits, "-" and "_", at most 80 characters).
+_CHANNEL = re.compile(r"^(?:[CG][A-Z0-9]{6,}|#?(?:[^\W A-Z]|-){1,80})$")
 T = TypeVar("T")
 
 
@@ -47,6 +50,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _channel_shape(value: str | None) -> str | None:
+    if value is not None and not _CHANNEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack channel: give its id (C0123ABCD) or name (#team-payments)"
+        )
+    return value
+
+
+class TeamChannels(BaseModel):
+    """Where one request type's cards and alerts go; None means the desk-wide channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cards: str | None = None
+    alerts: str | None = None
+
+
 class Sla(_Strict):
     unit: Literal["minutes", "hours", "days"]
     value: float = Field(gt=0, le=10_000)
@@ -69,6 +89,10 @@ class RequestType(_Strict):
     sla: Sla
     skills: tuple[str, ...] = ()
     priority: int = Field(ge=1, le=5)
+    channel: str | None = None  # a team's channel for these cards (else the category's)
+    alerts_channel: str | None = None  # the team's alerts (else the category's)
+
+    channels_shape = field_validator("channel", "alerts_channel")(_channel_shape)
 
     @field_validator("id")
     @classmethod
@@ -95,6 +119,10 @@ class Category(_Strict):
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
     request_types: tuple[RequestType, ...] = Field(min_length=1)
+    channel: str | None = None  # a team's channel for this category's cards
+    alerts_channel: str | None = None  # the team's alerts
+
+    channels_shape = field_validator("channel", "alerts_channel")(_channel_shape)
 
 
 class Catalog(_Strict):
@@ -130,6 +158,20 @@ class Catalog(_Strict):
             if any(rt.id == type_id for rt in category.request_types):
                 return category
         raise UnknownName(f"no request type {type_id!r} in the catalog")
+
+    def teams(self) -> dict[str, TeamChannels]:
+        """Request type id → the team channels its cards and alerts go to, for the types that
+        have one: a request type's own `channel:`/`alerts_channel:`, else its category's."""
+        found: dict[str, TeamChannels] = {}
+        for category in self.categories:
+            for rt in category.request_types:
+                team = TeamChannels(
+                    cards=rt.channel or category.channel,
+                    alerts=rt.alerts_channel or category.alerts_channel,
+                )
+                if team.cards or team.alerts:
+                    found[rt.id] = team
+        return found
 
     def request_type(self, name: str) -> RequestType:
         """The request type named `name` (its id or display name, or a unique prefix of one)."""

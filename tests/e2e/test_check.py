@@ -170,3 +170,36 @@ async def test_bad_api_tokens_fail_naming_the_variable(tmp_path: Path) -> None:
     assert code == 1
     assert line(lines, "API").startswith("FAIL  API: API_TOKENS: zapier: the token must be")
     assert "tooshort" not in "\n".join(lines)
+
+
+async def test_a_team_channel_from_the_catalog_is_found_and_its_membership_checked(
+    slack: SlackEmulator, db_url: str, tmp_path: Path
+) -> None:
+    slack.add_channel("CPAYTEAM", "payments-team", is_member=False)
+    catalog = tmp_path / "catalog.yml"
+    catalog.write_text(
+        "categories:\n"
+        "  - name: payments\n"
+        "    channel: '#payments-team'\n"
+        "    request_types:\n"
+        "      - {id: refund, name: Refund, description: Money back., examples: [refund me],\n"
+        "         sla: {unit: hours, value: 8}, priority: 3}\n"
+        "      - {id: fraud, name: Fraud, description: Not me., examples: [not my payment],\n"
+        "         sla: {unit: hours, value: 1}, priority: 5, alerts_channel: '#fraud-alerts'}\n"
+    )
+    env = {**slack_env(slack, db_url), "CATALOG_PATH": str(catalog)}
+    code, lines = await check(env, tmp_path)
+
+    assert code == 1
+    assert line(lines, "Slack channels") == (
+        "FAIL  Slack channels: channel '#fraud-alerts' not found: use its id, or invite the bot"
+        " to it (the catalog's request type 'fraud') (CATALOG_PATH)"
+    )
+
+    slack.add_channel("CFRAUDAL", "fraud-alerts")
+    code, lines = await check(env, tmp_path)
+    assert code == 1
+    assert line(lines, "Slack membership") == (
+        "FAIL  Slack membership: the bot is not in #payments-team (CPAYTEAM, catalog: fraud):"
+        " `/invite @casebot` in each"
+    )
