@@ -129,3 +129,27 @@ async def test_a_team_channel_the_bot_cannot_see_stops_start_up(
         "CATALOG_PATH: channel '#no-such-team' not found: use its id, or invite the bot to it"
         " (the catalog's request type 'fraud_report')"
     )
+
+
+@pytest.mark.usefixtures("teams")
+async def test_a_move_cut_short_ends_with_one_card_and_one_copy(
+    slack: SlackEmulator, start_bot: Any, tmp_path: Path
+) -> None:
+    await start_bot(catalog_path=team_catalog(tmp_path))
+    await slack.user_message(CUSTOMER, INTAKE, "I was charged twice for the same order")
+    posted = (await slack.wait_for(lambda: team_cards(slack, PAYMENTS, 1)))[0]
+    await slack.wait_for(lambda: slack.replies(PAYMENTS, posted["ts"]))
+
+    # The new card is posted and the thread copied, then Slack fails the pointer: the
+    # delivery is retried and finds what it already did.
+    slack.fail_next("chat.update", error="internal_error")
+    await slack.click(AGENT, PAYMENTS, posted["ts"], "case_set_type", "1:fraud_report")
+    await slack.wait_for(
+        lambda: [m for m in slack.messages(PAYMENTS) if "moved to" in m.get("text", "")],
+        timeout=30,
+    )
+    failed = [c for c in slack.calls if c.method == "chat.update" and c.error == "internal_error"]
+    assert [(c.args["channel"], c.args["ts"]) for c in failed] == [(PAYMENTS, posted["ts"])]
+    moved = team_cards(slack, FRAUD, 1)
+    assert len(moved) == 1
+    assert len(slack.replies(FRAUD, moved[0]["ts"])) == 1
