@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.config import catalog
 from bot.runtime import Runtime
 from bot.sandbox import page
-from bot.sandbox.workspace import LOOPBACK, build_emulator, sandbox_settings
+from bot.sandbox.workspace import LOOPBACK, add_team_rooms, build_emulator, sandbox_settings
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,11 @@ async def serve_sandbox(settings: Settings, *, announce: Callable[[str], None]) 
     await emulator.start(LOOPBACK, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="casebot-sandbox-") as data_dir:
+            pointed = sandbox_settings(settings, emulator, Path(data_dir))
+            if settings.catalog_path:  # the operator's catalog, maybe a URL: off the loop
+                add_team_rooms(emulator, await asyncio.to_thread(catalog, pointed))
             runtime = Runtime(
-                sandbox_settings(settings, emulator, Path(data_dir)),
+                pointed,
                 routes=lambda router: page.register(router, emulator, hosts=named(settings.host)),
             )
 

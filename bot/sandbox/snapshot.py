@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sandbox.emulator.state import Workspace
-from bot.sandbox.workspace import PEOPLE, ROOMS, starting_room
+from bot.sandbox.workspace import PEOPLE, ROOMS, TEAM_PURPOSE, starting_room
 
 JSON = dict[str, Any]
 MAX_MESSAGES = 200  # per channel: the page stays light after a long session
@@ -17,6 +17,12 @@ def snapshot(ws: Workspace) -> JSON:
     rooms: list[JSON] = [
         {"id": room.id, "name": f"#{room.name}", "purpose": room.purpose, "dm_of": None}
         for room in ROOMS
+    ]
+    shown = {room.id for room in ROOMS}
+    rooms += [
+        {"id": channel.id, "name": f"#{channel.name}", "purpose": TEAM_PURPOSE, "dm_of": None}
+        for channel in ws.channels.values()
+        if not channel.is_im and channel.id not in shown
     ]
     for channel in ws.channels.values():
         if channel.is_im and channel.user is not None:

@@ -95,6 +95,9 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
 
         act_as(driver, "agnes (agent)")
         wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#support")
+        # A payments case: the catalog sends its card to the payments team's channel.
+        press(driver, By.CSS_SELECTOR, "#rooms button[data-room=CPAYMENT]")
+        wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#payments")
         opened = wait(driver, lambda d: card(d, 1))
         assert "Open" in opened.text
         assert "My card payment failed twice" in opened.text

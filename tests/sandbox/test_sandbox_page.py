@@ -14,7 +14,14 @@ import pytest
 from bot.runtime import Runtime
 from bot.sandbox import page
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.workspace import GENERAL, INTAKE, SUPPORT, build_emulator, sandbox_settings
+from bot.sandbox.workspace import (
+    GENERAL,
+    INTAKE,
+    PAYMENTS,
+    SUPPORT,
+    build_emulator,
+    sandbox_settings,
+)
 from bot.settings import Settings
 
 CAROL, DAVE, AGNES = "UCAROL01", "UDAVE001", "UAGNES01"
@@ -77,20 +84,22 @@ async def test_a_customer_post_opens_a_case_and_the_state_shows_it(sandbox_page:
     _, changed = await asyncio.wait_for(waiting, 5)  # the long poll answers on the change
     assert changed["version"] > before["version"]
 
-    def card() -> dict[str, Any] | None:
-        support = sandbox_page.slack.messages(SUPPORT.id)
-        return support[0] if support else None
+    def card() -> dict[str, Any] | None:  # a refund: the payments team's channel has it
+        team = sandbox_page.slack.messages(PAYMENTS.id)
+        return team[0] if team else None
 
     posted = await sandbox_page.slack.wait_for(card, timeout=10)
+    assert sandbox_page.slack.messages(SUPPORT.id) == []
     status, _ = await sandbox_page.post(
         "click",
-        {"user": AGNES, "channel": SUPPORT.id, "ts": posted["ts"], "action_id": "case_claim"},
+        {"user": AGNES, "channel": PAYMENTS.id, "ts": posted["ts"], "action_id": "case_claim"},
     )
     assert status == 200
     await sandbox_page.slack.wait_for(lambda: "assigned" in card()["text"])  # type: ignore[index]
     _, now = await sandbox_page.state()
-    support = next(c for c in now["channels"] if c["id"] == SUPPORT.id)
-    assert support["messages"][0]["edited"] and support["messages"][0]["blocks"]
+    team = next(c for c in now["channels"] if c["id"] == PAYMENTS.id)
+    assert team["name"] == "#payments" and "payments team" in team["purpose"]
+    assert team["messages"][0]["edited"] and team["messages"][0]["blocks"]
 
     status, _ = await sandbox_page.post("command", {"user": AGNES, "command": "/queue"})
     assert status == 200
@@ -104,7 +113,7 @@ async def test_a_customer_post_opens_a_case_and_the_state_shows_it(sandbox_page:
 
 async def test_a_reaction_and_the_shortcut_make_messages_cases(sandbox_page: Page) -> None:
     slack = sandbox_page.slack
-    for who, text in ((CAROL, "The invoice page is blank"), (DAVE, "My card was declined")):
+    for who, text in ((CAROL, "The invoice page is blank"), (DAVE, "The app logs me out")):
         status, _ = await sandbox_page.post(
             "post", {"user": who, "channel": GENERAL.id, "text": text}
         )
