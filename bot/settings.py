@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.attachments import DEFAULT_TYPES, AttachmentPolicy
 from services.report_schedule import report_timezone, report_trigger
 from services.rules import DEFAULT_URGENT_KEYWORDS, RulesConfig
 from services.storms import StormConfig
@@ -70,8 +71,11 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = None
     # Automatic mails (acknowledgement, reminder, resolution) to one address per hour.
     email_auto_replies_per_hour: int = Field(default=5, ge=1)
-    # Largest attachment uploaded to the card's thread; bigger ones are only listed.
+    # Largest file kept and passed on (an email's attachments, files shared in Slack, an
+    # agent's files to a customer); bigger ones are only listed.
     attachment_upload_max_bytes: int = Field(default=1_000_000, ge=0)
+    # Types of files shared in Slack that are kept and passed on (`image/*` patterns).
+    attachment_types: CommaList = Field(default_factory=lambda: list(DEFAULT_TYPES))
 
     webhook_secret: str | None = None
     webhook_reply_url: str | None = None
@@ -165,12 +169,19 @@ class Settings(BaseSettings):
     # text: one readable line per record; json: one JSON object per line (for log shippers).
     log_format: str = "text"
 
+    @property
+    def attachments(self) -> AttachmentPolicy:
+        return AttachmentPolicy(
+            max_bytes=self.attachment_upload_max_bytes, types=tuple(self.attachment_types)
+        )
+
     @field_validator(
         "intake_slack_channels",
         "agent_user_ids",
         "urgent_keywords",
         "admin_emails",
         "report_recipients",
+        "attachment_types",
         mode="before",
     )
     @classmethod
@@ -178,6 +189,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _default_types(cls, value: list[str]) -> list[str]:
+        """Unset or empty: the default types (no type at all would refuse every file)."""
+        return value or list(DEFAULT_TYPES)
 
     @field_validator("admin_emails")
     @classmethod

@@ -36,12 +36,14 @@ class CustomerIdentity:
 
 @dataclass(frozen=True)
 class IncomingAttachment:
-    """A file that came with a message; `content` is None when it was too large to keep."""
+    """A file that came with a message; `content` is None when it was not kept (`refused`
+    says why, when known)."""
 
     filename: str
     content_type: str
     size: int
     content: bytes | None = None
+    refused: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from handlers.slack.channels import UnknownChannel, resolve_channels
 from handlers.slack.client import build_client
 from handlers.slack.dedup import RecentIds, SharedEventIds, event_dedup_middleware
 from handlers.slack.deps import SlackDeps
+from handlers.slack.files import SlackFiles
 from handlers.slack.home import HomePublisher
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import ChannelPacer
@@ -184,7 +185,11 @@ async def wire(
                 cases,
                 slack=notifier,
                 reports=report_delivery(s, reports, client, mail_out, clock),
-                email=email_notifier(s, mail_out, sessions, clock) if mail_out else None,
+                email=(
+                    email_notifier(s, mail_out, sessions, clock, cases.reads.attachment)
+                    if mail_out
+                    else None
+                ),
                 webhook=webhook,
                 tickets=tickets,
             )
@@ -216,6 +221,7 @@ async def wire(
             reports=reports,
             desk=reads,
             case_reaction=s.case_reaction,
+            files=SlackFiles(client, s.attachments),
         ),
     )
     ticket_worker = TicketWorker(

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.exclusive import Exclusive
 from bot.settings import Settings
 from handlers.email.intake import EmailIntake, IntakeConfig
-from handlers.email.notifier import EmailNotifier
+from handlers.email.notifier import AttachmentReader, EmailNotifier
 from handlers.email.poller import ImapConfig, ImapPoller, mailbox_key
 from handlers.email.smtp_sender import SmtpSender
 from handlers.ops import health
@@ -25,6 +25,7 @@ def email_notifier(
     smtp: SmtpSender,
     sessions: SessionFactory,
     clock: Callable[[], datetime],
+    attachments: AttachmentReader | None = None,
 ) -> EmailNotifier:
     return EmailNotifier(
         smtp,
@@ -35,6 +36,7 @@ def email_notifier(
         clock=clock,
         voice=settings.reply_voice,
         public_url=settings.public_url,
+        attachments=attachments,
     )
 
 

@@ -24,6 +24,16 @@ MAX_REFERENCES = 20  # long threads keep the first and the latest ids, as RFC 53
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _CASE_TAG = re.compile(r"\s*\[\s*case\s*#\s*\d+\s*\]\s*", re.IGNORECASE)
+_TOKEN = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+$")  # a MIME type's parts (RFC 6838)
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file sent with a mail (an agent's attachment to a reply)."""
+
+    filename: str
+    content_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class OutgoingEmail:
     automatic: bool
     in_reply_to: str | None = None
     references: Sequence[str] = field(default_factory=tuple)
+    files: Sequence[OutgoingFile] = field(default_factory=tuple)
 
 
 def reply_subject(original: str, case_number: int) -> str:
@@ -98,4 +109,11 @@ def compose(
         message["X-Auto-Response-Suppress"] = "All"
     message.set_content(mail.text)
     message.add_alternative(html_body(mail.text), subtype="html")
+    for file in mail.files:
+        maintype, _, subtype = file.content_type.partition("/")
+        if not (maintype and subtype) or not _TOKEN.match(maintype + subtype):
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(
+            file.content, maintype=maintype, subtype=subtype, filename=header_text(file.filename)
+        )
     return message

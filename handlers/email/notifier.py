@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from handlers.email import texts
-from handlers.email.compose import OutgoingEmail, compose
+from handlers.email.compose import OutgoingEmail, OutgoingFile, compose
 from handlers.email.rating_page import rating_url
 from handlers.email.smtp_sender import SmtpSender
 from services.cases.ratings import SCORES
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
 from services.sent_mail import SentMail
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
-from storage.models import OutboxItem
+from storage.models import Attachment, OutboxItem
 
 log = logging.getLogger(__name__)
 
 MAX_REFERENCES = 20  # the newest ids of the thread; enough for every mail client to thread
+AttachmentReader = Callable[[int], Awaitable[Attachment | None]]  # a stored file by id
 
 
 class EmailNotifier:
@@ -33,7 +34,9 @@ class EmailNotifier:
         clock: Callable[[], datetime],
         voice: ReplyVoice = TEAM_VOICE,
         public_url: str | None = None,
+        attachments: AttachmentReader | None = None,
     ) -> None:
+        self._attachments = attachments
         self._voice = voice
         self._public_url = public_url
         self._sender = sender
@@ -71,6 +74,19 @@ class EmailNotifier:
             score: rating_url(self._public_url, str(view.case.public_id), str(token), score)
             for score in SCORES
         }
+
+    async def _files(self, item: OutboxItem) -> tuple[OutgoingFile, ...]:
+        """The files an agent attached to the reply (kept ones only: the others were never
+        stored)."""
+        ids = item.payload.get("attachment_ids") or []
+        if not ids or self._attachments is None:
+            return ()
+        found = [await self._attachments(int(i)) for i in ids]
+        return tuple(
+            OutgoingFile(filename=a.filename, content_type=a.content_type, content=a.content)
+            for a in found
+            if a is not None and a.content is not None
+        )
 
     def _sender_name(self, item: OutboxItem) -> str:
         """`Agnes (Acme Support)` on an agent's reply; the team's name on what a machine wrote."""
@@ -110,6 +126,7 @@ class EmailNotifier:
                 automatic=automatic,
                 in_reply_to=theirs[-1] if theirs else (thread[-1] if thread else None),
                 references=tuple(thread[-MAX_REFERENCES:]),
+                files=await self._files(item),
             ),
             sender=self._support,
             sender_name=self._sender_name(item),

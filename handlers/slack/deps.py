@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers.slack.files import SlackFiles
 from handlers.slack.home import HomePublisher
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
@@ -25,3 +26,4 @@ class SlackDeps:
     reports: ReportService | None = None  # `/case report`
     desk: ApiReads | None = None  # `/case stats`
     case_reaction: str = "ticket"  # CASE_REACTION: the emoji that opens a case from a message
+    files: SlackFiles | None = None  # fetches the files people share (None: files are listed)

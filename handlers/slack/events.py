@@ -13,7 +13,13 @@ from handlers.slack.customer_changes import customer_changed
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, in_thread
 from handlers.slack.ordering import KeyedLocks
-from handlers.slack.reading import external_id, readable_text
+from handlers.slack.reading import (
+    external_id,
+    readable_text,
+    shared_files,
+    tell_files_held,
+    with_listing,
+)
 from handlers.slack.reply_undo import offer_undo, reply_changed
 from handlers.slack.routing import Route, route_message
 from services.types import Channel, CustomerIdentity, InboundMessage
@@ -83,13 +89,15 @@ async def _customer_message(
     if event.get("channel_type") != "im" and await deps.people.is_agent(user):
         return  # agents chatting in an intake channel are not customers
     name = await deps.people.name(user)
+    files = await shared_files(event, deps)
     inbound = InboundMessage(
         source=Channel.SLACK,
         external_id=external_id(event),
-        body=await readable_text(event, deps),
+        body=with_listing(await readable_text(event, deps), files),
         customer=CustomerIdentity(name=name, slack_user_id=user),
         origin_channel=event["channel"],
         origin_thread_ts=event.get("thread_ts") or event["ts"],
+        attachments=files,
     )
     # Slack has its ack already: while the database is away the message waits here (in
     # order: the author's lock is held) rather than be lost.
@@ -113,6 +121,7 @@ async def _card_thread_reply(
         return  # a thread that is not a case card
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
+    files = await shared_files(event, deps)
     result = await retrying(
         lambda: deps.cases.agents.message(
             case_id=case.number,
@@ -121,8 +130,13 @@ async def _card_thread_reply(
             source=Channel.SLACK,
             external_id=external_id(event),
             undoable=True,
+            attachments=files,
         ),
         what=f"agent reply {external_id(event)}",
     )
-    if result.sends_at is not None and not result.duplicate:
+    if result.duplicate:
+        return
+    if not result.internal and (held := [f for f in files if f.content is None]):
+        await tell_files_held(client, event, held)
+    if result.sends_at is not None:
         await offer_undo(client, event, result.sends_at, deps.cases.context.clock())

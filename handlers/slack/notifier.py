@@ -6,7 +6,7 @@ only the newest update, and a retried update never shows stale data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -179,8 +179,10 @@ class SlackNotifier:
         payload = item.payload
         author, author_id = str(payload.get("author", "")), payload.get("author_id")
         text = literal(str(payload.get("text", "")))
+        files = [int(i) for i in payload.get("attachment_ids") or []]
         if not self._voice.show_agent:
-            await self._to_customer(view, item, text, identity={"username": self._voice.team})
+            team = {"username": self._voice.team}
+            await self._to_customer(view, item, text, identity=team, files=files)
             return
         icon = None
         if self._people is not None and author_id and blocks.is_slack_user(str(author_id)):
@@ -188,7 +190,7 @@ class SlackNotifier:
         identity: dict[str, str] = {"username": self._voice.sender(author)}
         if icon:
             identity["icon_url"] = icon
-        await self._to_customer(view, item, text, identity=identity)
+        await self._to_customer(view, item, text, identity=identity, files=files)
 
     async def _to_customer(
         self,
@@ -198,9 +200,12 @@ class SlackNotifier:
         *,
         layout: list[dict[str, Any]] | None = None,
         identity: dict[str, str] | None = None,
+        files: Sequence[int] = (),
     ) -> None:
         """Post on the customer's own channel, tagged with the outbox row: a row whose last
-        holder died holding it is looked for first, so a crash never says it twice."""
+        holder died holding it is looked for first, so a crash never says it twice. `files`
+        (stored attachments) are shared just before the text: the tagged post is last, so a
+        crash between them shares a file twice rather than never."""
         case = view.case
         if case.source != Channel.SLACK or not case.origin_channel:
             raise NoSender(f"case #{case.number}: no outbound adapter for source {case.source!r}")
@@ -210,6 +215,9 @@ class SlackNotifier:
             case.origin_channel, thread_ts, item.id
         ):
             return
+        names = [await self._share(case.origin_channel, thread_ts, i) for i in files]
+        if not text and names:  # a reply that is only files: the post names them
+            text = "Attached: " + ", ".join(literal(name) for name in names if name)
         await self._post(
             channel=case.origin_channel,
             thread_ts=thread_ts,
@@ -218,6 +226,20 @@ class SlackNotifier:
             **({"blocks": layout} if layout else {}),
             **(identity or {}),
         )
+
+    async def _share(self, channel: str, thread_ts: str | None, attachment_id: int) -> str:
+        """A stored file shared with the customer; its name ("" when it is gone)."""
+        stored = await self._cases.reads.attachment(attachment_id)
+        if stored is None or stored.content is None:
+            return ""
+        await upload_to_thread(
+            self._client,
+            channel=channel,
+            thread_ts=thread_ts,
+            filename=stored.filename,
+            content=stored.content,
+        )
+        return stored.filename
 
     async def _already_said(
         self, channel: str, thread_ts: str | None, outbox_id: int | None

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, unsaid
-from handlers.slack.reading import external_id, readable_text
+from handlers.slack.reading import external_id, readable_text, shared_files, with_listing
 from services.types import Channel, CustomerIdentity, InboundMessage, IngestResult
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,15 @@ async def open_case(
     author = message.get("user")
     if not author or message.get("bot_id"):
         return "Only a person's message can become a case."
+    files = await shared_files(message, deps)
     inbound = InboundMessage(
         source=Channel.SLACK,
         external_id=external_id(message),
-        body=await readable_text(message, deps),
+        body=with_listing(await readable_text(message, deps), files),
         customer=CustomerIdentity(name=await deps.people.name(author), slack_user_id=author),
         origin_channel=message["channel"],
         origin_thread_ts=message.get("thread_ts") or message["ts"],
+        attachments=files,
     )
     result = await deps.cases.intake.ingest(inbound)
     actor = await deps.people.actor(invoker)

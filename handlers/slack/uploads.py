@@ -9,12 +9,13 @@ async def upload_to_thread(
     client: AsyncWebClient,
     *,
     channel: str,
-    thread_ts: str,
+    thread_ts: str | None,
     filename: str,
     content: bytes,
     title: str | None = None,
 ) -> None:
-    """Share `content` as `filename` in the thread `thread_ts` of `channel`.
+    """Share `content` as `filename` in the thread `thread_ts` of `channel` (None: in the
+    channel itself, as in a DM).
 
     The title defaults to the file name. slack_sdk's errors (SlackApiError,
     SlackRequestError, connection errors) propagate untouched, so the outbox

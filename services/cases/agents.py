@@ -3,6 +3,7 @@ closing, each in one transaction with its audit entry and outbox rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,9 +16,9 @@ from services.escalation import escalate
 from services.outbox import OutboxKind, enqueue
 from services.rules import EscalationReason, is_closure, split_note
 from services.transitions import Action
-from services.types import Actor, ReplyResult
+from services.types import Actor, IncomingAttachment, ReplyResult
 from storage import queries, storm_queries
-from storage.models import Case, Direction, Message
+from storage.models import Attachment, Case, Direction, Message
 
 
 class AgentActions:
@@ -34,13 +35,15 @@ class AgentActions:
         external_id: str,
         mirror: bool = False,
         undoable: bool = False,
+        attachments: Sequence[IncomingAttachment] = (),
     ) -> ReplyResult:
         """An agent's message on a case: an internal note (`note:`) or a reply to the customer.
 
         A reply containing the closure phrase also closes the case (at once). `mirror` copies
         it into the card's thread, for agents who answered from outside Slack (by email).
         `undoable`: the agent can withdraw or edit it (services.cases.replies), so it waits
-        out the undo window (RulesConfig.reply_undo_seconds) before it goes.
+        out the undo window (RulesConfig.reply_undo_seconds) before it goes. The kept
+        `attachments` of a reply go to the customer with it (a note's stay where they are).
         """
         ctx = self._ctx
         internal, body = split_note(text)
@@ -83,7 +86,21 @@ class AgentActions:
             closed = is_closure(body)
             window = ctx.rules.reply_undo_seconds if undoable and not closed else 0.0
             sends_at = now + timedelta(seconds=window) if window > 0 else None
-            await session.flush()  # the message's id, for its deliveries
+            files = [
+                Attachment(
+                    case_id=case.number,
+                    message_external_id=external_id,
+                    filename=file.filename,
+                    content_type=file.content_type,
+                    size=file.size,
+                    content=file.content,
+                    created_at=now,
+                )
+                for file in attachments
+                if file.content is not None
+            ]
+            session.add_all(files)
+            await session.flush()  # the message's and the files' ids, for their deliveries
             for target in await _customers_of(session, case):
                 item = enqueue(
                     session,
@@ -92,6 +109,7 @@ class AgentActions:
                     text=body,
                     author=actor.label,
                     author_id=actor.id,
+                    **({"attachment_ids": [f.id for f in files]} if files else {}),
                 )
                 item.message_id = message.id
                 item.next_attempt_at = sends_at

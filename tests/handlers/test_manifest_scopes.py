@@ -118,7 +118,22 @@ def test_the_manifest_asks_for_no_scope_the_code_does_not_use() -> None:
         used.add("commands")
     if product_keywords() & {"username", "icon_url", "icon_emoji"}:
         used.add("chat:write.customize")  # a post under another name and avatar
+    if "url_private_download" in product_strings():
+        used.add("files:read")  # a file's bytes, read with the bot token
     assert granted() - used == set()
+
+
+def product_strings() -> set[str]:
+    """Every string literal in the product."""
+    found: set[str] = set()
+    for package in PRODUCT:
+        for path in (ROOT / package).rglob("*.py"):
+            if path.relative_to(ROOT).as_posix().startswith(NOT_PRODUCT):
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    found.add(node.value)
+    return found
 
 
 def product_keywords() -> set[str]:

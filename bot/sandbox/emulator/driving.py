@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.sandbox.emulator import payloads, scopes
 from bot.sandbox.emulator.manifest import AppManifest
@@ -36,6 +36,10 @@ class Driving:
 
     @property
     def base_url(self) -> str:
+        raise NotImplementedError
+
+    def person_file(self, user_id: str, name: str, content: bytes) -> JSONDict:
+        """A file `user_id` uploaded (its object as a message carries it)."""
         raise NotImplementedError
 
     def _granted(self) -> frozenset[str]:
@@ -92,8 +96,10 @@ class Driving:
         text: str,
         thread_ts: str | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> JSONDict:
-        """A human posts `text`; it is stored and delivered as a message event."""
+        """A human posts `text` (with `files`, as (name, bytes), uploaded with it); it is
+        stored and delivered as a message event (subtype file_share when it has files)."""
         ws = self.workspace
         if channel_id not in ws.channels:
             raise LookupError(f"unknown channel {channel_id}: add_channel/open_dm it first")
@@ -111,6 +117,10 @@ class Driving:
         }
         if thread_ts is not None:
             message["thread_ts"] = thread_ts
+        if files:
+            message["subtype"] = "file_share"
+            message["upload"] = True
+            message["files"] = [self.person_file(user_id, name, data) for name, data in files]
         ws.store_message(channel_id, message)
         event = payloads.message_event(channel_id, channel_type, message)
         reason = self._why_not_delivered(event)

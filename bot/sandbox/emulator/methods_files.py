@@ -82,7 +82,7 @@ def file_object(ctx: ApiContext, upload: UploadedFile) -> JSONDict:
         "title": upload.title,
         "mimetype": mimetype(upload),
         "filetype": _filetype(upload),
-        "user": ws.bot_user_id,
+        "user": upload.owner or ws.bot_user_id,
         "user_team": ws.team_id,
         "size": upload.size,
         "mode": "snippet" if upload.snippet_type else "hosted",

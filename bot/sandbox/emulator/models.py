@@ -158,6 +158,7 @@ class UploadedFile:
     channels: list[str] = field(default_factory=list)
     thread_ts: str | None = None
     share_ts: list[str] = field(default_factory=list)  # ts of its file_share messages
+    owner: str | None = None  # the person who uploaded it; None: the bot
 
     @property
     def size(self) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 import uuid
 
 from aiohttp import web
@@ -20,7 +22,8 @@ from bot.sandbox.emulator.faults import ChannelRateLimiter, FaultInjector
 from bot.sandbox.emulator.file_urls import FileUrls
 from bot.sandbox.emulator.inspection import Inspection
 from bot.sandbox.emulator.manifest import AppManifest
-from bot.sandbox.emulator.models import Ack, JSONDict
+from bot.sandbox.emulator.methods_files import file_object
+from bot.sandbox.emulator.models import Ack, JSONDict, UploadedFile
 from bot.sandbox.emulator.response_urls import ResponseUrls
 from bot.sandbox.emulator.socket_mode import SocketHub
 from bot.sandbox.emulator.state import Workspace
@@ -83,7 +86,9 @@ class SlackEmulator(Driving, Inspection):
             manifest=self.manifest,
             rate_tiers=rate_tiers,
         )
-        self.file_urls = FileUrls(self.workspace, self.faults, bot_token)
+        self.file_urls = FileUrls(
+            self.workspace, self.faults, bot_token, granted=lambda: self.api.granted
+        )
         self._runner: web.AppRunner | None = None
         self._host = ""
         self._port = 0
@@ -144,6 +149,23 @@ class SlackEmulator(Driving, Inspection):
 
     def add_user(self, user_id: str, name: str, is_bot: bool = False) -> None:
         self.workspace.add_user(user_id, name, is_bot=is_bot)
+
+    def person_file(self, user_id: str, name: str, content: bytes) -> JSONDict:
+        """A file `user_id` uploaded, stored as Slack keeps it (downloadable with the bot
+        token and files:read), rendered as the file object a message carries."""
+        upload = UploadedFile(
+            id=payloads.new_id("F"),
+            name=name,
+            length=len(content),
+            upload_key=secrets.token_urlsafe(16),
+            created=int(time.time()),
+            title=name,
+            content=content,
+            completed=True,
+            owner=user_id,
+        )
+        self.workspace.add_file(upload)
+        return file_object(self.api.ctx, upload)
 
     def add_channel(
         self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True
