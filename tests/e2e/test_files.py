@@ -130,3 +130,21 @@ async def test_an_agents_file_reaches_an_email_customer_as_an_attachment(
         (a.get_filename(), a.get_content_type(), a.get_content()) for a in reply.iter_attachments()
     ]
     assert files == [("contract.pdf", "application/pdf", PDF)]
+
+
+async def test_a_file_named_only_by_id_is_looked_up_and_kept(
+    slack: SlackEmulator, start_bot: Callable[..., Any]
+) -> None:
+    await start_bot()
+    await slack.user_message(CUSTOMER, INTAKE, "", files=[("receipt.pdf", PDF)], file_stubs=True)
+    posted = await card(slack, 1)
+    uploaded = await slack.wait_for(lambda: shared_by_bot(slack))
+    assert [(f.name, f.content, f.thread_ts) for f in uploaded] == [
+        ("receipt.pdf", PDF, posted["ts"])
+    ]
+    assert [c.method for c in slack.calls if c.method in ("files.info", "url_private")] == [
+        "files.info",
+        "url_private",
+    ]
+    mirror = (await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"])))[0]["text"]
+    assert mirror.endswith("wrote:\n[file: receipt.pdf (application/pdf, 2,057 bytes)]")

@@ -97,9 +97,12 @@ class Driving:
         thread_ts: str | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109
         files: Sequence[tuple[str, bytes]] = (),
+        file_stubs: bool = False,
     ) -> JSONDict:
         """A human posts `text` (with `files`, as (name, bytes), uploaded with it); it is
-        stored and delivered as a message event (subtype file_share when it has files)."""
+        stored and delivered as a message event (subtype file_share when it has files).
+        `file_stubs`: the event names the files only (`file_access: check_file_info`, as
+        Slack sends for files from other organisations): files.info has the rest."""
         ws = self.workspace
         if channel_id not in ws.channels:
             raise LookupError(f"unknown channel {channel_id}: add_channel/open_dm it first")
@@ -120,7 +123,13 @@ class Driving:
         if files:
             message["subtype"] = "file_share"
             message["upload"] = True
-            message["files"] = [self.person_file(user_id, name, data) for name, data in files]
+            shared = [self.person_file(user_id, name, data) for name, data in files]
+            if file_stubs:
+                shared = [
+                    {"id": f["id"], "mode": "file_access", "file_access": "check_file_info"}
+                    for f in shared
+                ]
+            message["files"] = shared
         ws.store_message(channel_id, message)
         event = payloads.message_event(channel_id, channel_type, message)
         reason = self._why_not_delivered(event)

@@ -203,7 +203,16 @@ def _is_public(ctx: ApiContext, channel_id: str) -> bool:
     return _kind(ctx, channel_id) == "channel"
 
 
+def info(ctx: ApiContext, args: JSONDict) -> JSONDict:
+    """files.info: the full file object (what a message's `check_file_info` stub stands for)."""
+    upload = ctx.workspace.files.get(req_str(args, "file", "file_not_found"))
+    if upload is None or not upload.completed:
+        raise ApiError("file_not_found")
+    return {"file": file_object(ctx, upload)}
+
+
 FILES_METHODS: dict[str, Method] = {
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
+    "files.info": info,
 }
