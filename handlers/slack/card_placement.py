@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import blocks
-from handlers.slack.ids import CARD_EVENT, CARD_HISTORY_EVENT
+from handlers.slack.ids import CARD_EVENT, CARD_HISTORY_EVENT, CARD_MOVED_EVENT
 from handlers.slack.mrkdwn import literal, mentioned_users, plain
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
@@ -104,6 +104,10 @@ class CardPlacement:
             ts=old_ts,
             text=pointer,
             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": pointer}}],
+            metadata={
+                "event_type": CARD_MOVED_EVENT,
+                "event_payload": {"case": case.number, "channel": home, "ts": ts},
+            },
         )
         await self._cases.cards.record(
             case.number, channel=home, ts=ts, moved_from=(old_channel, old_ts)
@@ -218,3 +222,17 @@ class CardPlacement:
 def _margin(since: datetime) -> str:
     """Slack's `oldest` for a search from `since` on our clock, allowing for skew."""
     return f"{since.timestamp() - CARD_SEARCH_MARGIN_SECONDS:.6f}"
+
+
+async def moved_card(client: AsyncWebClient, channel: str, thread_ts: str) -> str | None:
+    """Where the card whose old place is (channel, thread_ts) went, as a Slack link; None
+    when that message is no moved card."""
+    page = await client.conversations_replies(
+        channel=channel, ts=thread_ts, limit=1, include_all_metadata=True
+    )
+    parent: dict[str, Any] = next(iter(page.get("messages") or []), {})
+    meta = parent.get("metadata") or {}
+    if parent.get("ts") != thread_ts or meta.get("event_type") != CARD_MOVED_EVENT:
+        return None
+    payload = meta.get("event_payload") or {}
+    return f"case #{payload.get('case')}'s card in <#{payload.get('channel')}>"

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.slack.card_placement import moved_card
 from handlers.slack.customer_changes import customer_changed
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, in_thread
@@ -117,8 +118,10 @@ async def _card_thread_reply(
     event: dict[str, Any], deps: SlackDeps, client: AsyncWebClient
 ) -> None:
     case = await deps.cases.reads.case_for_card(event["channel"], event["thread_ts"])
-    if case is None:
-        return  # a thread that is not a case card
+    if case is None:  # a thread that is not a case card, or under a card that moved
+        if moved := await moved_card(client, event["channel"], event["thread_ts"]):
+            await in_thread({"event": event, "client": client}, f"This card moved to {moved}.")
+        return
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
     files = await shared_files(event, deps)

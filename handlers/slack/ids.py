@@ -25,6 +25,8 @@ class Command(StrEnum):
 CARD_EVENT = "casebot_case_card"
 # ... on the copy of a moved card's thread under its new card, so a retried move copies once.
 CARD_HISTORY_EVENT = "casebot_card_history"
+# ... and on the pointer a moved card leaves behind, so a reply under it is told where to go.
+CARD_MOVED_EVENT = "casebot_card_moved"
 # ... and on every post to a customer, naming its outbox row, so a redelivery after a crash
 # finds what was said already.
 CUSTOMER_EVENT = "casebot_customer_post"

@@ -15,7 +15,16 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from bot.settings import ConfigError
 from services.triage.catalog import DEFAULT_CATALOG
-from tests.e2e.conftest import AGENT, ALERTS, CUSTOMER, INTAKE, OTHER_CUSTOMER, SUPPORT, card
+from tests.e2e.conftest import (
+    AGENT,
+    ALERTS,
+    CUSTOMER,
+    INTAKE,
+    OTHER_CUSTOMER,
+    SUPPORT,
+    card,
+    ephemerals_for,
+)
 
 PAYMENTS, PAYMENTS_ALERTS, FRAUD = "CPAYTEAM", "CPAYALRT", "CFRAUD01"
 SHIPPED = Path(__file__).parents[2] / "services" / "triage" / DEFAULT_CATALOG
@@ -110,6 +119,14 @@ async def test_cards_and_alerts_go_to_the_team_and_a_correction_moves_the_card(
         lambda: [r for r in slack.replies(INTAKE, asked["ts"]) if "Card blocked" in r["text"]]
     )
     assert not [r for r in slack.replies(PAYMENTS, posted["ts"]) if "42 EUR" in r["text"]]
+    # A reply under the old card is not lost in silence: its author is told where to go.
+    await slack.user_message(AGENT, PAYMENTS, "Still here?", thread_ts=posted["ts"])
+    told = await slack.wait_for(lambda: ephemerals_for(slack, AGENT))
+    assert told == [
+        f"This card moved to case #1's card in <#{FRAUD}>."
+        " Your message was not sent to the customer."
+    ]
+    assert not [r for r in slack.replies(INTAKE, asked["ts"]) if "Still here" in r["text"]]
 
     # And back to a type without a team: the desk's support channel, the pointer updated.
     await slack.click(AGENT, FRAUD, moved["ts"], "case_set_type", "1:general_inquiry")
