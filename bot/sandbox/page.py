@@ -10,6 +10,8 @@ the server.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import re
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 20.0
 MAX_TEXT = 4000  # Slack's own limit for a message typed by a person
+MAX_FILES, MAX_FILE_BYTES = 3, 512 * 1024  # base64 in a JSON body the HTTP server accepts
 STATIC = {
     "/": ("index.html", "text/html"),
     "/sandbox/app.js": ("app.js", "text/javascript"),
@@ -196,13 +199,41 @@ def as_slack_sends(typed: str) -> str:
     return _BROADCAST.sub(r"<!\1>", escaped)
 
 
+def _files(body: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """`files`: up to MAX_FILES of {"name": …, "data": base64}, each at most MAX_FILE_BYTES."""
+    given = body.get("files")
+    if given is None:
+        return []
+    if not isinstance(given, list) or len(given) > MAX_FILES:
+        raise BadRequest(f"files must be a list of at most {MAX_FILES}")
+    files = []
+    for item in given:
+        if not isinstance(item, dict):
+            raise BadRequest("each file must be an object with a name and data")
+        name, data = _field(item, "name"), _field(item, "data")
+        if len(str(name)) > 255:
+            raise BadRequest("a file name is longer than 255 characters")
+        try:
+            content = base64.b64decode(str(data), validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest(f"file {name!r}: data is not base64") from None
+        if len(content) > MAX_FILE_BYTES:
+            raise BadRequest(f"file {name!r} is larger than {MAX_FILE_BYTES:,} bytes")
+        files.append((str(name), content))
+    return files
+
+
 async def _post(emulator: SlackEmulator, body: dict[str, Any]) -> None:
     user, channel = _person(body), str(_field(body, "channel"))
-    text = _text(body, "text")
-    if not text.strip():
+    text, files = _text(body, "text"), _files(body)
+    if not text.strip() and not files:
         raise BadRequest("type a message first")
     await emulator.user_message(
-        user, channel, as_slack_sends(text), thread_ts=_field(body, "thread_ts", required=False)
+        user,
+        channel,
+        as_slack_sends(text),
+        thread_ts=_field(body, "thread_ts", required=False),
+        files=files,
     )
 
 

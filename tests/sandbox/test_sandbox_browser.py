@@ -123,9 +123,23 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         wait(driver, lambda d: "The queue is empty" in d.find_element(By.ID, "ephemerals").text)
         assert driver.find_element(By.ID, "error").text == ""
 
+        share_a_file(driver, tmp_path)
+
         shot = os.environ.get("SANDBOX_SCREENSHOT")
         if shot:
             driver.save_screenshot(shot)
+
+
+def share_a_file(driver: WebDriver, tmp_path: Path) -> None:
+    """Carol attaches a picture in the composer: it is shared with her message."""
+    picture = tmp_path / "screenshot.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    act_as(driver, "carol (customer)")
+    wait(driver, lambda d: d.find_element(By.ID, "room-name").text == "#help")
+    driver.find_element(By.ID, "file").send_keys(str(picture))
+    write(driver, "And here is what I see")
+    wait(driver, lambda d: "📎 screenshot.png" in messages_text(d))
+    assert driver.find_element(By.ID, "file").get_attribute("value") == ""
 
 
 def press(driver: WebDriver, by: str, selector: str) -> None:

@@ -4,6 +4,7 @@ bot through the emulator, and garbage gets a plain 400 instead of a crash."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,22 @@ async def test_a_reaction_and_the_shortcut_make_messages_cases(sandbox_page: Pag
         ("post", {"user": CAROL, "channel": "CNOWHERE", "text": "hi"}, "unknown channel"),
         ("post", {"user": CAROL, "channel": INTAKE.id, "text": "   "}, "type a message"),
         ("post", {"user": CAROL, "channel": INTAKE.id, "text": "x" * 4001}, "longer than"),
+        ("post", {"user": CAROL, "channel": INTAKE.id, "files": "x"}, "at most 3"),
+        ("post", {"user": CAROL, "channel": INTAKE.id, "files": [7]}, "an object"),
+        (
+            "post",
+            {"user": CAROL, "channel": INTAKE.id, "files": [{"name": "a.png", "data": "%%"}]},
+            "not base64",
+        ),
+        (
+            "post",
+            {
+                "user": CAROL,
+                "channel": INTAKE.id,
+                "files": [{"name": "a.png", "data": base64.b64encode(bytes(600_000)).decode()}],
+            },
+            "larger than 524,288 bytes",
+        ),
         ("command", {"user": AGNES, "command": "/rm", "text": "-rf"}, "knows /case and /queue"),
         (
             "click",
@@ -168,6 +185,30 @@ async def test_garbage_gets_a_plain_400(
     status, answer = await sandbox_page.post(action, body)
     assert status == 400
     assert says in answer["error"]
+
+
+async def test_a_customer_shares_a_file_from_the_page(sandbox_page: Page) -> None:
+    slack = sandbox_page.slack
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(100)
+    status, _ = await sandbox_page.post(
+        "post",
+        {
+            "user": CAROL,
+            "channel": INTAKE.id,
+            "text": "",
+            "files": [{"name": "error.png", "data": base64.b64encode(picture).decode()}],
+        },
+    )
+    assert status == 200
+    card = (await slack.wait_for(lambda: slack.messages(SUPPORT.id), timeout=10))[0]
+    shared = await slack.wait_for(
+        lambda: [r for r in slack.replies(SUPPORT.id, card["ts"]) if r.get("files")]
+    )
+    assert [f.content for f in slack.files() if f.owner is None] == [picture]
+    _, now = await sandbox_page.state()
+    support = next(c for c in now["channels"] if c["id"] == SUPPORT.id)
+    thread = support["messages"][0]["replies"]
+    assert ["error.png"] in [r["files"] for r in thread] and shared
 
 
 async def test_a_bad_since_is_refused(sandbox_page: Page) -> None:

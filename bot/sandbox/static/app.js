@@ -262,15 +262,32 @@ function click(channel, message, actionId, value, blockId) {
   send("click", { channel, ts: message.ts, action_id: actionId, value, block_id: blockId });
 }
 
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
 async function submit(event) {
   event.preventDefault();
   const text = $("text").value.trim();
-  if (!text) return;
+  const chosen = $("file").files[0];
+  if (!text && !chosen) return;
   const command = text.match(/^(\/[a-z]+)\s*(.*)$/s);
-  const ok = command
-    ? await send("command", { command: command[1], text: command[2], channel: view.room })
-    : await send("post", { channel: view.room, text, thread_ts: view.thread });
-  if (ok) $("text").value = "";
+  let ok;
+  if (command) {
+    ok = await send("command", { command: command[1], text: command[2], channel: view.room });
+  } else {
+    const files = chosen ? [{ name: chosen.name, data: await base64Of(chosen) }] : undefined;
+    ok = await send("post", { channel: view.room, text, thread_ts: view.thread, files });
+  }
+  if (ok) {
+    $("text").value = "";
+    $("file").value = "";
+  }
 }
 
 function choosePerson(id) {
