@@ -53,9 +53,26 @@ def triage(
     }
 
 
+def a_summary(prompt: str) -> dict[str, Any]:
+    """A plausible case summary (record_summary): the first words the customer wrote."""
+    first = prompt.split('<message role="customer">\n', 1)[-1].split("\n</message>", 1)[0]
+    return {
+        "summary": "The customer wrote: " + " ".join(first.split()[:20]),
+        "open_question": "What is still missing?",
+        "facts": [],
+    }
+
+
 class FakeAnthropic:
-    def __init__(self, answer: Answer = by_keyword, *, slow_seconds: float = 3.0) -> None:
+    def __init__(
+        self,
+        answer: Answer = by_keyword,
+        *,
+        slow_seconds: float = 3.0,
+        summarise: Answer = a_summary,
+    ) -> None:
         self.answer = answer
+        self.summarise = summarise
         self.script: deque[str] = deque()
         self.default = GOOD
         self.requests: list[dict[str, Any]] = []
@@ -86,6 +103,9 @@ class FakeAnthropic:
         prompt = body["messages"][0]["content"]
         if behaviour == NO_TOOL:
             content: list[dict[str, Any]] = [{"type": "text", "text": "I think it is fraud."}]
+        elif tool == "record_summary":
+            summary = self.summarise(prompt)
+            content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": summary}]
         elif tool == "record_triages":
             texts = prompt.split('<customer_message index="')[1:]
             items = []
@@ -118,8 +138,10 @@ class FakeAnthropic:
 
 
 @asynccontextmanager
-async def fake_anthropic(answer: Answer = by_keyword) -> AsyncIterator[FakeAnthropic]:
-    fake = FakeAnthropic(answer)
+async def fake_anthropic(
+    answer: Answer = by_keyword, *, summarise: Answer = a_summary
+) -> AsyncIterator[FakeAnthropic]:
+    fake = FakeAnthropic(answer, summarise=summarise)
     app = web.Application()
     app.router.add_post("/v1/messages", fake.messages)
     runner = web.AppRunner(app, shutdown_timeout=0.5)

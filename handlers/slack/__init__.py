@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.slack import (
     actions,
+    assist,
     commands,
     errors,
     events,
@@ -23,6 +24,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> CatchUp:
     read_back = events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
+    assist.register(app, deps)
     reply_undo.register(app, deps)
     ratings.register(app, deps)
     open_from_message.register(app, deps, reaction=deps.case_reaction)

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     OptionGroup,
+    OverflowMenuElement,
     SectionBlock,
     StaticSelectElement,
 )
@@ -204,9 +205,18 @@ def case_card(
         for action_id, action, label, style in BUTTONS
         if allowed(case.status, action) and _button_applies(case, action)
     ]
-    elements: list[ButtonElement | StaticSelectElement] = list(buttons)
+    elements: list[ButtonElement | StaticSelectElement | OverflowMenuElement] = list(buttons)
     if catalog is not None and allowed(case.status, Action.RECATEGORISE):
         elements.append(type_select(case, catalog))
+    elements.append(
+        OverflowMenuElement(
+            action_id=ActionId.MORE.value,
+            options=[
+                Option(value=ids.more_option(case.number, ids.SUMMARIZE), text="Summarize"),
+                Option(value=ids.more_option(case.number, ids.HISTORY), text="History"),
+            ],
+        )
+    )
     if with_actions and elements:
         blocks.append(ActionsBlock(block_id=ids.actions_block_id(case.number), elements=elements))
     return blocks

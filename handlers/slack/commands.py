@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from handlers.slack import blocks, case_actions
 from handlers.slack.agent_commands import agent_answer
+from handlers.slack.assist import summary_answer
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded
 from handlers.slack.ids import Command
@@ -23,6 +24,7 @@ CASE_HELP = (
     "• `/case new [@customer] <text>` — open a case for a customer (or yourself)\n"
     "• `/case assign 42 @agent` — give case #42 to an agent\n"
     "• `/case close 42 [reason]` — close case #42 for good\n"
+    "• `/case summary 42` — case #42 in a few lines (also the card's ⋯ → Summarize)\n"
     "• `/case stats` — the desk's numbers\n"
     "• `/case quarantine` — mail that could not be read, kept with the reason\n"
     "• `/case agent` — who gets new cases routed to them (skills, capacity)\n"
@@ -102,6 +104,10 @@ async def case_answer(
         return ephemeral(await case_actions.assign(deps, user_id, rest))
     if verb.lower() == "close":
         return ephemeral(await case_actions.close(deps, user_id, rest))
+    if verb.lower() == "summary":
+        if not (number := _CASE_NUMBER.fullmatch(rest.strip())):
+            return ephemeral("Say which case: `/case summary 42`.")
+        return ephemeral(await summary_answer(deps, int(number.group(1))))
     if verb.lower() == "stats" and not rest.strip():
         return ephemeral(await case_actions.stats(deps))
     if verb.lower() == "find":

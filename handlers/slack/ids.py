@@ -13,6 +13,7 @@ class ActionId(StrEnum):
     REOPEN = "case_reopen"
     SET_TYPE = "case_set_type"  # the request-type select: an agent's correction
     UNDO_REPLY = "reply_undo"  # withdraw an agent's reply in its undo window
+    MORE = "case_more"  # the card's ⋯ menu: Summarize, History
 
 
 class Command(StrEnum):
@@ -50,6 +51,20 @@ def read_button(value: object) -> int | None:
 def type_option(number: int, type_id: str) -> str:
     """The request-type select's option: `<case number>:<request type>`."""
     return f"{number}:{type_id}"
+
+
+SUMMARIZE, HISTORY = "summarize", "history"  # the card's ⋯ menu
+
+
+def more_option(number: int, what: str) -> str:
+    """An item of the card's ⋯ menu: `<summarize | history>:<case number>`."""
+    return f"{what}:{number}"
+
+
+def read_more(value: object) -> tuple[str, int] | None:
+    """(item, case number) of a ⋯ menu choice, or None when the value is not one."""
+    what, _, number = str(value or "").partition(":")
+    return (what, int(number)) if what in (SUMMARIZE, HISTORY) and number.isdigit() else None
 
 
 def read_type_option(value: object) -> tuple[int, str] | None:

@@ -6,6 +6,7 @@ only the newest update, and a retried update never shows stale data.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from handlers.slack import blocks, texts
+from handlers.slack.assist import summary_lines
 from handlers.slack.card_placement import CardPlacement
 from handlers.slack.ids import CUSTOMER_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
@@ -22,11 +24,14 @@ from handlers.slack.people import People
 from handlers.slack.ratings import ask_blocks
 from handlers.slack.routing import Channels
 from handlers.slack.uploads import upload_to_thread
+from services.assist.extract import Summary
 from services.cases import CaseService
 from services.outbox import NoSender, OutboxKind
 from services.outbox.ledger import REDELIVERY
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
 from storage.models import Case, OutboxItem
+
+log = logging.getLogger(__name__)
 
 
 def closure_line(number: int, payload: dict[str, object]) -> str:
@@ -286,11 +291,18 @@ class SlackNotifier:
         if reason == "manual" and by:
             label = f"escalated by {blocks.person(by)}"  # an API token is no Slack user
         link = await self._card_link(case)
+        said = f":rotating_light: *Case #{case.number} escalated* ({reason}): {label}{link}\n"
+        said += "\n".join(f"> {line}" for line in literal_clip(summary, 300).splitlines())
+        if brief := await self._brief(case):
+            said += f"\n*In short*\n{summary_lines(brief)}"
         await self._post(
-            channel=self._channels.alerts_for(case.request_type),
-            text=(
-                f":rotating_light: *Case #{case.number} escalated* ({reason}): {label}{link}\n"
-                + "\n".join(f"> {line}" for line in literal_clip(summary, 300).splitlines())
-            ),
-            unfurl_links=False,
+            channel=self._channels.alerts_for(case.request_type), text=said, unfurl_links=False
         )
+
+    async def _brief(self, case: Case) -> Summary | None:
+        """The case's summary for its alert; a courtesy that never holds the alert up."""
+        try:
+            return await self._cases.summaries.summary(case.number)
+        except Exception:  # whatever failed, the alert goes without it
+            log.exception("case #%s: no summary for the alert", case.number)
+            return None

@@ -10,7 +10,8 @@ and the agent check); every status change goes through `transition.transition`:
 - `customer_edits`: a customer's message changed or deleted after it was stored;
 - `ratings`: the customer's rating of a resolved case, and their comment;
 - `triage`: corrections and re-triage; `learning`: the local model's refits;
-- `cards`: where each card is.
+- `cards`: where each card is;
+- `summaries`: a case in a few lines, for agents (services/assist).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from services.assist.claude import LlmSummariser
+from services.assist.summaries import CaseSummaries, no_vectors
 from services.audit import audit
 from services.cases.agents import AgentActions
 from services.cases.cards import CaseCards
@@ -63,6 +66,12 @@ class CaseService:
         self.learning = Learning(self.context)
         self.triage = CaseTriage(self.context, self.learning)
         self.cards = CaseCards(self.context)
+        llm = triage.llm if triage is not None else None
+        self.summaries = CaseSummaries(
+            sessions,
+            embed=triage.embed if triage is not None else no_vectors,
+            llm=LlmSummariser(llm.transport, llm.breaker) if llm is not None else None,
+        )
 
     @property
     def catalog(self) -> Catalog | None:

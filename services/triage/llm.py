@@ -165,7 +165,7 @@ class LlmClassifier:
         *,
         max_tokens: int = 400,
     ) -> None:
-        self._transport = transport
+        self.transport = transport  # shared with the case summaries (services/assist)
         self._catalog = catalog
         self.breaker = breaker
         self._system = system_prompt(catalog)
@@ -177,7 +177,7 @@ class LlmClassifier:
         return self.breaker.allow()
 
     async def close(self) -> None:
-        await self._transport.close()
+        await self.transport.close()
 
     async def classify(self, text: str) -> LlmAnswer:
         started = time.monotonic()
@@ -213,7 +213,7 @@ class LlmClassifier:
     async def _call(self, text: str, tool: dict[str, Any], max_tokens: int) -> dict[str, Any]:
         """The tool's input; a transport failure is recorded and raised as LlmFailed."""
         try:
-            return await self._transport.tool_call(
+            return await self.transport.tool_call(
                 system=self._system, prompt=text, tool=tool, max_tokens=max_tokens
             )
         except Exception as error:  # whatever the transport raised, the call failed

@@ -1,5 +1,6 @@
 """The tables. Times are timezone-aware UTC; enums are stored as their string values."""
 
+from storage.models.assist import CaseSummary
 from storage.models.cases import Attachment, Case, Customer, Message
 from storage.models.common import (
     LOCAL_TICKET_PREFIX,
@@ -24,6 +25,7 @@ __all__ = [
     "Case",
     "CaseEmbedding",
     "CaseStatus",
+    "CaseSummary",
     "Customer",
     "Direction",
     "EventCounter",

@@ -25,7 +25,7 @@ CONTEXT_ELEMENTS_MAX = 10
 ACTIONS_ELEMENTS_MAX = 25
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
-OVERFLOW_OPTIONS_MAX = 5
+OVERFLOW_OPTIONS_MIN, OVERFLOW_OPTIONS_MAX = 2, 5  # Slack: an overflow menu offers 2 to 5
 SELECT_OPTIONS_MAX = 100
 VIEW_TITLE_MAX = 24
 PRIVATE_METADATA_MAX = 3_000
@@ -85,6 +85,8 @@ class _Checker:
             self.length(element.get("url"), URL_MAX, f"{pointer}/url")
         elif kind == "overflow":
             options = self.items(element.get("options"), OVERFLOW_OPTIONS_MAX, f"{pointer}/options")
+            if len(options) < OVERFLOW_OPTIONS_MIN:
+                self.fail(f"at least {OVERFLOW_OPTIONS_MIN} items required", f"{pointer}/options")
             for i, option in enumerate(options):
                 self.option(option, f"{pointer}/options/{i}")
         elif kind in ("static_select", "multi_static_select"):

@@ -134,7 +134,7 @@ def _find_element(message: JSONDict | None, action_id: str) -> tuple[str | None,
 
 
 def _option(element: JSONDict, value: str | None) -> JSONDict:
-    """The option of a static select whose value is `value`."""
+    """The option of a static select (or an overflow menu) whose value is `value`."""
     options = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
         options += group.get("options") or []
@@ -176,6 +176,9 @@ def block_actions(
         del action["text"]
         action["selected_option"] = _option(element, value)
         action["placeholder"] = element.get("placeholder")
+    elif element.get("type") == "overflow":  # a ⋯ menu: the chosen item, nothing else
+        del action["text"]
+        action["selected_option"] = _option(element, value)
     elif value is not None or "value" in element:
         action["value"] = value if value is not None else element["value"]
     payload: JSONDict = {
