@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "email_storm": ([], ["--mails", "200"]),
     "triage_throughput": ([], ["--texts", "200"]),
     "triage_banking77": ([], []),
+    "assist_suggest": ([], ["--sizes", "10000"]),
     "report_size": ([], ["--sizes", "10000"]),
     "ticket_intake": ([], ["--tickets", "200"]),
     "metrics_scrape": ([], ["--sizes", "10000"]),
