@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from bot.assist_cli import assist
 from bot.catalog_cli import catalog
 from bot.config import secret_values
 from bot.import_cli import import_group
@@ -104,6 +105,7 @@ def _sandbox(settings: Settings) -> None:
 
 
 main.add_command(triage)
+main.add_command(assist)
 main.add_command(report)
 main.add_command(import_group)
 main.add_command(catalog)

@@ -11,7 +11,8 @@ and the agent check); every status change goes through `transition.transition`:
 - `ratings`: the customer's rating of a resolved case, and their comment;
 - `triage`: corrections and re-triage; `learning`: the local model's refits;
 - `cards`: where each card is;
-- `summaries`: a case in a few lines, for agents (services/assist).
+- `summaries`: a case in a few lines, for agents; `suggestions`: a draft reply from similar
+  resolved cases (services/assist).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.assist.claude import LlmSummariser
+from services.assist.suggestions import ReplySuggestions
 from services.assist.summaries import CaseSummaries, no_vectors
 from services.audit import audit
 from services.cases.agents import AgentActions
@@ -67,11 +69,13 @@ class CaseService:
         self.triage = CaseTriage(self.context, self.learning)
         self.cards = CaseCards(self.context)
         llm = triage.llm if triage is not None else None
+        embed = triage.embed if triage is not None else no_vectors
         self.summaries = CaseSummaries(
             sessions,
-            embed=triage.embed if triage is not None else no_vectors,
+            embed=embed,
             llm=LlmSummariser(llm.transport, llm.breaker) if llm is not None else None,
         )
+        self.suggestions = ReplySuggestions(sessions, embed=embed)
 
     @property
     def catalog(self) -> Catalog | None:

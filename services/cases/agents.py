@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.assist.remember import remember
 from services.audit import audit
 from services.cases import ratings
 from services.cases.context import CaseContext, load
@@ -116,6 +117,8 @@ class AgentActions:
                 target.last_agent_message_at = now
                 target.consecutive_customer_messages = 0
             if closed:
+                await session.flush()  # the closing reply is the answer to remember
+                await remember(session, case)
                 close_case(session, case, actor, now)
             enqueue(session, case, OutboxKind.CASE_CARD)
             return ReplyResult(case=case, internal=False, closed=closed, sends_at=sends_at)
@@ -174,6 +177,7 @@ class AgentActions:
             transition(
                 session, case, Action.RESOLVE, now=now, actor=actor.label, event="case.resolved"
             )
+            await remember(session, case)  # its answer may answer the next one like it
             for target in await _customers_of(session, case):
                 if target is not case:
                     transition(

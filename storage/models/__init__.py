@@ -1,6 +1,6 @@
 """The tables. Times are timezone-aware UTC; enums are stored as their string values."""
 
-from storage.models.assist import CaseSummary
+from storage.models.assist import CaseSummary, ReplyHistory
 from storage.models.cases import Attachment, Case, Customer, Message
 from storage.models.common import (
     LOCAL_TICKET_PREFIX,
@@ -38,6 +38,7 @@ __all__ = [
     "ProcessedEvent",
     "QuarantinedMessage",
     "Rating",
+    "ReplyHistory",
     "Report",
     "SentEmail",
     "SubmittedTicket",

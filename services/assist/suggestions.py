@@ -1,0 +1,170 @@
+"""Suggested replies from the team's own history: resolved cases and imported help-desk rows,
+embedded once, held in memory by a `ReplyIndex`, and refreshed as cases are resolved."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlmodel import col, select
+
+from services.assist.history import HistoryRow, filled
+from services.assist.reply_index import ReplyIndex, Suggestion
+from services.triage.embeddings import Vectors
+from services.triage.learning import from_bytes, to_bytes
+from storage.engine import SessionFactory
+from storage.models import Case, Customer, Direction, Message, ReplyHistory
+
+log = logging.getLogger(__name__)
+
+Embed = Callable[[Sequence[str]], Awaitable[Vectors | None]]
+BATCH = 256  # rows read, embedded and written back at a time
+REFIT_GROWTH = 0.1  # refit the regression once the history grew by a tenth
+CONFIDENT = 0.8  # a request type this sure keeps suggestions to its own cases
+CASE_TEXT_MESSAGES = 3  # a case is known by its customer's latest messages
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the Suggest-reply modal shows: a draft (None: nothing similar) and its sources."""
+
+    text: str | None
+    sources: tuple[str, ...]  # "#123", or "history line 42" for an imported row
+    similarity: float = 0.0
+
+
+class ReplySuggestions:
+    def __init__(self, sessions: SessionFactory, *, embed: Embed) -> None:
+        self._sessions = sessions
+        self._embed = embed
+        self._index = ReplyIndex()
+        self._ids: list[int] = []  # the history row behind each index row
+        self._cases: list[int | None] = []
+        self._labels: list[str | None] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self._index)
+
+    async def import_rows(
+        self, rows: Sequence[HistoryRow], *, progress: Callable[[int], None] = lambda _: None
+    ) -> int:
+        """Store an export's rows, embedded, as resolved history; how many were stored."""
+        stored = 0
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            vectors = await self._embed([r.text for r in chunk])
+            if vectors is None:
+                raise RuntimeError("the embedding model did not load: nothing can be imported")
+            async with self._sessions() as session, session.begin():
+                session.add_all(
+                    ReplyHistory(
+                        text=r.text,
+                        reply=r.reply,
+                        label=r.label,
+                        source="import",
+                        vector=to_bytes(v),
+                    )
+                    for r, v in zip(chunk, vectors, strict=True)
+                )
+            stored += len(chunk)
+            progress(len(chunk))
+        return stored
+
+    async def refresh(self) -> int:
+        """Take in history rows stored since the last look (embedding those without a
+        vector); refit when the history grew enough. Returns the rows taken in."""
+        async with self._lock:
+            taken = 0
+            while True:
+                async with self._sessions() as session:
+                    last = self._ids[-1] if self._ids else 0
+                    found = await session.exec(
+                        select(ReplyHistory)
+                        .where(col(ReplyHistory.id) > last)
+                        .order_by(col(ReplyHistory.id))
+                        .limit(BATCH)
+                    )
+                    rows = list(found.all())
+                if not rows:
+                    break
+                vectors = await self._vectors(rows)
+                if vectors is None:
+                    return taken  # no model: no suggestions, nothing lost
+                self._index.add(vectors, [r.reply for r in rows], [r.request_type for r in rows])
+                self._ids += [int(r.id or 0) for r in rows]
+                self._cases += [r.case_id for r in rows]
+                self._labels += [r.label for r in rows]
+                taken += len(rows)
+            if len(self._index) and (
+                len(self._index) - self._index.fitted_rows
+                >= max(1, REFIT_GROWTH * self._index.fitted_rows)
+            ):
+                await asyncio.to_thread(self._index.fit)
+            return taken
+
+    async def _vectors(self, rows: list[ReplyHistory]) -> Vectors | None:
+        """The rows' embeddings: stored ones, and the missing ones made and written back."""
+        missing = [r for r in rows if r.vector is None]
+        if missing:
+            made = await self._embed([r.text for r in missing])
+            if made is None:
+                return None
+            async with self._sessions() as session, session.begin():
+                for row, vector in zip(missing, made, strict=True):
+                    stored = await session.get(ReplyHistory, row.id)
+                    if stored is not None:
+                        stored.vector = to_bytes(vector)
+                    row.vector = to_bytes(vector)
+        return np.stack([from_bytes(r.vector or b"") for r in rows]).astype(np.float32)
+
+    async def suggest(self, text: str, *, kind: str | None = None) -> list[Suggestion]:
+        """The best past answers for a text (up to three), or none above the floor."""
+        await self.refresh()
+        vectors = await self._embed([text])
+        if vectors is None or not len(self._index):
+            return []
+        return self._index.suggest(vectors[0], kind=kind)
+
+    def source_of(self, row: int) -> str:
+        """Where an index row came from: its case number, or its imported history row."""
+        case = self._cases[row]
+        return f"#{case}" if case is not None else f"history row {self._ids[row]}"
+
+    def label_of(self, row: int) -> str | None:
+        return self._labels[row]
+
+    async def for_case(self, case_id: int) -> Draft:
+        """A draft reply for the case: the best past answer, for this customer and case."""
+        async with self._sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return Draft(None, ())
+            customer = await session.get(Customer, case.customer_id)
+            latest = await session.exec(
+                select(Message.body)
+                .where(
+                    Message.case_id == case_id,
+                    Message.direction == Direction.INBOUND,
+                    col(Message.deleted_at).is_(None),
+                )
+                .order_by(col(Message.id).desc())
+                .limit(CASE_TEXT_MESSAGES)
+            )
+            texts = list(reversed(latest.all()))
+        text = "\n".join(texts) or case.subject
+        confident = (case.triage_confidence or 0.0) >= CONFIDENT
+        found = await self.suggest(text, kind=case.request_type if confident else None)
+        if not found:
+            return Draft(None, ())
+        best = found[0]
+        name = customer.name if customer is not None else ""
+        return Draft(
+            text=filled(best.reply, name, case.number),
+            sources=tuple(dict.fromkeys(self.source_of(r) for r in best.rows))[:3],
+            similarity=best.similarity,
+        )
