@@ -23,6 +23,7 @@ class Today:
     median_first_response: timedelta | None  # None: nobody was answered yet today
     rating_average: float | None = None  # customers' ratings this week (since Monday, UTC)
     ratings: int = 0
+    suggestions: tuple[int, int, int] = (0, 0, 0)  # this week: as drafted, edited, discarded
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,12 @@ class Dashboard:
             waits = await home_queries.first_responses_since(session, midnight)
             monday = midnight - timedelta(days=midnight.weekday())
             average, rated = await home_queries.ratings_since(session, monday)
+            suggested = await home_queries.suggestions_since(session, monday)
         return AgentHome(
             mine=mine,
             queue=queue,
             due_soon=due,
-            today=Today(opened, resolved, median(waits), average, rated),
+            today=Today(opened, resolved, median(waits), average, rated, suggested),
             now=now,
         )
 

@@ -9,8 +9,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, Direction, Message, Rating
+from storage.models import AuditEvent, Case, Direction, Message, Rating
 from storage.queries import ACTIVE
+
+EDITED_AT_MOST = 0.2  # a suggested reply sent with at most a fifth changed counts as drafted
 
 
 async def sla_due_before(session: AsyncSession, until: datetime, *, limit: int) -> Sequence[Case]:
@@ -62,3 +64,21 @@ async def first_responses_since(session: AsyncSession, since: datetime) -> list[
     )
     rows = (await session.exec(stmt)).all()
     return [answered - opened for opened, answered in rows]
+
+
+async def suggestions_since(session: AsyncSession, since: datetime) -> tuple[int, int, int]:
+    """Suggested replies decided since `since`: (sent as drafted, sent edited, discarded); a
+    draft counts as edited when more than a fifth of it changed."""
+    stmt = select(AuditEvent.action, AuditEvent.data).where(
+        col(AuditEvent.action).in_(("suggestion.sent", "suggestion.discarded")),
+        col(AuditEvent.created_at) >= since,
+    )
+    drafted = edited = discarded = 0
+    for action, data in (await session.exec(stmt)).all():
+        if action == "suggestion.discarded":
+            discarded += 1
+        elif (data or {}).get("edited") is not None and data["edited"] <= EDITED_AT_MOST:
+            drafted += 1
+        else:
+            edited += 1
+    return drafted, edited, discarded

@@ -14,6 +14,7 @@ from handlers.slack import (
     open_from_message,
     ratings,
     reply_undo,
+    suggest,
 )
 from handlers.slack.catch_up import CatchUp
 from handlers.slack.deps import SlackDeps
@@ -25,6 +26,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> CatchUp:
     commands.register(app, deps)
     actions.register(app, deps)
     assist.register(app, deps)
+    suggest.register(app, deps)
     reply_undo.register(app, deps)
     ratings.register(app, deps)
     open_from_message.register(app, deps, reaction=deps.case_reaction)

@@ -205,6 +205,14 @@ def case_card(
         for action_id, action, label, style in BUTTONS
         if allowed(case.status, action) and _button_applies(case, action)
     ]
+    if case.status in (CaseStatus.OPEN, CaseStatus.ASSIGNED):  # a case still to be answered
+        buttons.append(
+            ButtonElement(
+                text="Suggest reply",
+                action_id=ActionId.SUGGEST.value,
+                value=ids.button_value(case.number),
+            )
+        )
     elements: list[ButtonElement | StaticSelectElement | OverflowMenuElement] = list(buttons)
     if catalog is not None and allowed(case.status, Action.RECATEGORISE):
         elements.append(type_select(case, catalog))

@@ -117,6 +117,7 @@ def agent_view(home: AgentHome) -> View:
         MarkdownTextObject(text=f"*Resolved today*\n{today.resolved}"),
         MarkdownTextObject(text=f"*Median first response*\n{response}"),
         MarkdownTextObject(text=f"*Customer rating this week*\n{_rating(today)}"),
+        MarkdownTextObject(text=f"*Suggested replies this week*\n{_suggested(today)}"),
     ]
     home_blocks: list[Block] = [
         HeaderBlock(text="Your support desk"),
@@ -135,6 +136,18 @@ def agent_view(home: AgentHome) -> View:
         ),
     ]
     return View(type="home", blocks=home_blocks)
+
+
+def _suggested(today: Today) -> str:
+    """Sent as drafted (at most a fifth changed) / sent edited / discarded, and the share sent."""
+    drafted, edited, discarded = today.suggestions
+    total = drafted + edited + discarded
+    if not total:
+        return "— (none yet)"
+    return (
+        f"{(drafted + edited) / total:.0%} sent: {drafted} as drafted, {edited} edited,"
+        f" {discarded} discarded"
+    )
 
 
 def _rating(today: Today) -> str:

@@ -14,6 +14,10 @@ class ActionId(StrEnum):
     SET_TYPE = "case_set_type"  # the request-type select: an agent's correction
     UNDO_REPLY = "reply_undo"  # withdraw an agent's reply in its undo window
     MORE = "case_more"  # the card's ⋯ menu: Summarize, History
+    SUGGEST = "case_suggest"  # the card's Suggest reply button: a modal with a draft
+
+
+SUGGEST_VIEW = "suggest_reply"  # the Suggest-reply modal's callback_id
 
 
 class Command(StrEnum):

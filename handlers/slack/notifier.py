@@ -40,6 +40,8 @@ def closure_line(number: int, payload: dict[str, object]) -> str:
     return f"Case #{number} closed at {closed_at} by {blocks.person(str(payload['closed_by']))}"
 
 
+SUGGESTED = "suggestion"  # the source of a reply sent from the Suggest-reply modal
+
 # A mirrored message's text in the thread, at most: Slack refuses a post over 40,000
 # characters (msg_too_long), and a merged post holds one long message at most (plan.py).
 MIRROR_TEXT_MAX = 12_000
@@ -51,6 +53,8 @@ def mirror_text(entry: dict[str, Any]) -> str:
     clipped to MIRROR_TEXT_MAX (the whole text stays with the case)."""
     author, via = literal(str(entry.get("author", ""))), literal(str(entry.get("via", "")))
     match entry.get("role", "customer"):
+        case "agent" if via == SUGGESTED:
+            heading = f"*{author}* (agent) replied with a suggested reply:"
         case "agent":
             heading = f"*{author}* (agent, by {via or 'another channel'}) replied:"
         case "system":

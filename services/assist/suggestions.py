@@ -4,19 +4,22 @@ embedded once, held in memory by a `ReplyIndex`, and refreshed as cases are reso
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assist.history import HistoryRow, filled
 from services.assist.reply_index import ReplyIndex, Suggestion
+from services.audit import audit
 from services.triage.embeddings import Vectors
 from services.triage.learning import from_bytes, to_bytes
 from storage.engine import SessionFactory
-from storage.models import Case, Customer, Direction, Message, ReplyHistory
+from storage.models import AuditEvent, Case, Customer, Direction, Message, ReplyHistory
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ BATCH = 256  # rows read, embedded and written back at a time
 REFIT_GROWTH = 0.1  # refit the regression once the history grew by a tenth
 CONFIDENT = 0.8  # a request type this sure keeps suggestions to its own cases
 CASE_TEXT_MESSAGES = 3  # a case is known by its customer's latest messages
+MAX_DRAFT = 3000  # a modal's text input holds at most this much
 
 
 @dataclass(frozen=True)
@@ -168,3 +172,53 @@ class ReplySuggestions:
             sources=tuple(dict.fromkeys(self.source_of(r) for r in best.rows))[:3],
             similarity=best.similarity,
         )
+
+
+def edited_fraction(draft: str, sent: str) -> float:
+    """How much of the draft the agent changed before sending (0: as drafted, 1: all)."""
+    return round(1.0 - difflib.SequenceMatcher(None, draft, sent, autojunk=False).ratio(), 3)
+
+
+class SuggestionLog:
+    """What became of each suggestion: offered (with its draft), sent (how edited) or
+    discarded; kept in the audit trail, which App Home counts."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def offered(
+        self, case_id: int, actor: str, *, view: str, draft: str | None, sources: Sequence[str]
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            audit(
+                session,
+                case_id,
+                "suggestion.offered",
+                actor,
+                view=view,
+                draft=(draft or "")[:MAX_DRAFT],
+                sources=list(sources),
+            )
+
+    async def sent(self, case_id: int, actor: str, *, view: str, text: str) -> float | None:
+        """Record the sending; how much of the draft was edited (None: there was no draft)."""
+        async with self._sessions() as session, session.begin():
+            draft = await self._draft(session, case_id, view)
+            edited = edited_fraction(draft, text) if draft else None
+            audit(session, case_id, "suggestion.sent", actor, view=view, edited=edited)
+        return edited
+
+    async def discarded(self, case_id: int, actor: str, *, view: str) -> None:
+        async with self._sessions() as session, session.begin():
+            audit(session, case_id, "suggestion.discarded", actor, view=view)
+
+    async def _draft(self, session: AsyncSession, case_id: int, view: str) -> str:
+        rows = await session.exec(
+            select(AuditEvent).where(
+                AuditEvent.case_id == case_id, AuditEvent.action == "suggestion.offered"
+            )
+        )
+        for row in rows.all():
+            if row.data.get("view") == view:
+                return str(row.data.get("draft") or "")
+        return ""

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.assist.claude import LlmSummariser
-from services.assist.suggestions import ReplySuggestions
+from services.assist.suggestions import ReplySuggestions, SuggestionLog
 from services.assist.summaries import CaseSummaries, no_vectors
 from services.audit import audit
 from services.cases.agents import AgentActions
@@ -76,6 +76,7 @@ class CaseService:
             llm=LlmSummariser(llm.transport, llm.breaker) if llm is not None else None,
         )
         self.suggestions = ReplySuggestions(sessions, embed=embed)
+        self.suggestion_log = SuggestionLog(sessions)
 
     @property
     def catalog(self) -> Catalog | None:

@@ -19,6 +19,8 @@ class AuditEvent(SQLModel, table=True):
     """Every state change, refusal and notification, with who did it."""
 
     __tablename__ = "audit_events"
+    # App Home counts this week's suggestion outcomes by action and time.
+    __table_args__ = (Index("ix_audit_events_action_created", "action", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)

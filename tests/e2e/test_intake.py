@@ -31,7 +31,13 @@ async def test_intake_message_opens_a_case_with_card_and_acknowledgement(
     message = await slack.user_message(CUSTOMER, INTAKE, "I was charged twice for order 1234")
 
     posted = await card(slack, 1, status="open")
-    assert set(buttons(posted)) == {"case_claim", "case_resolve", "case_escalate", "case_close"}
+    assert set(buttons(posted)) == {
+        "case_claim",
+        "case_resolve",
+        "case_escalate",
+        "case_close",
+        "case_suggest",
+    }
     assert all(value == "1" for value in buttons(posted).values())
     ack = await slack.wait_for(lambda: slack.replies(INTAKE, message["ts"]))
     assert "case #1" in ack[0]["text"]

@@ -6,6 +6,7 @@ bot is not in, a command or shortcut it does not declare never reaches it."""
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -55,6 +56,8 @@ class Driving:
         """Send an interactive payload with a fresh response_url; its ack and the responses."""
         url_id = self.response_urls.issue(target)
         payload = build(f"{self.base_url}/response/{url_id}")
+        if "trigger_id" in payload:  # views.open takes it for 3 seconds
+            self.workspace.triggers[payload["trigger_id"]] = (target.user_id, time.monotonic())
         env = payloads.envelope(kind, payload, accepts_response_payload=kind == "slash_commands")
         ack = await self.hub.send_envelope(env, timeout)
         return CommandResult(ack.payload, target.bodies, env["envelope_id"], url_id)
@@ -263,6 +266,56 @@ class Driving:
                 response_url=url,
                 ephemeral=ephemeral,
             ),
+            timeout,
+        )
+
+    async def submit_view(
+        self,
+        user_id: str,
+        view_id: str,
+        values: dict[str, dict[str, str]],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CommandResult:
+        """Submit an open modal with `values` (block_id -> action_id -> typed text); the
+        modal closes unless the app's ack answers `response_action: errors`."""
+        view = self.workspace.modals.get(view_id)
+        if view is None or view["user"] != user_id:
+            raise LookupError(f"no modal {view_id} open for {user_id}")
+        state = {
+            block: {a: {"type": "plain_text_input", "value": v} for a, v in inputs.items()}
+            for block, inputs in values.items()
+        }
+        submitted = {**view, "state": {"values": state}}
+        result = await self._interact(
+            ResponseTarget(view.get("channel", ""), user_id),
+            "interactive",
+            lambda _url: payloads.view_payload(
+                self.workspace, "view_submission", user_id, submitted
+            ),
+            timeout,
+        )
+        if (result.ack_payload or {}).get("response_action") != "errors":
+            self.workspace.modals.pop(view_id, None)
+            self.workspace.changed()
+        return result
+
+    async def close_view(
+        self,
+        user_id: str,
+        view_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CommandResult | None:
+        """Close (cancel) an open modal; the app hears of it only with notify_on_close."""
+        view = self.workspace.modals.pop(view_id, None)
+        if view is None or view["user"] != user_id:
+            raise LookupError(f"no modal {view_id} open for {user_id}")
+        self.workspace.changed()
+        if not view.get("notify_on_close"):
+            return None
+        return await self._interact(
+            ResponseTarget(view.get("channel", ""), user_id),
+            "interactive",
+            lambda _url: payloads.view_payload(self.workspace, "view_closed", user_id, view),
             timeout,
         )
 

@@ -29,6 +29,11 @@ class Inspection:
     def calls_to(self, method: str) -> list[ApiCall]:
         return self.workspace.calls_to(method)
 
+    @property
+    def modals(self) -> dict[str, JSONDict]:
+        """The modals open now, by view id (each with its `user`)."""
+        return self.workspace.modals
+
     def messages(self, channel: str) -> list[JSONDict]:
         return self.workspace.messages(channel)
 

@@ -253,3 +253,24 @@ def reaction_added(user_id: str, reaction: str, message: JSONDict, channel_id: s
         "item": {"type": "message", "channel": channel_id, "ts": message["ts"]},
         "event_ts": f"{time.time():.6f}",
     }
+
+
+def view_payload(ws: Workspace, kind: str, user_id: str, view: JSONDict) -> JSONDict:
+    """A view_submission or view_closed payload for a modal (its state holds the inputs)."""
+    shown = {k: v for k, v in view.items() if k != "user"}
+    payload: JSONDict = {
+        "type": kind,
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "user": {"id": user_id, "username": _user_name(ws, user_id), "team_id": ws.team_id},
+        "api_app_id": ws.app_id,
+        "token": "x",
+        "view": {"team_id": ws.team_id, "app_id": ws.app_id, **shown},
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    if kind == "view_submission":
+        payload["trigger_id"] = new_trigger_id()
+        payload["response_urls"] = []
+    else:
+        payload["is_cleared"] = False
+    return payload

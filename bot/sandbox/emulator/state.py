@@ -41,6 +41,8 @@ class Workspace:
         self.ephemerals: list[JSONDict] = []
         self.responses: list[JSONDict] = []
         self.views: dict[str, JSONDict] = {}
+        self.modals: dict[str, JSONDict] = {}  # open modals by view id
+        self.triggers: dict[str, tuple[str, float]] = {}  # trigger_id -> (user, when issued)
         self.files: dict[str, UploadedFile] = {}
         self._dm_by_user: dict[str, str] = {}
         self._history: dict[str, list[JSONDict]] = {}

@@ -21,6 +21,7 @@ from bot.sandbox.emulator.manifest import AppManifest
 from bot.sandbox.emulator.methods_chat import CHAT_METHODS
 from bot.sandbox.emulator.methods_directory import DIRECTORY_METHODS
 from bot.sandbox.emulator.methods_files import FILES_METHODS
+from bot.sandbox.emulator.modals import MODAL_METHODS
 from bot.sandbox.emulator.models import Fault, JSONDict
 from bot.sandbox.emulator.rate_tiers import MethodRateLimiter
 
@@ -80,6 +81,7 @@ class WebApi:
             **CHAT_METHODS,
             **DIRECTORY_METHODS,
             **FILES_METHODS,
+            **MODAL_METHODS,
             "apps.connections.open": self._connections_open,
         }
 

@@ -1,4 +1,5 @@
-"""reply_history: resolved cases and imported rows that replies are suggested from
+"""reply_history: resolved cases and imported rows that replies are suggested from; an index
+of audit events by action and time (this week's suggestion outcomes on App Home)
 
 Revision ID: 0020
 Revises: 0019
@@ -34,8 +35,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_reply_history_case_id", "reply_history", ["case_id"])
+    op.create_index("ix_audit_events_action_created", "audit_events", ["action", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_events_action_created", table_name="audit_events")
     op.drop_index("ix_reply_history_case_id", table_name="reply_history")
     op.drop_table("reply_history")
