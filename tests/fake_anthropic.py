@@ -63,6 +63,12 @@ def a_summary(prompt: str) -> dict[str, Any]:
     }
 
 
+def a_reply(prompt: str) -> dict[str, Any]:
+    """A plausible drafted reply (record_reply): the first example's reply, reworded."""
+    example = prompt.split("<reply>\n", 1)[-1].split("\n</reply>", 1)[0]
+    return {"reply": f"{example} Anything else, just reply here."}
+
+
 class FakeAnthropic:
     def __init__(
         self,
@@ -70,9 +76,11 @@ class FakeAnthropic:
         *,
         slow_seconds: float = 3.0,
         summarise: Answer = a_summary,
+        draft: Answer = a_reply,
     ) -> None:
         self.answer = answer
         self.summarise = summarise
+        self.draft = draft
         self.script: deque[str] = deque()
         self.default = GOOD
         self.requests: list[dict[str, Any]] = []
@@ -103,6 +111,9 @@ class FakeAnthropic:
         prompt = body["messages"][0]["content"]
         if behaviour == NO_TOOL:
             content: list[dict[str, Any]] = [{"type": "text", "text": "I think it is fraud."}]
+        elif tool == "record_reply":
+            drafted = self.draft(prompt)
+            content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": drafted}]
         elif tool == "record_summary":
             summary = self.summarise(prompt)
             content = [{"type": "tool_use", "id": "toolu_1", "name": tool, "input": summary}]
@@ -139,9 +150,9 @@ class FakeAnthropic:
 
 @asynccontextmanager
 async def fake_anthropic(
-    answer: Answer = by_keyword, *, summarise: Answer = a_summary
+    answer: Answer = by_keyword, *, summarise: Answer = a_summary, draft: Answer = a_reply
 ) -> AsyncIterator[FakeAnthropic]:
-    fake = FakeAnthropic(answer, summarise=summarise)
+    fake = FakeAnthropic(answer, summarise=summarise, draft=draft)
     app = web.Application()
     app.router.add_post("/v1/messages", fake.messages)
     runner = web.AppRunner(app, shutdown_timeout=0.5)

@@ -47,11 +47,11 @@ def modal(number: int, draft: Draft | None) -> dict[str, Any]:
     if draft.text is None:
         said = NOTHING
     else:
-        sources = ", ".join(draft.sources)
+        sources = literal(", ".join(draft.sources))
+        how = f"by Claude, after {sources}" if draft.by == "claude" else f"from {sources}"
         said = (
-            f"A draft for case #{number} from {literal(sources)} (similarity"
-            f" {draft.similarity:.2f}). Edit it, then *Send*: it reaches the customer as a"
-            " reply in the card's thread would."
+            f"A draft for case #{number} {how} (similarity {draft.similarity:.2f}). Edit it,"
+            " then *Send*: it reaches the customer as a reply in the card's thread would."
         )
     element: dict[str, Any] = {
         "type": "plain_text_input",

@@ -89,7 +89,7 @@ def checked(data: object, turns: Sequence[Turn]) -> Summary:
     for part in (summary, question):
         if len(part.split()) > MAX_WORDS:
             raise LlmFailed(f"a summary of {len(part.split())} words")
-        _nothing_planted(part, written)
+        planted(part, written)
     given = data.get("facts")
     if not isinstance(given, list):
         raise LlmFailed("no list of facts")
@@ -107,14 +107,15 @@ def checked(data: object, turns: Sequence[Turn]) -> Summary:
     )
 
 
-def _nothing_planted(part: str, written: str) -> None:
-    """No mention (of anyone, a channel, a group) and no link the messages do not contain."""
+def planted(part: str, written: str) -> None:
+    """LlmFailed for a mention (of anyone, a channel, a group) or a link that `written` (what
+    the case's people wrote) does not contain."""
     for ping in _PINGS.findall(part):
         if ping.casefold() not in written.casefold():
-            raise LlmFailed(f"the summary mentions {ping[:40]!r}, which nobody wrote")
+            raise LlmFailed(f"the answer mentions {ping[:40]!r}, which nobody wrote")
     for link in _LINK.findall(part):
         if link.casefold() not in written.casefold():
-            raise LlmFailed(f"the summary links to {link[:80]!r}, which nobody wrote")
+            raise LlmFailed(f"the answer links to {link[:80]!r}, which nobody wrote")
 
 
 class LlmSummariser:

@@ -13,11 +13,14 @@ import numpy as np
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.assist.claude_draft import LlmDrafter
 from services.assist.history import HistoryRow, filled
 from services.assist.reply_index import ReplyIndex, Suggestion
+from services.assist.summaries import case_turns
 from services.audit import audit
 from services.triage.embeddings import Vectors
 from services.triage.learning import from_bytes, to_bytes
+from services.triage.llm import LlmFailed
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, Case, Customer, Direction, Message, ReplyHistory
 
@@ -28,6 +31,7 @@ BATCH = 256  # rows read, embedded and written back at a time
 REFIT_GROWTH = 0.1  # refit the regression once the history grew by a tenth
 CONFIDENT = 0.8  # a request type this sure keeps suggestions to its own cases
 CASE_TEXT_MESSAGES = 3  # a case is known by its customer's latest messages
+TEXT_CHARS = 1_000  # of a history row's question, kept to show Claude
 MAX_DRAFT = 3000  # a modal's text input holds at most this much
 
 
@@ -36,14 +40,19 @@ class Draft:
     """What the Suggest-reply modal shows: a draft (None: nothing similar) and its sources."""
 
     text: str | None
-    sources: tuple[str, ...]  # "#123", or "history line 42" for an imported row
+    sources: tuple[str, ...]  # "#123", or "history row 42" for an imported row
     similarity: float = 0.0
+    by: str = "history"  # history: a past answer as it was; claude: written from them
 
 
 class ReplySuggestions:
-    def __init__(self, sessions: SessionFactory, *, embed: Embed) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, embed: Embed, llm: LlmDrafter | None = None
+    ) -> None:
         self._sessions = sessions
         self._embed = embed
+        self._llm = llm
+        self._texts: list[str] = []  # each row's question, for Claude's examples
         self._index = ReplyIndex()
         self._ids: list[int] = []  # the history row behind each index row
         self._cases: list[int | None] = []
@@ -103,6 +112,7 @@ class ReplySuggestions:
                 self._ids += [int(r.id or 0) for r in rows]
                 self._cases += [r.case_id for r in rows]
                 self._labels += [r.label for r in rows]
+                self._texts += [r.text[:TEXT_CHARS] for r in rows]
                 taken += len(rows)
             if len(self._index) and (
                 len(self._index) - self._index.fitted_rows
@@ -167,10 +177,30 @@ class ReplySuggestions:
             return Draft(None, ())
         best = found[0]
         name = customer.name if customer is not None else ""
+        if self._llm is not None and self._llm.available():
+            try:
+                return await self._by_claude(case, name, found)
+            except LlmFailed as error:
+                log.warning("draft by Claude refused, the past answer stands in: %s", error)
         return Draft(
             text=filled(best.reply, name, case.number),
             sources=tuple(dict.fromkeys(self.source_of(r) for r in best.rows))[:3],
             similarity=best.similarity,
+        )
+
+    async def _by_claude(self, case: Case, name: str, found: list[Suggestion]) -> Draft:
+        """Claude's draft from the case and the three best past answers as examples."""
+        assert self._llm is not None
+        async with self._sessions() as session:
+            turns = await case_turns(session, case.number)
+        examples = [(self._texts[s.rows[0]], s.reply) for s in found[:3]]
+        first_name = name.strip().split(" ")[0] or "there"
+        reply = await self._llm.draft(turns, examples, first_name)
+        return Draft(
+            text=filled(reply, name, case.number),
+            sources=tuple(dict.fromkeys(self.source_of(s.rows[0]) for s in found[:3])),
+            similarity=found[0].similarity,
+            by="claude",
         )
 
 

@@ -43,7 +43,7 @@ class CaseSummaries:
             cached = await session.get(CaseSummary, case_id)
             if cached is not None and cached.key == key:
                 return Summary(text=cached.text, source=cached.source)
-            turns = await _turns(session, case_id)
+            turns = await case_turns(session, case_id)
         if not turns:
             return None
         made = await self._make(turns)
@@ -95,7 +95,7 @@ async def _key(session: AsyncSession, case_id: int) -> str:
     return f"{newest}/{count}/{changed.isoformat() if changed else '-'}"[:120]
 
 
-async def _turns(session: AsyncSession, case_id: int) -> list[Turn]:
+async def case_turns(session: AsyncSession, case_id: int) -> list[Turn]:
     """The customer's first messages and the latest ones, oldest first; deleted ones left out."""
     live = (Message.case_id == case_id, col(Message.deleted_at).is_(None))
     first = await session.exec(

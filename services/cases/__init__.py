@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.assist.claude import LlmSummariser
+from services.assist.claude_draft import LlmDrafter
 from services.assist.suggestions import ReplySuggestions, SuggestionLog
 from services.assist.summaries import CaseSummaries, no_vectors
 from services.audit import audit
@@ -75,7 +76,11 @@ class CaseService:
             embed=embed,
             llm=LlmSummariser(llm.transport, llm.breaker) if llm is not None else None,
         )
-        self.suggestions = ReplySuggestions(sessions, embed=embed)
+        self.suggestions = ReplySuggestions(
+            sessions,
+            embed=embed,
+            llm=LlmDrafter(llm.transport, llm.breaker) if llm is not None else None,
+        )
         self.suggestion_log = SuggestionLog(sessions)
 
     @property
