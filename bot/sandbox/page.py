@@ -79,6 +79,8 @@ def register(
         "home": _home,
         "shortcut": _shortcut,
         "react": _react,
+        "submit": _submit,
+        "close": _close,
     }
     for name, action in actions.items():
         router.add_post(f"/sandbox/{name}", _same_origin(_acting(emulator, action), allowed))
@@ -279,3 +281,21 @@ async def _react(emulator: SlackEmulator, body: dict[str, Any]) -> None:
     if not re.fullmatch(r"[a-z0-9_+\-]{1,100}", name):
         raise BadRequest("name must be an emoji's name, like ticket")
     await emulator.react(_person(body), str(_field(body, "channel")), str(_field(body, "ts")), name)
+
+
+async def _submit(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    """The visitor pressed a modal's submit button with what they typed in its inputs."""
+    values = body.get("values")
+    if not isinstance(values, dict) or not all(
+        isinstance(inputs, dict) and all(isinstance(v, str) for v in inputs.values())
+        for inputs in values.values()
+    ):
+        raise BadRequest("values must map block ids to {action id: text}")
+    if any(len(v) > MAX_TEXT for inputs in values.values() for v in inputs.values()):
+        raise BadRequest(f"a value is longer than {MAX_TEXT} characters")
+    await emulator.submit_view(_person(body), str(_field(body, "view_id")), values)
+
+
+async def _close(emulator: SlackEmulator, body: dict[str, Any]) -> None:
+    """The visitor closed (cancelled) a modal."""
+    await emulator.close_view(_person(body), str(_field(body, "view_id")))

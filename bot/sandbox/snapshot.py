@@ -53,6 +53,10 @@ def snapshot(ws: Workspace) -> JSON:
             for e in ws.ephemerals[-MAX_MESSAGES:]
         ],
         "homes": dict(ws.views),
+        "modals": [
+            {k: m.get(k) for k in ("id", "user", "title", "submit", "close", "blocks")}
+            for m in ws.modals.values()
+        ],
     }
 
 

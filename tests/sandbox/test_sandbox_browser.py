@@ -103,6 +103,8 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         assert "My card payment failed twice" in opened.text
         assert {"Claim", "Resolve", "Escalate", "Close"} <= set(opened.buttons)
 
+        look_at_a_suggestion(driver)
+
         take_back_a_reply(driver)
 
         press(driver, By.CSS_SELECTOR, "#messages > .msg button[data-action-id=case_resolve]")
@@ -128,6 +130,18 @@ def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
         shot = os.environ.get("SANDBOX_SCREENSHOT")
         if shot:
             driver.save_screenshot(shot)
+
+
+def look_at_a_suggestion(driver: WebDriver) -> None:
+    """Suggest reply opens a modal (nothing resolved yet to draft from); Discard closes it."""
+    press(driver, By.CSS_SELECTOR, "#messages > .msg button[data-action-id=case_suggest]")
+    wait(driver, lambda d: "No resolved case is similar enough" in text_of(d, "modal"))
+    assert "Suggested reply" in text_of(driver, "modal")
+    driver.find_element(By.ID, "modal-close").click()
+    wait(driver, lambda d: d.find_element(By.ID, "modal").get_attribute("hidden") is not None)
+    menu = driver.find_element(By.CSS_SELECTOR, "#messages > .msg select[data-action-id=case_more]")
+    Select(menu).select_by_value("summarize:1")  # the card's ⋯ → Summarize
+    wait(driver, lambda d: "Case #1 in short" in text_of(d, "ephemerals"))
 
 
 def share_a_file(driver: WebDriver, tmp_path: Path) -> None:

@@ -211,6 +211,40 @@ async def test_a_customer_shares_a_file_from_the_page(sandbox_page: Page) -> Non
     assert ["error.png"] in [r["files"] for r in thread] and shared
 
 
+async def test_a_suggested_reply_is_sent_from_the_modal(sandbox_page: Page) -> None:
+    slack = sandbox_page.slack
+    await sandbox_page.post("post", {"user": CAROL, "channel": INTAKE.id, "text": "App crashes"})
+    card = (await slack.wait_for(lambda: slack.messages(SUPPORT.id), timeout=10))[0]
+    status, _ = await sandbox_page.post(
+        "click",
+        {"user": AGNES, "channel": SUPPORT.id, "ts": card["ts"], "action_id": "case_suggest"},
+    )
+    assert status == 200
+
+    def modal() -> dict[str, Any] | None:
+        return next((v for v in slack.modals.values() if len(v["blocks"]) == 2), None)
+
+    opened = await slack.wait_for(modal)
+    _, state = await sandbox_page.state()
+    assert [m["id"] for m in state["modals"] if m["user"] == AGNES] == [opened["id"]]
+    status, answer = await sandbox_page.post(
+        "submit", {"user": AGNES, "view_id": opened["id"], "values": {"reply": {"text": 5}}}
+    )
+    assert status == 400 and "values must map" in answer["error"]
+    status, _ = await sandbox_page.post(
+        "submit",
+        {"user": AGNES, "view_id": opened["id"], "values": {"reply": {"text": "Update the app"}}},
+    )
+    assert status == 200
+    asked = slack.messages(INTAKE.id)[0]
+    await slack.wait_for(
+        lambda: [r for r in slack.replies(INTAKE.id, asked["ts"]) if r["text"] == "Update the app"]
+    )
+    assert slack.modals == {}
+    status, answer = await sandbox_page.post("close", {"user": AGNES, "view_id": opened["id"]})
+    assert status == 400 and "no modal" in answer["error"]
+
+
 async def test_a_bad_since_is_refused(sandbox_page: Page) -> None:
     status, answer = await sandbox_page.state(since="yesterday")
     assert status == 400 and "since" in answer["error"]

@@ -138,6 +138,19 @@ function element(e, block, message, channel) {
     if (e.initial_option) select.value = e.initial_option.value;
     return select;
   }
+  if (e.type === "overflow") {  // the ⋯ menu: choosing an item is the click
+    const menu = el("select", {
+      "data-action-id": e.action_id, title: "more",
+      onchange: (ev) => { if (ev.target.value) click(channel, message, e.action_id, ev.target.value, block.block_id); ev.target.value = ""; },
+    }, el("option", { value: "" }, "⋯"));
+    for (const option of e.options || []) menu.append(el("option", { value: option.value }, option.text.text));
+    return menu;
+  }
+  if (e.type === "plain_text_input" && message.modal) {  // a modal's input: sent on submit
+    return el(e.multiline ? "textarea" : "input", {
+      "data-action-id": e.action_id, maxlength: e.max_length, rows: 6,
+    }, e.multiline ? (e.initial_value || "") : null);
+  }
   if (e.type === "plain_text_input") {
     // As Slack does for an input with dispatch_action: Enter sends what was typed.
     return el("input", {
@@ -218,8 +231,34 @@ function draw() {
   const mine = state.ephemerals.filter((e) => e.user === view.as).slice(-8).reverse();
   redraw("ephemerals", mine, () => $("ephemerals").replaceChildren(...(mine.length ? mine.map((e) => el("div", { class: "ephemeral" },
     e.blocks && e.blocks.length ? renderBlocks(e.blocks, e, e.channel) : mrkdwn(e.text))) : [el("p", { class: "hint" }, "Answers to /case and /queue, and refusals, appear here.")])));
+  const modal = (state.modals || []).find((m) => m.user === view.as);
+  redraw("modal", [view.as, modal], () => drawModal(modal));
   const home = state.homes[view.as];
   redraw("home", [view.as, home], () => $("home").replaceChildren(home ? renderBlocks(home.blocks || [], {}, null) : el("p", { class: "hint" }, "Not opened yet.")));
+}
+
+function drawModal(modal) {
+  const box = $("modal");
+  if (!modal) { box.hidden = true; box.replaceChildren(); return; }
+  const body = renderBlocks(modal.blocks || [], { modal: true }, null);
+  const values = () => {
+    const found = {};
+    for (const input of body.querySelectorAll(".block-input")) {
+      const field = input.querySelector("[data-action-id]");
+      found[input.dataset.blockId] = { [field.dataset.actionId]: field.value };
+    }
+    return found;
+  };
+  const buttons = el("div", { class: "modal-buttons" },
+    el("button", { type: "button", id: "modal-close", onclick: () => send("close", { view_id: modal.id }) },
+      modal.close ? modal.close.text : "Cancel"));
+  if (modal.submit) {
+    buttons.append(el("button", { type: "button", id: "modal-submit", class: "primary",
+      onclick: () => send("submit", { view_id: modal.id, values: values() }) }, modal.submit.text));
+  }
+  box.replaceChildren(el("div", { class: "modal-box" },
+    el("h3", {}, modal.title ? modal.title.text : ""), body, buttons));
+  box.hidden = false;
 }
 
 const drawn = {};
