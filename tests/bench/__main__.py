@@ -18,6 +18,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "triage_throughput": ([], ["--texts", "200"]),
     "triage_banking77": ([], []),
     "assist_suggest": ([], ["--sizes", "10000"]),
+    "assist_summary": ([], ["--sizes", "10,100"]),
     "report_size": ([], ["--sizes", "10000"]),
     "ticket_intake": ([], ["--tickets", "200"]),
     "metrics_scrape": ([], ["--sizes", "10000"]),
