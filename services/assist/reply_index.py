@@ -106,9 +106,12 @@ class ReplyIndex:
         return self._groups[key]
 
     def fit(self, *, seed: int = 7) -> None:
-        """Learn the recurring answers (CPU-bound: run it off the event loop)."""
-        self.fitted_rows = len(self)
-        counts = np.bincount(self.group_of, minlength=len(self.replies))
+        """Learn the recurring answers (CPU-bound: run it off the event loop). Rows added
+        while it runs are left for the next fit."""
+        groups = self.group_of  # before the vectors: `add` replaces them in the other order
+        vectors = self.vectors[: len(groups)]
+        self.fitted_rows = len(groups)
+        counts = np.bincount(groups, minlength=int(groups.max(initial=-1)) + 1)
         frequent = np.argsort(-counts, kind="stable")[:MAX_REGRESSION_GROUPS]
         frequent = frequent[counts[frequent] >= MIN_GROUP]
         if len(frequent) < 2:
@@ -116,9 +119,9 @@ class ReplyIndex:
             return
         from sklearn.linear_model import LogisticRegression
 
-        rows = np.isin(self.group_of, frequent)
+        rows = np.isin(groups, frequent)
         model = LogisticRegression(C=REGULARISATION, max_iter=3000, random_state=seed)
-        model.fit(self.vectors[rows], self.group_of[rows])
+        model.fit(vectors[rows], groups[rows])
         self.regression, self.regression_groups = model, model.classes_.astype(np.intp)
 
     def suggest(self, query: Vectors, *, top: int = 3, kind: str | None = None) -> list[Suggestion]:

@@ -27,7 +27,8 @@ from storage.models import AuditEvent, Case, Customer, Direction, Message, Reply
 log = logging.getLogger(__name__)
 
 Embed = Callable[[Sequence[str]], Awaitable[Vectors | None]]
-BATCH = 256  # rows read, embedded and written back at a time
+BATCH = 5_000  # history rows read at a time
+EMBED_BATCH = 256  # ... and embedded and written back at a time
 REFIT_GROWTH = 0.1  # refit the regression once the history grew by a tenth
 CONFIDENT = 0.8  # a request type this sure keeps suggestions to its own cases
 CASE_TEXT_MESSAGES = 3  # a case is known by its customer's latest messages
@@ -58,6 +59,7 @@ class ReplySuggestions:
         self._cases: list[int | None] = []
         self._labels: list[str | None] = []
         self._lock = asyncio.Lock()
+        self._fitting: asyncio.Task[None] | None = None
 
     @property
     def size(self) -> int:
@@ -68,8 +70,8 @@ class ReplySuggestions:
     ) -> int:
         """Store an export's rows, embedded, as resolved history; how many were stored."""
         stored = 0
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
+        for start in range(0, len(rows), EMBED_BATCH):
+            chunk = rows[start : start + EMBED_BATCH]
             vectors = await self._embed([r.text for r in chunk])
             if vectors is None:
                 raise RuntimeError("the embedding model did not load: nothing can be imported")
@@ -114,22 +116,24 @@ class ReplySuggestions:
                 self._labels += [r.label for r in rows]
                 self._texts += [r.text[:TEXT_CHARS] for r in rows]
                 taken += len(rows)
-            if len(self._index) and (
-                len(self._index) - self._index.fitted_rows
-                >= max(1, REFIT_GROWTH * self._index.fitted_rows)
-            ):
-                await asyncio.to_thread(self._index.fit)
+            grown = len(self._index) - self._index.fitted_rows
+            fitting = self._fitting is not None and not self._fitting.done()
+            if grown >= max(1, REFIT_GROWTH * self._index.fitted_rows) and not fitting:
+                # In the background: suggestions go on from the neighbours meanwhile.
+                self._fitting = asyncio.create_task(asyncio.to_thread(self._index.fit))
+                self._fitting.add_done_callback(_fitted)
             return taken
 
     async def _vectors(self, rows: list[ReplyHistory]) -> Vectors | None:
         """The rows' embeddings: stored ones, and the missing ones made and written back."""
         missing = [r for r in rows if r.vector is None]
-        if missing:
-            made = await self._embed([r.text for r in missing])
+        for start in range(0, len(missing), EMBED_BATCH):
+            chunk = missing[start : start + EMBED_BATCH]
+            made = await self._embed([r.text for r in chunk])
             if made is None:
                 return None
             async with self._sessions() as session, session.begin():
-                for row, vector in zip(missing, made, strict=True):
+                for row, vector in zip(chunk, made, strict=True):
                     stored = await session.get(ReplyHistory, row.id)
                     if stored is not None:
                         stored.vector = to_bytes(vector)
@@ -202,6 +206,11 @@ class ReplySuggestions:
             similarity=found[0].similarity,
             by="claude",
         )
+
+
+def _fitted(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("the reply classifier could not be fitted: %s", error)
 
 
 def edited_fraction(draft: str, sent: str) -> float:
