@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.tasks import sleep_unless
-from services.outbox import DeliveryDeferred, NoSender
+from services.outbox import DeliveryDeferred, NoSender, Undeliverable
 from services.outbox.ledger import Ledger
 from services.outbox.plan import backoff, plan
 from storage.engine import SessionFactory
@@ -148,7 +148,7 @@ class OutboxDispatcher:
                     deferred,
                 )
                 return
-            except NoSender as exc:  # retrying cannot help: nothing here can deliver it
+            except (NoSender, Undeliverable) as exc:  # retrying cannot help
                 await self._failed(step.rows[0], exc, release=step.rows[1:] + later, final=True)
                 return
             except Exception as exc:  # any failure is retried; none may kill the dispatcher

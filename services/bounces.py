@@ -81,3 +81,22 @@ class Bounces:
             )
         self._notify()
         return case.number
+
+    async def refused(self, case_id: int, message_id: str, recipient: str, why: str) -> None:
+        """Our mail was refused for good at sending (the relay's 5xx): agents learn it in the
+        case's thread, as for a bounce, and the audit trail keeps it."""
+        async with self._sessions() as session, session.begin():
+            case = await queries.get_case(session, case_id, lock=True)
+            if case is None:
+                return
+            said = why.strip()[:SUMMARY_CHARS] or "(no explanation given)"
+            audit(session, case.number, "email.refused", AUTHOR, message=message_id, reason=said)
+            enqueue(
+                session,
+                case,
+                OutboxKind.CASE_THREAD,
+                text=f"Our mail {message_id} to {recipient} was refused, not retried:\n{said}",
+                author=AUTHOR,
+                role="system",
+            )
+        self._notify()

@@ -186,7 +186,9 @@ async def wire(
                 slack=notifier,
                 reports=report_delivery(s, reports, client, mail_out, clock),
                 email=(
-                    email_notifier(s, mail_out, sessions, clock, cases.reads.attachment)
+                    email_notifier(
+                        s, mail_out, sessions, clock, cases.reads.attachment, notify=wake
+                    )
                     if mail_out
                     else None
                 ),

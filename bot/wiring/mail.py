@@ -26,6 +26,7 @@ def email_notifier(
     sessions: SessionFactory,
     clock: Callable[[], datetime],
     attachments: AttachmentReader | None = None,
+    notify: Callable[[], None] = lambda: None,
 ) -> EmailNotifier:
     return EmailNotifier(
         smtp,
@@ -37,6 +38,7 @@ def email_notifier(
         voice=settings.reply_voice,
         public_url=settings.public_url,
         attachments=attachments,
+        bounces=Bounces(sessions, clock=clock, notify=notify),
     )
 
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from handlers.email import texts
 from handlers.email.compose import OutgoingEmail, OutgoingFile, compose
 from handlers.email.rating_page import rating_url
-from handlers.email.smtp_sender import SmtpSender
+from handlers.email.smtp_sender import SmtpRejected, SmtpSender
+from services.bounces import Bounces
 from services.cases.ratings import SCORES
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
 from services.sent_mail import SentMail
@@ -35,8 +36,10 @@ class EmailNotifier:
         voice: ReplyVoice = TEAM_VOICE,
         public_url: str | None = None,
         attachments: AttachmentReader | None = None,
+        bounces: Bounces | None = None,
     ) -> None:
         self._attachments = attachments
+        self._bounces = bounces  # told of a mail refused for good
         self._voice = voice
         self._public_url = public_url
         self._sender = sender
@@ -133,7 +136,13 @@ class EmailNotifier:
             now=self._clock(),
             message_id=message_id,
         )
-        await self._sender.send(message)
+        try:
+            await self._sender.send(message)
+        except SmtpRejected as refused:
+            if self._bounces is not None:
+                why = f"{refused.code} {refused.reason}"
+                await self._bounces.refused(case.number, message_id, customer.email, why)
+            raise
         await self._sent.record(
             case_id=case.number,
             message_id=message_id,

@@ -8,9 +8,20 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from services.outbox import Undeliverable
+
 
 class SmtpError(Exception):
     """The message was not accepted; the outbox will try again later."""
+
+
+class SmtpRejected(SmtpError, Undeliverable):
+    """The server refused the recipient or the message for good (5xx): no retry. A refused
+    sender or login (the relay's configuration) is a plain SmtpError, retried until fixed."""
+
+    def __init__(self, message: str, code: int, reason: str) -> None:
+        super().__init__(message)
+        self.code, self.reason = code, reason
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,12 @@ class SmtpSender:
         try:
             async with self._slots:
                 await self._send(message)
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPDataError) as exc:
+            code, reason = _refusal(exc)
+            said = f"{c.host}:{c.port} refused {message['Message-ID']}: {code} {reason}"
+            if 500 <= code < 600:
+                raise SmtpRejected(said, code, reason) from exc
+            raise SmtpError(said) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise SmtpError(f"{c.host}:{c.port} refused {message['Message-ID']}: {exc}") from exc
 
@@ -61,3 +78,11 @@ class SmtpSender:
             use_tls=c.tls,
             timeout=c.timeout,
         )
+
+
+def _refusal(exc: aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPDataError) -> tuple[int, str]:
+    """The server's code and words: the first refused recipient's, or the DATA answer's."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        first = exc.recipients[0] if exc.recipients else None
+        return (first.code, first.message) if first else (0, str(exc))
+    return exc.code, exc.message

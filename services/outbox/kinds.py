@@ -30,6 +30,11 @@ class NoSender(Exception):
     """A row's channel has no sender in this process (its settings are not configured)."""
 
 
+class Undeliverable(Exception):
+    """The receiving side refused this row for good (a mail server's 5xx for the recipient or
+    the message): retrying cannot help, so it is not retried."""
+
+
 class OutboxKind(StrEnum):
     CASE_CARD = "case.card"  # post the case card, or update it in place once posted
     CASE_THREAD = "case.thread"  # mirror a message into the card's thread
