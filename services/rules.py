@@ -99,8 +99,10 @@ def waited_too_long(
 
 
 def is_closure(text: str) -> bool:
-    """An agent's message that closes the case: "I'm closing this case." in any case."""
-    return _CLOSURE.search(text) is not None
+    """An agent's message that closes the case: "I'm closing this case." in any case, in the
+    agent's own words (a quoted line, `> I'm closing this case.`, is someone else's)."""
+    own = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+    return _CLOSURE.search(own) is not None
 
 
 _LINK = re.compile(r"\S+://\S+|www\.\S+")

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from storage.models import OutboxItem, OutboxStatus
-from tests.e2e.conftest import SUPPORT, card
-from tests.e2e.mail import customer_mail
+from storage.models import CaseStatus, OutboxItem, OutboxStatus
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card
+from tests.e2e.mail import AUTHENTICATED, LEAD, customer_mail, mails, text_of
 from tests.mail_servers import Dovecot
 from tests.smtp_server import Inbox
 
@@ -41,3 +41,41 @@ async def test_a_recipient_refused_for_good_is_not_retried_and_agents_are_told(
     assert inbox.messages == []
     record = await bot.parts.reads.record(1)
     assert [a.action for a in record.audit].count("email.refused") == 1
+
+
+async def test_the_closure_phrase_in_quoted_text_closes_nothing(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    _, inbox = smtp
+    bot: Runtime = await start_email_bot()
+    await imap.append(imap.user, customer_mail("Refund", "Where is my refund?", "<r1@example.org>"))
+    await card(slack, 1)
+    await mails(inbox, 1)
+    quoting = (
+        f"{AUTHENTICATED}From: Lea Lead <{LEAD}>\r\nTo: support@example.com\r\n"
+        "Subject: Re: Refund [Case #1]\r\nMessage-ID: <lead-q@example.com>\r\n\r\n"
+        "Still checking with the bank.\r\n\r\n"
+        "On Monday we wrote:\r\n> All sorted. I'm closing this case.\r\n"
+    ).encode()
+    await imap.append(imap.user, quoting)
+    answer = (await mails(inbox, 2))[1]
+    assert "Still checking with the bank." in text_of(answer)
+    assert (await bot.cases.reads.get(1)).status == CaseStatus.OPEN
+
+
+async def test_an_agent_quoting_the_closure_phrase_in_slack_closes_nothing(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    asked = await slack.user_message(CUSTOMER, INTAKE, "Is my refund done?")
+    posted = await card(slack, 1)
+    await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))
+    # As Slack sends a blockquote: "> " escaped.
+    quoting = "&gt; I'm closing this case.\nThat is what the last agent said; not yet, sorry."
+    await slack.user_message(AGENT, SUPPORT, quoting, thread_ts=posted["ts"])
+    await slack.wait_for(
+        lambda: [r for r in slack.replies(INTAKE, asked["ts"]) if "not yet" in r.get("text", "")]
+    )
+    assert (await bot.cases.reads.get(1)).status == CaseStatus.OPEN

@@ -6,7 +6,7 @@ import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from services.rules import (
@@ -106,6 +106,7 @@ def test_keywords_with_regex_characters_are_literal() -> None:
         "I\u2019m closing this case.",
         "Thanks for your patience. I'M CLOSING THIS CASE. Bye!",
         "All done, I\u2019M Closing This Case.",
+        "> Any news?\nYes: refunded. I'm closing this case.",
     ],
 )
 def test_closure_phrase_any_case_straight_or_curly(text: str) -> None:
@@ -121,6 +122,8 @@ def test_closure_phrase_any_case_straight_or_curly(text: str) -> None:
         "I'm not closing this case.",
         "I'm closing this cases.",
         "",
+        "> I'm closing this case.",  # quoted from an earlier mail: not the agent's words
+        "Thanks!\n\nOn Monday Agnes wrote:\n>> I'm closing this case.",
     ],
 )
 def test_near_misses_do_not_close(text: str) -> None:
@@ -137,7 +140,10 @@ def test_closure_phrase_found_anywhere_in_any_case(
     flips: list[bool], apostrophe: str, before: str, after: str
 ) -> None:
     phrase = random_case(f"I{apostrophe}m closing this case.", flips)
-    assert is_closure(f"{before} {phrase} {after}")
+    text = f"{before} {phrase} {after}"
+    line = next(line for line in text.splitlines() if phrase in line)
+    assume(not line.lstrip().startswith(">"))  # a quoted line is someone else's words
+    assert is_closure(text)
 
 
 @given(st.text(alphabet=st.characters(blacklist_characters="."), max_size=200))
