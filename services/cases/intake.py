@@ -3,6 +3,8 @@ folded into a storm or routed, mirrored, and may escalate."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +23,9 @@ from services.storms import place
 from services.threading import continued_case
 from services.transitions import Action
 from services.triage.service import Triage
-from services.types import Actor, InboundMessage, IngestResult
+from services.types import Actor, Channel, InboundMessage, IngestResult
 from storage import queries
-from storage.models import Attachment, Case, CaseStatus, Direction, Message
+from storage.models import Attachment, Case, CaseStatus, Customer, Direction, Message
 
 SUBJECT_CHARS = 120
 
@@ -83,6 +85,17 @@ class CaseIntake:
             stored = await queries.message_by_external_id(
                 session, inbound.source, inbound.external_id
             )
+            if stored is not None and not await _same_sender(session, stored, inbound):
+                # Someone else's mail took this Message-ID first (a guess, or a forgery):
+                # this one is no copy of it, and is kept under an id of its own.
+                taken_by, message_id = stored.case_id, inbound.external_id
+                inbound = replace(inbound, external_id=sender_scoped(inbound))
+                stored = await queries.message_by_external_id(
+                    session, inbound.source, inbound.external_id
+                )
+                if stored is None:
+                    who = inbound.customer.email or "customer"
+                    audit(session, taken_by, "email.message_id_reused", who, message_id=message_id)
             if stored is not None:
                 case = await queries.get_case(session, stored.case_id)
                 assert case is not None
@@ -251,3 +264,22 @@ class CaseIntake:
         else:
             audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case
+
+
+async def _same_sender(session: AsyncSession, stored: Message, inbound: InboundMessage) -> bool:
+    """Whether a stored message with the same id came from the same sender: only then is
+    the new one a redelivered copy. Mail ids are chosen by senders, so they are compared per
+    address; other channels' ids are the platform's own."""
+    if inbound.source != Channel.EMAIL or not inbound.customer.email:
+        return True
+    case = await queries.get_case(session, stored.case_id)
+    customer = await session.get(Customer, case.customer_id) if case is not None else None
+    return customer is None or (customer.email or "").casefold() == (
+        inbound.customer.email.casefold()
+    )
+
+
+def sender_scoped(inbound: InboundMessage) -> str:
+    """A mail's id made its sender's own: the Message-ID and a digest of the address."""
+    digest = hashlib.sha256((inbound.customer.email or "").casefold().encode()).hexdigest()[:16]
+    return f"{inbound.external_id[:230]}#{digest}"

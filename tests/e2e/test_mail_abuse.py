@@ -79,3 +79,37 @@ async def test_an_agent_quoting_the_closure_phrase_in_slack_closes_nothing(
         lambda: [r for r in slack.replies(INTAKE, asked["ts"]) if "not yet" in r.get("text", "")]
     )
     assert (await bot.cases.reads.get(1)).status == CaseStatus.OPEN
+
+
+def mail_from(sender: str, subject: str, body: str, message_id: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+        f"Message-ID: {message_id}\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+async def test_a_stolen_message_id_does_not_drop_the_real_mail(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    bot: Runtime = await start_email_bot()
+    taken = "<carols-next-mail@example.org>"
+    await imap.append(imap.user, mail_from("Mallory <m@evil.test>", "Hi", "first!", taken))
+    await card(slack, 1)
+    real = mail_from("Carol <carol@example.org>", "Card blocked", "My card is blocked", taken)
+    await imap.append(imap.user, real)
+    posted = await card(slack, 2)
+    assert "My card is blocked" in str(posted["blocks"])
+    await imap.append(imap.user, real)  # the same mail again (a redelivery): no new message
+    await imap.append(
+        imap.user, mail_from("Carol <carol@example.org>", "Re: Card blocked", "Any news?", "<n2@x>")
+    )
+    await slack.wait_for(
+        lambda: [r for r in slack.replies(SUPPORT, posted["ts"]) if "Any news?" in r["text"]]
+    )
+    record = await bot.parts.reads.record(2)
+    assert [m.body for m in record.messages] == ["My card is blocked", "Any news?"]
+    first = await bot.parts.reads.record(1)
+    assert [a.action for a in first.audit].count("email.message_id_reused") == 1
