@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.types import CustomerIdentity
+from services.visible import visible
 from storage.models import Customer
 from storage.queries import customer_by_identity
 
@@ -14,13 +15,14 @@ async def get_or_create(session: AsyncSession, identity: CustomerIdentity) -> Cu
     """The customer with this identity; a concurrent first contact resolves to one row."""
     if not (identity.slack_user_id or identity.email or identity.phone):
         raise ValueError("a customer needs a Slack user id, an email address or a phone number")
+    name = visible(identity.name)[:200] if identity.name else identity.name
     found = await find(session, identity)
     if found is not None:
-        if identity.name and not found.name:
-            found.name = identity.name
+        if name and not found.name:
+            found.name = name
         return found
     customer = Customer(
-        name=identity.name,
+        name=name,
         slack_user_id=identity.slack_user_id,
         email=identity.email.lower() if identity.email else None,
         phone=identity.phone,

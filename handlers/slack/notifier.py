@@ -29,6 +29,7 @@ from services.cases import CaseService
 from services.outbox import NoSender, OutboxKind
 from services.outbox.ledger import REDELIVERY
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
+from services.visible import visible
 from storage.models import Case, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ def mirror_text(entry: dict[str, Any]) -> str:
     """One mirrored message: who wrote it (customer, agent by another channel, system), then
     the text, written literally so that nothing in it pings anyone or disguises a link, and
     clipped to MIRROR_TEXT_MAX (the whole text stays with the case)."""
-    author, via = literal(str(entry.get("author", ""))), literal(str(entry.get("via", "")))
+    author = literal(visible(str(entry.get("author", ""))))
+    via = literal(visible(str(entry.get("via", ""))))
     match entry.get("role", "customer"):
         case "agent" if via == SUGGESTED:
             heading = f"*{author}* (agent) replied with a suggested reply:"

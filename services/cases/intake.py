@@ -24,6 +24,7 @@ from services.threading import continued_case
 from services.transitions import Action
 from services.triage.service import Triage
 from services.types import Actor, Channel, InboundMessage, IngestResult
+from services.visible import visible
 from storage import queries
 from storage.models import Attachment, Case, CaseStatus, Customer, Direction, Message
 
@@ -32,8 +33,8 @@ SUBJECT_CHARS = 120
 
 def subject_of(body: str, subject: str | None) -> str:
     """The card's title: the given subject, else the first non-empty line of the message."""
-    text = (subject or "").strip() or next(
-        (ln.strip() for ln in body.splitlines() if ln.strip()), ""
+    text = visible(subject or "") or next(
+        (shown for ln in body.splitlines() if (shown := visible(ln))), ""
     )
     text = text or "(no text)"
     return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
@@ -80,6 +81,9 @@ class CaseIntake:
 
     async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         ctx = self._ctx
+        if inbound.customer.name:  # shown in headings: nothing invisible or reversed in it
+            name = visible(inbound.customer.name)[:200]
+            inbound = replace(inbound, customer=replace(inbound.customer, name=name))
         now = ctx.clock()
         async with ctx.transaction() as session:
             stored = await queries.message_by_external_id(

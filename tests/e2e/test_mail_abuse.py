@@ -3,7 +3,9 @@ hostile or broken sender can make the bot do, and what it no longer does."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
+from email.message import EmailMessage
 from typing import Any
 
 from sqlmodel import select
@@ -113,3 +115,28 @@ async def test_a_stolen_message_id_does_not_drop_the_real_mail(
     assert [m.body for m in record.messages] == ["My card is blocked", "Any news?"]
     first = await bot.parts.reads.record(1)
     assert [a.action for a in first.audit].count("email.message_id_reused") == 1
+
+
+async def test_invisible_and_reversing_characters_leave_names_and_titles(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    bot: Runtime = await start_email_bot()
+    mail = EmailMessage()
+    mail["From"] = "Carol \u202egnp.exe\u200b <carol@example.org>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Invoice\u2066 \u200bpay\u202efdp.exe"
+    mail["Message-ID"] = "<bidi@example.org>"
+    mail.set_content("Please look at the invoice.")
+    await imap.append(imap.user, mail.as_bytes())
+    posted = await card(slack, 1)
+    mirror = (await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"])))[0]["text"]
+    shown = posted["text"] + str(posted["blocks"]) + mirror.split("\n", 1)[0]
+    hidden = [c for c in shown if unicodedata.category(c) == "Cf"]
+    assert hidden == [], f"invisible or reversing characters shown: {hidden}"
+    assert "Invoice payfdp.exe" in posted["text"]
+    assert mirror.startswith("*Carol gnp.exe* (customer) wrote:")
+    case = await bot.cases.reads.get(1)
+    assert case.subject == "Invoice payfdp.exe"
