@@ -1,15 +1,20 @@
 """What we sent by email: threads replies and bounces to their case, and caps automatic mail.
 
-A mail loop with another robot, or a flood of cases from one address, must not make us send
-an unbounded stream of acknowledgements: automatic mail to one address is capped per hour.
+A mail loop with another robot, a flood of cases from one address, or forged senders by the
+hundred must not make us a spam cannon: automatic mail (acknowledgements, reminders,
+resolution notices, nudges) is capped per hour per address (`carol+anything@` is `carol@`),
+per domain and in all. An agent's reply is never capped.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.audit import audit
 from storage import mail_queries
@@ -17,10 +22,26 @@ from storage.engine import SessionFactory
 from storage.models import SentEmail, utcnow
 
 
+@dataclass(frozen=True)
+class MailCaps:
+    """Automatic mails per hour, at most: to one address, to one domain, to anyone."""
+
+    per_address: int = 5
+    per_domain: int = 30
+    total: int = 300
+
+
+def capped_as(address: str) -> tuple[str, str]:
+    """(the address the caps count, its domain): lower case, without a `+tag`."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}", domain
+
+
 class SentMail:
     def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._counting = asyncio.Lock()
 
     async def record(
         self, *, case_id: int, message_id: str, recipient: str, kind: str, automatic: bool
@@ -30,25 +51,62 @@ class SentMail:
             async with self._sessions() as session, session.begin():
                 if await mail_queries.sent_email(session, message_id) is not None:
                     return
-                session.add(
-                    SentEmail(
-                        message_id=message_id,
-                        case_id=case_id,
-                        recipient=recipient.lower(),
-                        kind=kind,
-                        automatic=automatic,
-                        sent_at=self._clock(),
-                    )
-                )
+                session.add(self._row(case_id, message_id, recipient, kind, automatic=automatic))
         except IntegrityError:
             return  # another process recorded it first
 
-    async def over_cap(self, recipient: str, per_hour: int) -> bool:
-        """True when `recipient` already got `per_hour` automatic mails in the last hour."""
-        since = self._clock() - timedelta(hours=1)
+    async def reserve(
+        self, *, case_id: int, message_id: str, recipient: str, kind: str, caps: MailCaps
+    ) -> str | None:
+        """Count one more automatic mail to `recipient` before it is sent, or say why it
+        would be too many this hour. Counting and recording are one step (per process), so
+        concurrent deliveries cannot all slip under a cap; a mail already counted (a retry)
+        is not counted again. `release` gives back a reservation whose mail did not go."""
+        async with self._counting, self._sessions() as session, session.begin():
+            if await mail_queries.sent_email(session, message_id) is not None:
+                return None
+            reason = await self._over(session, recipient, caps)
+            if reason is None:
+                session.add(self._row(case_id, message_id, recipient, kind, automatic=True))
+            return reason
+
+    async def release(self, message_id: str) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await mail_queries.sent_email(session, message_id)
+            if row is not None:
+                await session.delete(row)
+
+    async def over_cap(self, recipient: str, caps: MailCaps) -> str | None:
+        """Why one more automatic mail to `recipient` would be too many this hour, or None."""
         async with self._sessions() as session:
-            sent = await mail_queries.automatic_sent_since(session, recipient.lower(), since)
-        return sent >= per_hour
+            return await self._over(session, recipient, caps)
+
+    async def _over(self, session: AsyncSession, recipient: str, caps: MailCaps) -> str | None:
+        since = self._clock() - timedelta(hours=1)
+        counted, domain = capped_as(recipient)
+        count = mail_queries.automatic_sent_since
+        if await count(session, since, capped_as=counted) >= caps.per_address:
+            return f"more than {caps.per_address} automatic mails to {counted} in an hour"
+        if await count(session, since, domain=domain) >= caps.per_domain:
+            return f"more than {caps.per_domain} automatic mails to @{domain} in an hour"
+        if await count(session, since) >= caps.total:
+            return f"more than {caps.total} automatic mails in all in an hour"
+        return None
+
+    def _row(
+        self, case_id: int, message_id: str, recipient: str, kind: str, *, automatic: bool
+    ) -> SentEmail:
+        counted, domain = capped_as(recipient)
+        return SentEmail(
+            message_id=message_id,
+            case_id=case_id,
+            recipient=recipient.lower(),
+            capped_as=counted,
+            domain=domain,
+            kind=kind,
+            automatic=automatic,
+            sent_at=self._clock(),
+        )
 
     async def skipped(self, *, case_id: int, kind: str, recipient: str, reason: str) -> None:
         """Keep a record of an automatic mail we chose not to send."""

@@ -30,13 +30,22 @@ async def sent_email(session: AsyncSession, message_id: str) -> SentEmail | None
     return await session.get(SentEmail, message_id)
 
 
-async def automatic_sent_since(session: AsyncSession, recipient: str, since: datetime) -> int:
-    """How many automatic mails went to `recipient` from `since` on."""
+async def automatic_sent_since(
+    session: AsyncSession,
+    since: datetime,
+    *,
+    capped_as: str | None = None,
+    domain: str | None = None,
+) -> int:
+    """How many automatic mails went out from `since` on: to one address (as capped), to one
+    domain, or (neither given) to anyone."""
     stmt = select(func.count()).where(
-        SentEmail.recipient == recipient,
-        col(SentEmail.automatic).is_(True),
-        SentEmail.sent_at >= since,
+        col(SentEmail.automatic).is_(True), SentEmail.sent_at >= since
     )
+    if capped_as is not None:
+        stmt = stmt.where(SentEmail.capped_as == capped_as)
+    if domain is not None:
+        stmt = stmt.where(SentEmail.domain == domain)
     return int((await session.exec(stmt)).one())
 
 

@@ -16,7 +16,7 @@ from services.bounces import Bounces
 from services.cases import CaseService
 from services.leases import Leases
 from services.mailbox import MailboxState
-from services.sent_mail import SentMail
+from services.sent_mail import MailCaps, SentMail
 from storage.engine import SessionFactory
 
 
@@ -33,7 +33,11 @@ def email_notifier(
         SentMail(sessions, clock=clock),
         support_email=str(settings.support_email),
         reopen_window_hours=settings.reopen_window_hours,
-        auto_replies_per_hour=settings.email_auto_replies_per_hour,
+        caps=MailCaps(
+            per_address=settings.email_auto_replies_per_hour,
+            per_domain=settings.email_auto_replies_per_domain_hour,
+            total=settings.email_auto_replies_total_hour,
+        ),
         clock=clock,
         voice=settings.reply_voice,
         public_url=settings.public_url,

@@ -13,7 +13,7 @@ from handlers.email.smtp_sender import SmtpRejected, SmtpSender
 from services.bounces import Bounces
 from services.cases.ratings import SCORES
 from services.outbox import AUTOMATIC_KINDS, OutboxKind
-from services.sent_mail import SentMail
+from services.sent_mail import MailCaps, SentMail
 from services.types import TEAM_VOICE, CaseView, Channel, ReplyVoice
 from storage.models import Attachment, OutboxItem
 
@@ -31,7 +31,7 @@ class EmailNotifier:
         *,
         support_email: str,
         reopen_window_hours: float,
-        auto_replies_per_hour: int,
+        caps: MailCaps,
         clock: Callable[[], datetime],
         voice: ReplyVoice = TEAM_VOICE,
         public_url: str | None = None,
@@ -46,7 +46,7 @@ class EmailNotifier:
         self._sent = sent
         self._support = support_email
         self._reopen_days = reopen_window_hours / 24
-        self._cap = auto_replies_per_hour
+        self._caps = caps
         self._clock = clock
 
     def _text(self, item: OutboxItem, view: CaseView) -> str:
@@ -106,17 +106,6 @@ class EmailNotifier:
         domain = self._support.rpartition("@")[2]
         # One id per outbox row: a retry after a crash re-sends the same message.
         message_id = f"<casebot.{case.number}.{item.id}@{domain}>"
-        if automatic and await self._sent.over_cap(customer.email, self._cap):
-            await self._sent.skipped(
-                case_id=case.number,
-                kind=item.kind,
-                recipient=customer.email,
-                reason=f"more than {self._cap} automatic mails in an hour",
-            )
-            log.warning(
-                "case #%s: %s to %s not sent (hourly cap)", case.number, item.kind, customer.email
-            )
-            return
         known = await self._sent.thread(case.number, Channel.EMAIL)
         thread = [mid for mid, _ in known if mid != message_id]
         theirs = [mid for mid, ours in known if not ours]
@@ -136,12 +125,30 @@ class EmailNotifier:
             now=self._clock(),
             message_id=message_id,
         )
+        if automatic:
+            over = await self._sent.reserve(
+                case_id=case.number,
+                message_id=message_id,
+                recipient=customer.email,
+                kind=item.kind,
+                caps=self._caps,
+            )
+            if over is not None:
+                await self._sent.skipped(
+                    case_id=case.number, kind=item.kind, recipient=customer.email, reason=over
+                )
+                log.warning("case #%s: %s not sent: %s", case.number, item.kind, over)
+                return
         try:
             await self._sender.send(message)
         except SmtpRejected as refused:
             if self._bounces is not None:
                 why = f"{refused.code} {refused.reason}"
                 await self._bounces.refused(case.number, message_id, customer.email, why)
+            raise
+        except Exception:
+            if automatic:  # not sent: it does not count against the caps (a retry re-counts)
+                await self._sent.release(message_id)
             raise
         await self._sent.record(
             case_id=case.number,

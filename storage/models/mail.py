@@ -41,11 +41,18 @@ class SentEmail(SQLModel, table=True):
     hourly cap on automatic mail counts these rows."""
 
     __tablename__ = "sent_emails"
-    __table_args__ = (Index("ix_sent_emails_recipient_sent", "recipient", "sent_at"),)
+    __table_args__ = (
+        Index("ix_sent_emails_recipient_sent", "recipient", "sent_at"),
+        Index("ix_sent_emails_capped_sent", "capped_as", "sent_at"),
+        Index("ix_sent_emails_domain_sent", "domain", "sent_at"),
+        Index("ix_sent_emails_sent", "sent_at"),
+    )
 
     message_id: str = Field(primary_key=True, max_length=255)
     case_id: int = Field(foreign_key="cases.id", index=True)
     recipient: str = Field(max_length=320)
+    capped_as: str | None = Field(default=None, max_length=320)  # carol+x@ counts as carol@
+    domain: str | None = Field(default=None, max_length=255)
     kind: str = Field(max_length=64)
     automatic: bool = False
     sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from storage.models import CaseStatus, OutboxItem, OutboxStatus
-from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card
+from storage.models import AuditEvent, CaseStatus, OutboxItem, OutboxStatus
+from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card, cards, outbox_settled
 from tests.e2e.mail import AUTHENTICATED, LEAD, customer_mail, mails, text_of
 from tests.mail_servers import Dovecot
 from tests.smtp_server import Inbox
@@ -140,3 +140,31 @@ async def test_invisible_and_reversing_characters_leave_names_and_titles(
     assert mirror.startswith("*Carol gnp.exe* (customer) wrote:")
     case = await bot.cases.reads.get(1)
     assert case.subject == "Invoice payfdp.exe"
+
+
+async def test_forged_senders_by_the_dozen_get_a_handful_of_acknowledgements(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    _, inbox = smtp
+    bot: Runtime = await start_email_bot(
+        email_auto_replies_per_hour=2, email_auto_replies_per_domain_hour=4
+    )
+    senders = [f"user{n}@victim.test" for n in range(8)]
+    senders += [f"carol+{tag}@example.org" for tag in ("a", "b", "c")]
+    for n, sender in enumerate(senders):
+        await imap.append(imap.user, mail_from(sender, f"Hello {n}", f"Text {n}", f"<f{n}@x>"))
+    await slack.wait_for(lambda: len(cards(slack)) == len(senders), timeout=60)
+    await outbox_settled(bot)
+    to = sorted(r[0] for r in inbox.recipients)
+    assert len([r for r in to if r.endswith("@victim.test")]) == 4, to
+    assert len([r for r in to if r.endswith("@example.org")]) == 2, to  # one mailbox
+    async with bot.sessions() as session:
+        rows = await session.exec(select(AuditEvent).where(AuditEvent.action == "email.suppressed"))
+        reasons = sorted(str(row.data["reason"]) for row in rows.all())
+    assert reasons == [
+        "more than 2 automatic mails to carol@example.org in an hour",
+        *["more than 4 automatic mails to @victim.test in an hour"] * 4,
+    ]

@@ -7,7 +7,7 @@ from sqlmodel import select
 from services.bounces import Bounce, Bounces
 from services.cases import CaseService
 from services.reminders import ReminderSweep
-from services.sent_mail import SentMail
+from services.sent_mail import MailCaps, SentMail
 from services.types import CustomerIdentity, InboundMessage, IncomingAttachment
 from storage.engine import SessionFactory
 from storage.models import Attachment, Direction, Message
@@ -67,28 +67,39 @@ async def test_the_hourly_cap_counts_only_automatic_mail_of_the_last_hour(
     case = (await service.intake.ingest(email("hello", "<a@x>"))).case.number
     sent = SentMail(sessions, clock=clock)
 
-    async def send(n: int, *, automatic: bool = True) -> None:
+    async def send(n: int, *, automatic: bool = True, to: str = "Carol@Example.org") -> None:
         await sent.record(
             case_id=case,
             message_id=f"<casebot.{case}.{n}@example.com>",
-            recipient="Carol@Example.org",
+            recipient=to,
             kind="customer.ack",
             automatic=automatic,
         )
 
+    caps = MailCaps(per_address=2, per_domain=3, total=4)
     await send(1)
     await send(1)  # a retried delivery records nothing new
     await send(2, automatic=False)
-    assert not await sent.over_cap("carol@example.org", 2)
-    await send(3)
-    assert await sent.over_cap("carol@example.org", 2)
-    assert not await sent.over_cap("dave@example.org", 2)
+    assert await sent.over_cap("carol@example.org", caps) is None
+    await send(3, to="carol+promo@example.org")  # one mailbox: counted as carol@
+    assert await sent.over_cap("CAROL+other@example.org", caps) == (
+        "more than 2 automatic mails to carol@example.org in an hour"
+    )
+    assert await sent.over_cap("dave@example.org", caps) is None
+    await send(4, to="dave@example.org")
+    assert await sent.over_cap("erin@example.org", caps) == (
+        "more than 3 automatic mails to @example.org in an hour"
+    )
+    await send(5, to="x@other.test")
+    assert await sent.over_cap("y@third.test", caps) == (
+        "more than 4 automatic mails in all in an hour"
+    )
     clock.advance(minutes=61)
-    assert not await sent.over_cap("carol@example.org", 2)
+    assert await sent.over_cap("carol@example.org", caps) is None
 
     thread = await sent.thread(case, "email")
     assert thread[0] == ("<a@x>", False)
-    assert [mine for _, mine in thread] == [False, True, True, True]
+    assert [mine for _, mine in thread] == [False, True, True, True, True, True]
 
 
 async def test_a_reply_threads_by_our_message_id_before_the_open_case(
