@@ -80,6 +80,7 @@ def imap_config(settings: Settings) -> ImapConfig | None:
         ssl=settings.imap_ssl,
         mailbox=settings.imap_mailbox,
         poll_interval=settings.email_poll_interval,
+        max_bytes=settings.email_max_bytes,
     )
 
 

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = None
     # Automatic mails (acknowledgement, reminder, resolution) to one address per hour.
     email_auto_replies_per_hour: int = Field(default=5, ge=1)
+    # A mail larger than this is not fetched: its header is quarantined with the reason.
+    email_max_bytes: int = Field(default=25_000_000, ge=10_000)
     # ... and to one domain, and in all: forged senders by the hundred get a handful at most.
     email_auto_replies_per_domain_hour: int = Field(default=30, ge=1)
     email_auto_replies_total_hour: int = Field(default=300, ge=1)

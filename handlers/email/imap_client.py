@@ -32,6 +32,7 @@ _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]", re.IGNORECASE)
 _EXISTS = re.compile(rb"^(\d+) EXISTS$", re.IGNORECASE)
 _FETCH_LINE = re.compile(rb"^\d+ FETCH \(", re.IGNORECASE)
 _FETCH_UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
 _FLAGS = re.compile(rb"FLAGS \(([^)]*)\)", re.IGNORECASE)
 
 
@@ -156,9 +157,20 @@ class ImapMailbox:
                 uids.update(int(word) for word in words)
         return sorted(uid for uid in uids if uid > last_uid)
 
-    async def fetch(self, uid: int) -> bytes:
-        """The raw RFC 5322 bytes of one message, without setting \\Seen (BODY.PEEK[])."""
-        response = await self._run("UID FETCH", self._imap.uid("fetch", str(uid), "(BODY.PEEK[])"))
+    async def size(self, uid: int) -> int:
+        """How many bytes one message has (RFC822.SIZE), asked before fetching it."""
+        lines = await self._ok("UID FETCH SIZE", self._imap.uid("fetch", str(uid), "(RFC822.SIZE)"))
+        for line in lines:
+            if _FETCH_LINE.match(line) and (match := _SIZE.search(line)):
+                uid_match = _FETCH_UID.search(line)
+                if uid_match is None or int(uid_match.group(1)) == uid:
+                    return int(match.group(1))
+        raise ImapError(f"UID {uid} not found")
+
+    async def fetch(self, uid: int, part: str = "BODY.PEEK[]") -> bytes:
+        """The raw RFC 5322 bytes of one message (or of `part`, e.g. its header only with
+        BODY.PEEK[HEADER]), without setting \\Seen."""
+        response = await self._run("UID FETCH", self._imap.uid("fetch", str(uid), f"({part})"))
         if response.result != "OK":
             raise ImapError(f"UID FETCH {uid} answered {response.result}")
         lines = response.lines

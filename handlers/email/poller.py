@@ -34,6 +34,7 @@ class ImapConfig:
     mailbox: str = "INBOX"
     poll_interval: float = 30.0
     command_timeout: float = 30.0
+    max_bytes: int = 25_000_000  # a larger message is not fetched: its header is quarantined
 
 
 def mailbox_key(config: ImapConfig) -> str:
@@ -120,11 +121,22 @@ class ImapPoller:
         for uid in uids:
             if self._stopping.is_set():
                 break
-            raw = await mailbox.fetch(uid)
-            await self._take(raw, uidvalidity, uid)
+            size = await mailbox.size(uid)
+            if size > self._config.max_bytes:
+                await self._too_large(mailbox, uid, size)
+            else:
+                await self._take(await mailbox.fetch(uid), uidvalidity, uid)
             await mailbox.mark_seen(uid)
             await self._state.advance(self.key, uidvalidity, uid)
         return len(uids)
+
+    async def _too_large(self, mailbox: ImapMailbox, uid: int, size: int) -> None:
+        """A message over EMAIL_MAX_BYTES is not read into memory: its header (who sent it,
+        when, about what) goes to quarantine with why; the message stays in the mailbox."""
+        header = await mailbox.fetch(uid, "BODY.PEEK[HEADER]")
+        reason = f"{size:,} bytes, more than EMAIL_MAX_BYTES ({self._config.max_bytes:,}): not read"
+        log.warning("IMAP %s: UID %s quarantined: %s", self.key, uid, reason)
+        await self._state.quarantine(source=Channel.EMAIL, raw=header, reason=reason)
 
     async def _take(self, raw: bytes, uidvalidity: int, uid: int) -> None:
         """Hand one message in; after repeated unexpected failures, quarantine it instead."""

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from storage.models import AuditEvent, CaseStatus, OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card, cards, outbox_settled
-from tests.e2e.mail import AUTHENTICATED, LEAD, customer_mail, mails, text_of
+from tests.e2e.mail import AUTHENTICATED, LEAD, customer_mail, mails, quarantined, text_of
 from tests.mail_servers import Dovecot
 from tests.smtp_server import Inbox
 
@@ -168,3 +168,20 @@ async def test_forged_senders_by_the_dozen_get_a_handful_of_acknowledgements(
         "more than 2 automatic mails to carol@example.org in an hour",
         *["more than 4 automatic mails to @victim.test in an hour"] * 4,
     ]
+
+
+async def test_a_mail_over_the_size_limit_is_not_read_into_memory(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    bot: Runtime = await start_email_bot(email_max_bytes=100_000)
+    huge = mail_from("Carol <carol@example.org>", "Logs", "x" * 300_000, "<huge@example.org>")
+    await imap.append(imap.user, huge)
+    await imap.append(imap.user, mail_from("Dave <dave@example.org>", "Hi", "Small", "<s@x>"))
+    posted = await card(slack, 1)
+    assert "Small" in str(posted["blocks"]), "the next mail is read as usual"
+    [kept] = await quarantined(bot, count=1)
+    assert kept.reason.endswith("bytes, more than EMAIL_MAX_BYTES (100,000): not read")
+    assert b"Subject: Logs" in kept.raw and b"xxxx" not in kept.raw  # the header only
