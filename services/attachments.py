@@ -9,8 +9,8 @@ that is not kept is still listed under the message, with why.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from services.types import IncomingAttachment
 
@@ -32,12 +32,18 @@ DEFAULT_TYPES = (
 )
 
 
+MAX_FILES, MAX_TOTAL = 10, 5_000_000  # kept from one message, at most
+
+
 @dataclass(frozen=True)
 class AttachmentPolicy:
-    """Files up to `max_bytes` whose type matches one of `types` (`image/*` patterns)."""
+    """Files up to `max_bytes` whose type matches one of `types` (`image/*` patterns), at
+    most `max_files` of them and `max_total` bytes from one message."""
 
     max_bytes: int = 1_000_000
     types: tuple[str, ...] = DEFAULT_TYPES
+    max_files: int = MAX_FILES
+    max_total: int = MAX_TOTAL
 
     def refusal(self, content_type: str, size: int) -> str | None:
         """Why a file is not kept, or None when it is."""
@@ -47,6 +53,26 @@ class AttachmentPolicy:
         if size > self.max_bytes:
             return f"larger than {self.max_bytes:,} bytes"
         return None
+
+
+def within_message(
+    files: Sequence[IncomingAttachment], *, max_files: int = MAX_FILES, max_total: int = MAX_TOTAL
+) -> tuple[IncomingAttachment, ...]:
+    """The message's files with at most `max_files` kept, `max_total` bytes in all (in order);
+    the rest listed as not kept, with why: 500 parts make no 500 uploads."""
+    kept_files = kept_bytes = 0
+    out = []
+    for file in files:
+        size = len(file.content) if file.content is not None else 0
+        if file.content is not None:
+            if kept_files >= max_files:
+                file = replace(file, content=None, refused=f"more than {max_files} files")
+            elif kept_bytes + size > max_total:
+                file = replace(file, content=None, refused=f"over {max_total:,} bytes in all")
+            else:
+                kept_files, kept_bytes = kept_files + 1, kept_bytes + size
+        out.append(file)
+    return tuple(out)
 
 
 def listing(files: Iterable[IncomingAttachment]) -> list[str]:

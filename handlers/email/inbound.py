@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.email.parsing import ParsedEmail
+from services.attachments import within_message
 from services.types import Channel, CustomerIdentity, InboundMessage, IncomingAttachment
 
 
@@ -14,10 +15,22 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
     """The customer's message: the new text, with what was cut or attached noted under it."""
     if not parsed.from_address:
         raise NoSender(f"{parsed.message_id}: no usable From address")
+    files = within_message(
+        [
+            IncomingAttachment(
+                filename=a.filename or "unnamed",
+                content_type=a.content_type,
+                size=a.size,
+                content=a.content,
+            )
+            for a in parsed.attachments
+        ]
+    )
     footer = [f"[{note}]" for note in parsed.notes]
     footer += [
-        f"[attachment: {a.filename or 'unnamed'} ({a.content_type}, {a.size:,} bytes)]"
-        for a in parsed.attachments
+        f"[attachment: {a.filename} ({a.content_type}, {a.size:,} bytes)"
+        + (f": not kept, {a.refused}]" if a.refused else "]")
+        for a in files
     ]
     body = parsed.text if not footer else f"{parsed.text}\n\n" + "\n".join(footer)
     references = tuple(
@@ -32,13 +45,5 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         case_number=parsed.case_number,
         references=references,
         allow_auto_reply=parsed.auto_reply_reason is None,
-        attachments=tuple(
-            IncomingAttachment(
-                filename=a.filename or "unnamed",
-                content_type=a.content_type,
-                size=a.size,
-                content=a.content,
-            )
-            for a in parsed.attachments
-        ),
+        attachments=files,
     )

@@ -16,7 +16,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from services.attachments import AttachmentPolicy, safe_filename
+from services.attachments import AttachmentPolicy, safe_filename, within_message
 from services.types import IncomingAttachment
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,17 @@ class SlackFiles:
         self.policy = policy
 
     async def fetch(self, event: dict[str, Any]) -> tuple[IncomingAttachment, ...]:
-        """Each file of the message: its bytes when kept, else why not."""
-        return tuple([await self._one(f) for f in event.get("files") or [] if isinstance(f, dict)])
+        """Each file of the message: its bytes when kept, else why not (past the message's
+        count, never downloaded)."""
+        files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+        fetched = [await self._one(f) for f in files[: self.policy.max_files]]
+        fetched += [
+            described(f, f"more than {self.policy.max_files} files")
+            for f in files[self.policy.max_files :]
+        ]
+        return within_message(
+            fetched, max_files=self.policy.max_files, max_total=self.policy.max_total
+        )
 
     async def _one(self, file: dict[str, Any]) -> IncomingAttachment:
         if file.get("file_access") == "check_file_info":  # a stub: files.info has the rest

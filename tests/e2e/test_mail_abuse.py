@@ -185,3 +185,26 @@ async def test_a_mail_over_the_size_limit_is_not_read_into_memory(
     [kept] = await quarantined(bot, count=1)
     assert kept.reason.endswith("bytes, more than EMAIL_MAX_BYTES (100,000): not read")
     assert b"Subject: Logs" in kept.raw and b"xxxx" not in kept.raw  # the header only
+
+
+async def test_a_mail_with_many_attachments_uploads_ten(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    await start_email_bot()
+    mail = EmailMessage()
+    mail["From"] = "Carol <carol@example.org>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Screenshots"
+    mail["Message-ID"] = "<many@example.org>"
+    mail.set_content("All the screenshots.")
+    for n in range(14):
+        mail.add_attachment(bytes([n]) * 1000, "image", "png", filename=f"shot{n:02}.png")
+    await imap.append(imap.user, mail.as_bytes())
+    posted = await card(slack, 1)
+    await slack.wait_for(lambda: len([f for f in slack.files() if f.completed]) >= 10)
+    mirror = (await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"])))[0]["text"]
+    assert "shot13.png (image/png, 1,000 bytes): not kept, more than 10 files]" in mirror
+    assert sorted(f.name for f in slack.files()) == [f"shot{n:02}.png" for n in range(10)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.attachments import AttachmentPolicy, listing, safe_filename
+from services.attachments import AttachmentPolicy, listing, safe_filename, within_message
 from services.types import IncomingAttachment
 
 
@@ -40,3 +40,17 @@ def test_any_name_becomes_one_printable_name(name: str) -> None:
     shown = safe_filename(name)
     assert 1 <= len(shown) <= 255
     assert shown.isprintable() and "/" not in shown and "\\" not in shown
+
+
+def test_a_message_keeps_at_most_its_count_and_total() -> None:
+    files = [IncomingAttachment(f"f{n}", "image/png", 400, b"x" * 400) for n in range(5)]
+    kept = within_message(files, max_files=3, max_total=1000)
+    assert [f.content is not None for f in kept] == [True, True, False, False, False]
+    assert [f.refused for f in kept[2:]] == [
+        "over 1,000 bytes in all",
+        "over 1,000 bytes in all",
+        "over 1,000 bytes in all",
+    ]
+    assert [f.refused for f in within_message(files, max_files=2, max_total=10_000)][2:] == [
+        "more than 2 files"
+    ] * 3
