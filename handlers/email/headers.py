@@ -104,10 +104,52 @@ def message_ids(value: str) -> tuple[str, ...]:
     return tuple(f"<{m}>" for m in _MSG_ID.findall(value))
 
 
+_ANGLE_ADDR = re.compile(r"<([^<>]*)>\s*$")
+
+
+def _mailboxes(value: str) -> list[str]:
+    """The header's mailboxes, split on commas outside quotes and angle brackets."""
+    parts, current, quoted, angled = [], [], False, False
+    for char in value:
+        if char == '"' and not angled:
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angled = True
+        elif char == ">" and not quoted:
+            angled = False
+        if char == "," and not quoted and not angled:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()]
+
+
+def _pairs(value: str) -> list[tuple[str, str]]:
+    """(name, addr) per mailbox. A mailbox with `<addr>` is that address, whatever its
+    display name says: `victim@bank.com <attacker@evil.test>` is attacker@evil.test (the
+    standard parser would make it two addresses, the first one the victim's)."""
+    pairs: list[tuple[str, str]] = []
+    for mailbox in _mailboxes(value):
+        if mailbox.replace('\\"', "").count('"') % 2:  # an unclosed quote: unusable
+            pairs.append(("", ""))
+            continue
+        angle = _ANGLE_ADDR.search(mailbox)
+        if angle is not None:
+            name = mailbox[: angle.start()].strip()
+            if len(name) >= 2 and name[0] == name[-1] == '"':
+                name = name[1:-1].replace('\\"', '"')
+            pairs.append((name, angle.group(1)))
+        else:
+            pairs.extend(getaddresses([mailbox]))
+    return pairs
+
+
 def addresses(value: str) -> list[tuple[str, str]]:
     """(display name, lower-cased addr-spec) pairs; the addr-spec is "" when unusable."""
     try:
-        pairs = getaddresses([value])
+        pairs = _pairs(value)
     except Exception:
         return []
     result: list[tuple[str, str]] = []

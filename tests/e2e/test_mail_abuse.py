@@ -208,3 +208,19 @@ async def test_a_mail_with_many_attachments_uploads_ten(
     mirror = (await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"])))[0]["text"]
     assert "shot13.png (image/png, 1,000 bytes): not kept, more than 10 files]" in mirror
     assert sorted(f.name for f in slack.files()) == [f"shot{n:02}.png" for n in range(10)]
+
+
+async def test_a_display_name_that_looks_like_an_address_gets_no_mail(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    _, inbox = smtp
+    await start_email_bot()
+    sender = "victim@bank.example <attacker@evil.test>"
+    await imap.append(imap.user, mail_from(sender, "Hello", "Send me things", "<dn@evil.test>"))
+    await card(slack, 1)
+    await mails(inbox, 1)
+    assert inbox.recipients == [["attacker@evil.test"]]
+    assert inbox.messages[0]["To"] == "attacker@evil.test"

@@ -224,3 +224,16 @@ async def test_wrong_credentials_and_a_server_that_is_down_raise_for_a_retry() -
 def test_starttls_and_implicit_tls_are_exclusive() -> None:
     with pytest.raises(ValueError, match="not both"):
         SmtpSender(SmtpConfig(host="h", starttls=True, tls=True))
+
+
+def test_a_mailbox_is_its_angle_address_whatever_its_name_says() -> None:
+    from handlers.email.headers import addresses
+
+    assert addresses("victim@bank.example <attacker@evil.test>") == [
+        ("victim@bank.example", "attacker@evil.test")
+    ]
+    assert addresses('"a, b" <c@d.example>, f@g.example') == [
+        ("a, b", "c@d.example"),
+        ("", "f@g.example"),
+    ]
+    assert addresses('"unclosed <x@y.example>') == []
