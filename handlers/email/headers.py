@@ -109,7 +109,9 @@ _ANGLE_ADDR = re.compile(r"<([^<>]*)>\s*$")
 
 def _mailboxes(value: str) -> list[str]:
     """The header's mailboxes, split on commas outside quotes and angle brackets."""
-    parts, current, quoted, angled = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angled = False
     for char in value:
         if char == '"' and not angled:
             quoted = not quoted
