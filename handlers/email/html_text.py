@@ -17,6 +17,20 @@ _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "
 
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+# Text a reader of the mail never sees: a sender can hide instructions or words in it.
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|%)?\s*(?:;|$|!)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)|max-height\s*:\s*0(?:px)?\s*(?:;|$|!)",
+    re.IGNORECASE,
+)
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+
+def _hidden(attrs: list[tuple[str, str | None]]) -> bool:
+    found = dict(attrs)
+    return "hidden" in found or bool(_HIDDEN_STYLE.search(found.get("style") or ""))
 
 
 class _TextExtractor(HTMLParser):
@@ -31,6 +45,7 @@ class _TextExtractor(HTMLParser):
         self._skip = 0
         self._quote = 0
         self._link: tuple[str, int, int] | None = None  # (href, lines, pieces) at <a>
+        self._hiding: list[list[str | int]] = []  # [tag, how deep] of hidden elements open
 
     def _flush(self, *, blank: bool = False) -> None:
         text = " ".join("".join(self._current).split())
@@ -41,6 +56,12 @@ class _TextExtractor(HTMLParser):
             self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._hiding and tag == self._hiding[-1][0]:
+            self._hiding[-1][1] = int(self._hiding[-1][1]) + 1
+        elif tag not in _VOID and _hidden(attrs):
+            self._hiding.append([tag, 1])
+            self._skip += 1
+            return
         if tag == "a":
             href = " ".join((dict(attrs).get("href") or "").split())
             if href.lower().startswith(_LINK_SCHEMES):
@@ -79,6 +100,12 @@ class _TextExtractor(HTMLParser):
             self._current.append(f" ({shown})")
 
     def handle_endtag(self, tag: str) -> None:
+        if self._hiding and tag == self._hiding[-1][0]:
+            self._hiding[-1][1] = int(self._hiding[-1][1]) - 1
+            if self._hiding[-1][1] == 0:
+                self._hiding.pop()
+                self._skip = max(0, self._skip - 1)
+                return
         if tag == "a":
             self._end_link()
             return

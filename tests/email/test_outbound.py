@@ -237,3 +237,15 @@ def test_a_mailbox_is_its_angle_address_whatever_its_name_says() -> None:
         ("", "f@g.example"),
     ]
     assert addresses('"unclosed <x@y.example>') == []
+
+
+def test_hidden_html_is_not_text() -> None:
+    from handlers.email.html_text import html_to_text
+
+    html = (
+        '<p>Hi <span style="DISPLAY:NONE">secret <b>words</b></span>there</p>'
+        "<div hidden><div>inner</div>still hidden</div>"
+        '<p style="visibility: hidden">ghost</p><p style="opacity:0">ghost</p>'
+        '<p style="font-size: 0px;">tiny</p><p style="font-size:10px">shown</p>'
+    )
+    assert html_to_text(html) == "Hi there\n\nshown"
