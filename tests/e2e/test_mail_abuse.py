@@ -251,3 +251,39 @@ async def test_text_hidden_by_css_is_not_shown(
     assert "IBAN" not in shown and "approved by the manager" not in shown
     record = await bot.parts.reads.record(1)
     assert "IBAN" not in record.messages[0].body
+
+
+async def test_slack_markup_in_a_mail_stays_text_in_the_thread(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    await start_email_bot()
+    mail = EmailMessage()
+    mail["From"] = "<!subteam^S1|@team> Eve <eve@example.org>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "<!channel> urgent"
+    mail["Message-ID"] = "<markup@example.org>"
+    mail.set_content("Ping <@U123> in <#C123>, pay at <http://evil.example|https://bank.example>")
+    mail.add_attachment(b"x" * 10, "image", "png", filename="<!here>.png")
+    await imap.append(imap.user, mail.as_bytes())
+    posted = await card(slack, 1)
+    thread = await slack.wait_for(lambda: slack.replies(SUPPORT, posted["ts"]))
+    # What Slack reads as markup: message text and mrkdwn (plain_text shows < as typed).
+    mrkdwn = [t["text"] for t in text_objects(posted["blocks"]) if t.get("type") == "mrkdwn"]
+    everything = " ".join([posted["text"], *mrkdwn, *(r["text"] for r in thread)])
+    for live in ("<!subteam", "<!channel>", "<!here>", "<@U123>", "<#C123>", "<http://evil"):
+        where = everything.find(live)
+        assert where < 0, (live, everything[max(0, where - 200) : where + 50])
+    assert "&lt;http://evil.example|https://bank.example&gt;" in thread[0]["text"]
+
+
+def text_objects(value: Any) -> list[dict[str, Any]]:
+    """Every text object inside blocks."""
+    if isinstance(value, list):
+        return [t for item in value for t in text_objects(item)]
+    if isinstance(value, dict):
+        own = [value] if value.get("type") in ("mrkdwn", "plain_text") else []
+        return own + [t for v in value.values() for t in text_objects(v)]
+    return []
