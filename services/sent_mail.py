@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +21,9 @@ from services.audit import audit
 from storage import mail_queries
 from storage.engine import SessionFactory
 from storage.models import SentEmail, utcnow
+from storage.queries import is_postgres
+
+MAIL_CAP_LOCK = 7_420_002  # pg_advisory_xact_lock key: automatic mails counted one at a time
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class SentMail:
         concurrent deliveries cannot all slip under a cap; a mail already counted (a retry)
         is not counted again. `release` gives back a reservation whose mail did not go."""
         async with self._counting, self._sessions() as session, session.begin():
+            if is_postgres(session):  # ... and across processes on one PostgreSQL
+                lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=MAIL_CAP_LOCK)
+                await session.exec(lock)  # type: ignore[call-overload]
             if await mail_queries.sent_email(session, message_id) is not None:
                 return None
             reason = await self._over(session, recipient, caps)
