@@ -98,6 +98,12 @@ class ReplyIndex:
         given = np.array(list(kinds) if kinds is not None else [None] * len(replies), dtype=object)
         self.kinds = np.concatenate([self.kinds, given])
 
+    def retire(self, rows: Sequence[int]) -> None:
+        """Rows that must no longer be suggested (replaced by a newer version): their vectors
+        become zero, so no query is ever similar enough to them."""
+        if rows:
+            self.vectors[list(rows)] = 0.0
+
     def _group(self, reply: str) -> int:
         key = answer_key(reply)
         if key not in self._groups:
@@ -119,7 +125,7 @@ class ReplyIndex:
             return
         from sklearn.linear_model import LogisticRegression
 
-        rows = np.isin(groups, frequent)
+        rows = np.isin(groups, frequent) & vectors.any(axis=1)  # retired rows are zeros
         model = LogisticRegression(C=REGULARISATION, max_iter=3000, random_state=seed)
         model.fit(vectors[rows], groups[rows])
         self.regression, self.regression_groups = model, model.classes_.astype(np.intp)

@@ -8,6 +8,7 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlmodel import col, select
@@ -54,6 +55,8 @@ class ReplySuggestions:
         self._embed = embed
         self._llm = llm
         self._texts: list[str] = []  # each row's question, for Claude's examples
+        self._row_of: dict[int, int] = {}  # history row id -> its (latest) index row
+        self._last_id = 0
         self._index = ReplyIndex()
         self._ids: list[int] = []  # the history row behind each index row
         self._cases: list[int | None] = []
@@ -91,30 +94,26 @@ class ReplySuggestions:
         return stored
 
     async def refresh(self) -> int:
-        """Take in history rows stored since the last look (embedding those without a
-        vector); refit when the history grew enough. Returns the rows taken in."""
+        """Take in history rows stored since the last look, and rows changed since (a case
+        resolved again: its vector was cleared), embedding what lacks a vector; refit when
+        the history grew enough. Returns the rows taken in."""
         async with self._lock:
             taken = 0
             while True:
                 async with self._sessions() as session:
-                    last = self._ids[-1] if self._ids else 0
-                    found = await session.exec(
-                        select(ReplyHistory)
-                        .where(col(ReplyHistory.id) > last)
-                        .order_by(col(ReplyHistory.id))
-                        .limit(BATCH)
-                    )
-                    rows = list(found.all())
+                    newer = col(ReplyHistory.id) > self._last_id
+                    rows = await self._read(session, newer)
+                    if not rows:
+                        changed = (col(ReplyHistory.id) <= self._last_id) & col(
+                            ReplyHistory.vector
+                        ).is_(None)
+                        rows = await self._read(session, changed)
                 if not rows:
                     break
                 vectors = await self._vectors(rows)
                 if vectors is None:
                     return taken  # no model: no suggestions, nothing lost
-                self._index.add(vectors, [r.reply for r in rows], [r.request_type for r in rows])
-                self._ids += [int(r.id or 0) for r in rows]
-                self._cases += [r.case_id for r in rows]
-                self._labels += [r.label for r in rows]
-                self._texts += [r.text[:TEXT_CHARS] for r in rows]
+                self._take(rows, vectors)
                 taken += len(rows)
             grown = len(self._index) - self._index.fitted_rows
             fitting = self._fitting is not None and not self._fitting.done()
@@ -123,6 +122,26 @@ class ReplySuggestions:
                 self._fitting = asyncio.create_task(asyncio.to_thread(self._index.fit))
                 self._fitting.add_done_callback(_fitted)
             return taken
+
+    @staticmethod
+    async def _read(session: AsyncSession, where: Any) -> list[ReplyHistory]:
+        found = await session.exec(
+            select(ReplyHistory).where(where).order_by(col(ReplyHistory.id)).limit(BATCH)
+        )
+        return list(found.all())
+
+    def _take(self, rows: list[ReplyHistory], vectors: Vectors) -> None:
+        """Append the rows to the index; a row taken in before is retired there first."""
+        self._index.retire([self._row_of[int(r.id or 0)] for r in rows if r.id in self._row_of])
+        start = len(self._index)
+        self._index.add(vectors, [r.reply for r in rows], [r.request_type for r in rows])
+        for offset, row in enumerate(rows):
+            self._row_of[int(row.id or 0)] = start + offset
+            self._last_id = max(self._last_id, int(row.id or 0))
+        self._ids += [int(r.id or 0) for r in rows]
+        self._cases += [r.case_id for r in rows]
+        self._labels += [r.label for r in rows]
+        self._texts += [r.text[:TEXT_CHARS] for r in rows]
 
     async def _vectors(self, rows: list[ReplyHistory]) -> Vectors | None:
         """The rows' embeddings: stored ones, and the missing ones made and written back."""

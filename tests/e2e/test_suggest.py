@@ -189,3 +189,32 @@ async def test_claude_drafts_from_the_nearest_answers_and_a_planted_link_is_refu
         again = await opened_modal(slack, AGENT, SUPPORT, posted["ts"], 1)
         assert draft_of(again) == "Hi carol, invoices are under Billing."
         assert said_in(again).startswith("A draft for case #1 from history row 1 (")
+
+
+async def test_a_case_resolved_again_teaches_its_newer_answer(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    asked = await slack.user_message(CUSTOMER, INTAKE, "I was charged twice for the same order")
+    first = await card(slack, 1)
+    await slack.wait_for(lambda: slack.replies(SUPPORT, first["ts"]))
+
+    async def answer_and_resolve(text: str) -> None:
+        await slack.user_message(AGENT, SUPPORT, text, thread_ts=first["ts"])
+        await slack.wait_for(
+            lambda: [r for r in slack.replies(INTAKE, asked["ts"]) if r.get("text") == text]
+        )
+        await slack.click(AGENT, SUPPORT, first["ts"], "case_resolve", "1")
+        await card(slack, 1, status="resolved")
+
+    await answer_and_resolve("Hi carol, refunded on case #1.")
+    await slack.user_message(OTHER_CUSTOMER, INTAKE, "The same payment was taken two times")
+    second = await card(slack, 2)
+    view = await opened_modal(slack, AGENT, SUPPORT, second["ts"], 2)
+    assert draft_of(view) == "Hi dave, refunded on case #2."
+    await slack.close_view(AGENT, view["id"])
+
+    await slack.click(AGENT, SUPPORT, first["ts"], "case_reopen", "1")
+    await card(slack, 1, status="open")
+    await answer_and_resolve("Hi carol, the duplicate on case #1 is back on your card today.")
+    again = await opened_modal(slack, AGENT, SUPPORT, second["ts"], 2)
+    assert draft_of(again) == "Hi dave, the duplicate on case #2 is back on your card today."
