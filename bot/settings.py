@@ -74,8 +74,8 @@ class Settings(BaseSettings):
     # A mail larger than this is not fetched: its header is quarantined with the reason.
     email_max_bytes: int = Field(default=25_000_000, ge=10_000)
     # ... and to one domain, and in all: forged senders by the hundred are cut off.
-    email_auto_replies_per_domain_hour: int = Field(default=100, ge=1)
-    email_auto_replies_total_hour: int = Field(default=1000, ge=1)
+    email_auto_replies_per_domain_hour: int = Field(default=1000, ge=1)
+    email_auto_replies_total_hour: int = Field(default=5000, ge=1)
     # Largest file kept and passed on (an email's attachments, files shared in Slack, an
     # agent's files to a customer); bigger ones are only listed.
     attachment_upload_max_bytes: int = Field(default=1_000_000, ge=0)

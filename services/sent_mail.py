@@ -31,8 +31,8 @@ class MailCaps:
     """Automatic mails per hour, at most: to one address, to one domain, to anyone."""
 
     per_address: int = 5
-    per_domain: int = 100  # one company's staff may all write within an hour
-    total: int = 1000
+    per_domain: int = 1000  # an outage: every customer of one provider writes at once
+    total: int = 5000
 
 
 def capped_as(address: str) -> tuple[str, str]:
