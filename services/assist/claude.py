@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Sequence
-from typing import Any
 
 from services.assist.extract import Summary, Turn
 from services.triage.breaker import Breaker
-from services.triage.llm import LlmFailed, LlmTransport
+from services.triage.llm import LlmFailed, LlmTransport, checked_call
 
 TOOL = "record_summary"
 MAX_WORDS = 80  # asked for 60; a little over is fine, a page is not
@@ -130,16 +128,13 @@ class LlmSummariser:
         return self.breaker.allow()
 
     async def summarise(self, turns: Sequence[Turn]) -> Summary:
-        started = time.monotonic()
-        try:
-            data: Any = await self._transport.tool_call(
-                system=SYSTEM, prompt=prompt(turns), tool=SCHEMA, max_tokens=self._max_tokens
-            )
-            summary = checked(data, bounded(turns))
-        except Exception as error:  # any failure falls back to the extract
-            self.breaker.record(ok=False)
-            if isinstance(error, LlmFailed):
-                raise
-            raise LlmFailed(f"{type(error).__name__}: {error}") from error
-        self.breaker.record(ok=True, seconds=time.monotonic() - started)
-        return summary
+        """Claude's summary, or LlmFailed (the extract stands in)."""
+        return await checked_call(
+            self._transport,
+            self.breaker,
+            lambda data: checked(data, bounded(turns)),
+            system=SYSTEM,
+            prompt=prompt(turns),
+            tool=SCHEMA,
+            max_tokens=self._max_tokens,
+        )

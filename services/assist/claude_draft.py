@@ -5,14 +5,12 @@ or link that neither the case nor the examples contain, and a length an agent ca
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
-from typing import Any
 
 from services.assist.claude import bounded, planted
 from services.assist.extract import Turn
 from services.triage.breaker import Breaker
-from services.triage.llm import LlmFailed, LlmTransport
+from services.triage.llm import LlmFailed, LlmTransport, checked_call
 
 TOOL = "record_reply"
 MAX_REPLY = 3000  # what the modal's text input holds
@@ -93,20 +91,14 @@ class LlmDrafter:
     async def draft(
         self, turns: Sequence[Turn], examples: Sequence[tuple[str, str]], customer: str
     ) -> str:
-        started = time.monotonic()
+        """Claude's draft, or LlmFailed (the past answer stands in)."""
         written = "\n".join([*(t.text for t in turns), *(r for _, r in examples)])
-        try:
-            data: Any = await self._transport.tool_call(
-                system=SYSTEM,
-                prompt=prompt(turns, examples, customer),
-                tool=SCHEMA,
-                max_tokens=self._max_tokens,
-            )
-            reply = checked(data, written)
-        except Exception as error:  # any failure: the offline draft stands in
-            self.breaker.record(ok=False)
-            if isinstance(error, LlmFailed):
-                raise
-            raise LlmFailed(f"{type(error).__name__}: {error}") from error
-        self.breaker.record(ok=True, seconds=time.monotonic() - started)
-        return reply
+        return await checked_call(
+            self._transport,
+            self.breaker,
+            lambda data: checked(data, written),
+            system=SYSTEM,
+            prompt=prompt(turns, examples, customer),
+            tool=SCHEMA,
+            max_tokens=self._max_tokens,
+        )

@@ -14,14 +14,15 @@ import html
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from services.errors import DomainError
 from services.triage.breaker import Breaker
 from services.triage.catalog import Catalog
 
+T = TypeVar("T")
 TOOL = "record_triage"
 BATCH_TOOL = "record_triages"
 REASON_CHARS = 300
@@ -154,6 +155,34 @@ def validate(data: object, catalog: Catalog) -> LlmAnswer:
     )
 
 
+async def checked_call(
+    transport: LlmTransport,
+    breaker: Breaker,
+    check: Callable[[Any], T],
+    *,
+    system: list[dict[str, Any]],
+    prompt: str,
+    tool: dict[str, Any],
+    max_tokens: int,
+) -> T:
+    """One forced tool call whose answer `check` turns into a result or refuses (LlmFailed).
+    Every failure (the transport's or the check's) is recorded on `breaker` and raised as
+    LlmFailed; a success is recorded with how long it took."""
+    started = time.monotonic()
+    try:
+        data = await transport.tool_call(
+            system=system, prompt=prompt, tool=tool, max_tokens=max_tokens
+        )
+        result = check(data)
+    except Exception as error:  # whatever failed, the call failed: the caller falls back
+        breaker.record(ok=False)
+        if isinstance(error, LlmFailed):
+            raise
+        raise LlmFailed(f"{type(error).__name__}: {error}") from error
+    breaker.record(ok=True, seconds=time.monotonic() - started)
+    return result
+
+
 class LlmClassifier:
     """Claude behind a circuit breaker; every failure is an exception the chain falls past."""
 
@@ -180,15 +209,15 @@ class LlmClassifier:
         await self.transport.close()
 
     async def classify(self, text: str) -> LlmAnswer:
-        started = time.monotonic()
-        data = await self._call(prompt(text), self._tool, self._max_tokens)
-        try:
-            answer = validate(data, self._catalog)
-        except LlmFailed:
-            self.breaker.record(ok=False)
-            raise
-        self.breaker.record(ok=True, seconds=time.monotonic() - started)
-        return answer
+        return await checked_call(
+            self.transport,
+            self.breaker,
+            lambda data: validate(data, self._catalog),
+            system=self._system,
+            prompt=prompt(text),
+            tool=self._tool,
+            max_tokens=self._max_tokens,
+        )
 
     async def classify_batch(self, texts: Sequence[str]) -> list[LlmAnswer | None]:
         """One call for many texts; an item missing or invalid is None (the caller falls back)."""
