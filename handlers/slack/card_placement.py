@@ -8,6 +8,7 @@ a move ends, on the next attempt, with one card, one copy and one pointer.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack import blocks
 from handlers.slack.ids import CARD_EVENT, CARD_HISTORY_EVENT, CARD_MOVED_EVENT
 from handlers.slack.mrkdwn import literal, mentioned_users, plain
-from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
@@ -39,13 +39,13 @@ class CardPlacement:
         client: AsyncWebClient,
         cases: CaseService,
         channels: Channels,
-        pacer: ChannelPacer,
+        post: Callable[..., Awaitable[Any]],  # chat.postMessage at the channel's pace
         people: People | None,
     ) -> None:
         self._client = client
         self._cases = cases
         self._channels = channels
-        self._pacer = pacer
+        self._post = post
         self._people = people
 
     async def draw(self, view: CaseView, *, superseded: bool, outbox_id: int | None) -> None:
@@ -86,7 +86,7 @@ class CardPlacement:
         else:
             await self._update(home, ts, case, card)
         if not await self._history_copied(home, ts):
-            await self._paced_post(
+            await self._post(
                 channel=home,
                 thread_ts=ts,
                 text=await self._history(old_channel, old_ts),
@@ -166,14 +166,10 @@ class CardPlacement:
             for m in page.get("messages") or []
         )
 
-    async def _paced_post(self, **message: Any) -> Any:
-        await self._pacer.slot(str(message["channel"]))
-        return await self._client.chat_postMessage(**message)
-
     async def _post_card(
         self, channel: str, case: Case, card: list[Any], *, outbox_id: int | None
     ) -> str:
-        response = await self._paced_post(
+        response = await self._post(
             channel=channel,
             text=blocks.card_text(case),
             blocks=card,

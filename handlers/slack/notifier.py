@@ -103,7 +103,7 @@ class SlackNotifier:
         self._cases = cases
         self._channels = channels
         self._pacer = pacer or ChannelPacer()
-        self._cards = CardPlacement(client, cases, channels, self._pacer, people)
+        self._cards = CardPlacement(client, cases, channels, self._post, people)
 
     async def _post(self, **message: Any) -> AsyncSlackResponse:
         """chat.postMessage at the channel's pace (Slack: about one per second per channel)."""
