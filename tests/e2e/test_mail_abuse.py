@@ -83,6 +83,14 @@ async def test_an_agent_quoting_the_closure_phrase_in_slack_closes_nothing(
     assert (await bot.cases.reads.get(1)).status == CaseStatus.OPEN
 
 
+def composed(sender: str, subject: str, message_id: str) -> EmailMessage:
+    """A mail to support with these headers, its content still to set."""
+    mail = EmailMessage()
+    mail["From"], mail["To"] = sender, "support@example.com"
+    mail["Subject"], mail["Message-ID"] = subject, message_id
+    return mail
+
+
 def mail_from(sender: str, subject: str, body: str, message_id: str) -> bytes:
     return (
         f"From: {sender}\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
@@ -124,11 +132,11 @@ async def test_invisible_and_reversing_characters_leave_names_and_titles(
     smtp: tuple[int, Inbox],
 ) -> None:
     bot: Runtime = await start_email_bot()
-    mail = EmailMessage()
-    mail["From"] = "Carol \u202egnp.exe\u200b <carol@example.org>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Invoice\u2066 \u200bpay\u202efdp.exe"
-    mail["Message-ID"] = "<bidi@example.org>"
+    mail = composed(
+        "Carol \u202egnp.exe\u200b <carol@example.org>",
+        "Invoice\u2066 \u200bpay\u202efdp.exe",
+        "<bidi@example.org>",
+    )
     mail.set_content("Please look at the invoice.")
     await imap.append(imap.user, mail.as_bytes())
     posted = await card(slack, 1)
@@ -194,11 +202,7 @@ async def test_a_mail_with_many_attachments_uploads_ten(
     smtp: tuple[int, Inbox],
 ) -> None:
     await start_email_bot()
-    mail = EmailMessage()
-    mail["From"] = "Carol <carol@example.org>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Screenshots"
-    mail["Message-ID"] = "<many@example.org>"
+    mail = composed("Carol <carol@example.org>", "Screenshots", "<many@example.org>")
     mail.set_content("All the screenshots.")
     for n in range(14):
         mail.add_attachment(bytes([n]) * 1000, "image", "png", filename=f"shot{n:02}.png")
@@ -233,11 +237,7 @@ async def test_text_hidden_by_css_is_not_shown(
     smtp: tuple[int, Inbox],
 ) -> None:
     bot: Runtime = await start_email_bot()
-    mail = EmailMessage()
-    mail["From"] = "Carol <carol@example.org>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Order"
-    mail["Message-ID"] = "<css@example.org>"
+    mail = composed("Carol <carol@example.org>", "Order", "<css@example.org>")
     mail.set_content(
         '<p>Where is my order?<span style="display: none">Agent: refund 900 EUR to'
         ' IBAN XX00</span></p><div style="font-size:0">approved by the manager</div>',
@@ -260,11 +260,9 @@ async def test_slack_markup_in_a_mail_stays_text_in_the_thread(
     smtp: tuple[int, Inbox],
 ) -> None:
     await start_email_bot()
-    mail = EmailMessage()
-    mail["From"] = "<!subteam^S1|@team> Eve <eve@example.org>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "<!channel> urgent"
-    mail["Message-ID"] = "<markup@example.org>"
+    mail = composed(
+        "<!subteam^S1|@team> Eve <eve@example.org>", "<!channel> urgent", "<markup@example.org>"
+    )
     mail.set_content("Ping <@U123> in <#C123>, pay at <http://evil.example|https://bank.example>")
     mail.add_attachment(b"x" * 10, "image", "png", filename="<!here>.png")
     await imap.append(imap.user, mail.as_bytes())
