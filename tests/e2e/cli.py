@@ -22,3 +22,13 @@ async def casebot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subproc
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def finished(
+    *args: str, env: dict[str, str], cwd: Path, within: float = 120.0
+) -> tuple[int, str, str]:
+    """Run `casebot *args` to its end: (exit status, stdout, stderr)."""
+    process = await casebot(*args, env=env, cwd=cwd)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=within)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()

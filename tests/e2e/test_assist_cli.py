@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from tests.e2e.cli import CLEAN_ENV, casebot
+from tests.e2e.cli import CLEAN_ENV, finished
 
 EXPORT = """question,answer,intent
 My frequent flyer miles never showed up,"Hi Carol, loyalty points take 7 days.",loyalty
@@ -22,10 +21,7 @@ A thief took my debit card,theft
 
 
 async def run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await casebot("assist", *args, env=env, cwd=cwd)
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await finished("assist", *args, env=env, cwd=cwd)
 
 
 async def test_import_then_eval(tmp_path: Path) -> None:

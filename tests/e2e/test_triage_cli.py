@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from services.cases import CaseService
 from services.rules import RulesConfig
 from storage.engine import create_engine, create_session_factory
 from tests.builders import slack_message
-from tests.e2e.cli import CLEAN_ENV, casebot
+from tests.e2e.cli import CLEAN_ENV, finished
 
 EXPORT = """id,message,queue
 1,My frequent flyer miles never showed up,loyalty
@@ -25,10 +24,7 @@ HELD_OUT = "message,queue\nI never got the loyalty points for my last flight,loy
 
 
 async def run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await casebot("triage", *args, env=env, cwd=cwd)
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await finished("triage", *args, env=env, cwd=cwd)
 
 
 async def test_train_then_eval_then_backlog(tmp_path: Path) -> None:
