@@ -69,12 +69,14 @@ class Settings(BaseSettings):
     admin_emails: CommaList = Field(default_factory=list)
     # The authserv-id of the receiving mail server whose Authentication-Results are trusted.
     trusted_authserv_id: str | None = None
-    # Automatic mails (acknowledgement, reminder, resolution) to one address per hour.
-    email_auto_replies_per_hour: int = Field(default=5, ge=1)
     # A mail larger than this is not fetched: its header is quarantined with the reason.
     email_max_bytes: int = Field(default=25_000_000, ge=10_000)
-    # ... and to one domain, and in all: forged senders by the hundred are cut off.
-    email_auto_replies_per_domain_hour: int = Field(default=1000, ge=1)
+    # Automatic mails (acknowledgement, reminder, resolution) to one address per hour ...
+    email_auto_replies_per_hour: int = Field(default=5, ge=1)
+    # ... acknowledgements to one domain's senders that trusted_authserv_id did not
+    # authenticate (forged senders by the hundred are cut off, real ones never) ...
+    email_auto_replies_per_domain_hour: int = Field(default=50, ge=1)
+    # ... and automatic mails in all.
     email_auto_replies_total_hour: int = Field(default=5000, ge=1)
     # Largest file kept and passed on (an email's attachments, files shared in Slack, an
     # agent's files to a customer); bigger ones are only listed.

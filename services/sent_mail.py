@@ -2,8 +2,11 @@
 
 A mail loop with another robot, a flood of cases from one address, or forged senders by the
 hundred must not make us a spam cannon: automatic mail (acknowledgements, reminders,
-resolution notices, nudges) is capped per hour per address (`carol+anything@` is `carol@`),
-per domain and in all. An agent's reply is never capped.
+resolution notices, nudges) is capped per hour per address (`carol+anything@` is `carol@`)
+and in all. The acknowledgement of a sender our receiving server did not authenticate is
+also capped per domain: a forger can write as anyone@victim, but cannot pass DMARC for
+victim, so an outage that makes every real customer of one provider write at once is
+never cut off where a flood of forgeries is. An agent's reply is never capped.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class MailCaps:
     """Automatic mails per hour, at most: to one address, to one domain, to anyone."""
 
     per_address: int = 5
-    per_domain: int = 1000  # an outage: every customer of one provider writes at once
+    per_domain: int = 50  # only acknowledgements of senders nobody authenticated
     total: int = 5000
 
 
@@ -60,19 +63,27 @@ class SentMail:
             return  # another process recorded it first
 
     async def reserve(
-        self, *, case_id: int, message_id: str, recipient: str, kind: str, caps: MailCaps
+        self,
+        *,
+        case_id: int,
+        message_id: str,
+        recipient: str,
+        kind: str,
+        caps: MailCaps,
+        per_domain: bool = True,
     ) -> str | None:
         """Count one more automatic mail to `recipient` before it is sent, or say why it
         would be too many this hour. Counting and recording are one step (per process), so
         concurrent deliveries cannot all slip under a cap; a mail already counted (a retry)
-        is not counted again. `release` gives back a reservation whose mail did not go."""
+        is not counted again. `release` gives back a reservation whose mail did not go.
+        `per_domain=False` spares the mail the domain cap (its sender was authenticated)."""
         async with self._counting, self._sessions() as session, session.begin():
             if is_postgres(session):  # ... and across processes on one PostgreSQL
                 lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=MAIL_CAP_LOCK)
                 await session.exec(lock)  # type: ignore[call-overload]
             if await mail_queries.sent_email(session, message_id) is not None:
                 return None
-            reason = await self._over(session, recipient, caps)
+            reason = await self._over(session, recipient, caps, per_domain=per_domain)
             if reason is None:
                 session.add(self._row(case_id, message_id, recipient, kind, automatic=True))
             return reason
@@ -83,18 +94,22 @@ class SentMail:
             if row is not None:
                 await session.delete(row)
 
-    async def over_cap(self, recipient: str, caps: MailCaps) -> str | None:
+    async def over_cap(
+        self, recipient: str, caps: MailCaps, *, per_domain: bool = True
+    ) -> str | None:
         """Why one more automatic mail to `recipient` would be too many this hour, or None."""
         async with self._sessions() as session:
-            return await self._over(session, recipient, caps)
+            return await self._over(session, recipient, caps, per_domain=per_domain)
 
-    async def _over(self, session: AsyncSession, recipient: str, caps: MailCaps) -> str | None:
+    async def _over(
+        self, session: AsyncSession, recipient: str, caps: MailCaps, *, per_domain: bool
+    ) -> str | None:
         since = self._clock() - timedelta(hours=1)
         counted, domain = capped_as(recipient)
         count = mail_queries.automatic_sent_since
         if await count(session, since, capped_as=counted) >= caps.per_address:
             return f"more than {caps.per_address} automatic mails to {counted} in an hour"
-        if await count(session, since, domain=domain) >= caps.per_domain:
+        if per_domain and await count(session, since, domain=domain) >= caps.per_domain:
             return f"more than {caps.per_domain} automatic mails to @{domain} in an hour"
         if await count(session, since) >= caps.total:
             return f"more than {caps.total} automatic mails in all in an hour"

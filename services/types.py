@@ -63,6 +63,9 @@ class InboundMessage:
     # False for auto-replies, bounces and list mail: never answer a robot (mail loops).
     allow_auto_reply: bool = True
     attachments: tuple[IncomingAttachment, ...] = ()
+    # Email: our receiving server (TRUSTED_AUTHSERV_ID) vouched for the From domain (DMARC).
+    # A forged sender never has it, so only unvouched senders count against a domain's cap.
+    sender_authenticated: bool = False
 
 
 @dataclass(frozen=True)

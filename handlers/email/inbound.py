@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.email.authentication import check_sender
 from handlers.email.parsing import ParsedEmail
 from services.attachments import within_message
 from services.types import Channel, CustomerIdentity, InboundMessage, IncomingAttachment
@@ -11,8 +12,9 @@ class NoSender(ValueError):
     """Mail without a usable From address cannot belong to a customer (it is quarantined)."""
 
 
-def to_inbound(parsed: ParsedEmail) -> InboundMessage:
-    """The customer's message: the new text, with what was cut or attached noted under it."""
+def to_inbound(parsed: ParsedEmail, trusted_authserv_id: str | None = None) -> InboundMessage:
+    """The customer's message: the new text, with what was cut or attached noted under it,
+    and whether our receiving server (`trusted_authserv_id`) authenticated its sender."""
     if not parsed.from_address:
         raise NoSender(f"{parsed.message_id}: no usable From address")
     files = within_message(
@@ -46,4 +48,7 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         references=references,
         allow_auto_reply=parsed.auto_reply_reason is None,
         attachments=files,
+        sender_authenticated=check_sender(
+            parsed.authentication_results, parsed.from_address, trusted_authserv_id
+        ).verified,
     )

@@ -59,7 +59,7 @@ class EmailIntake:
 
     async def _customer(self, raw: bytes, parsed: ParsedEmail) -> int | None:
         try:
-            inbound = to_inbound(parsed)
+            inbound = to_inbound(parsed, self._config.trusted_authserv_id)
         except NoSender as error:
             await self._quarantine(raw, str(error))
             return None

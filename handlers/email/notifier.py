@@ -23,6 +23,13 @@ MAX_REFERENCES = 20  # the newest ids of the thread; enough for every mail clien
 AttachmentReader = Callable[[int], Awaitable[Attachment | None]]  # a stored file by id
 
 
+def _answers_unvouched_sender(item: OutboxItem) -> bool:
+    """Whether the mail answers a sender nobody authenticated: an acknowledgement is the one
+    automatic mail anyone can make us send by writing, so only it meets the domain cap, and
+    only when our receiving server did not vouch for the sender (services/sent_mail.py)."""
+    return item.kind == OutboxKind.CUSTOMER_ACK and not item.payload.get("sender_authenticated")
+
+
 class EmailNotifier:
     def __init__(
         self,
@@ -132,6 +139,7 @@ class EmailNotifier:
                 recipient=customer.email,
                 kind=item.kind,
                 caps=self._caps,
+                per_domain=_answers_unvouched_sender(item),
             )
             if over is not None:
                 await self._sent.skipped(

@@ -264,7 +264,8 @@ class CaseIntake:
         if self._ctx.sync_tickets:  # its own ordering stream: never holds back the card
             enqueue(session, case, OutboxKind.TICKET_SYNC, message=inbound.body)
         if inbound.allow_auto_reply:
-            enqueue(session, case, OutboxKind.CUSTOMER_ACK)
+            vouched = {"sender_authenticated": True} if inbound.sender_authenticated else {}
+            enqueue(session, case, OutboxKind.CUSTOMER_ACK, **vouched)
         else:
             audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case

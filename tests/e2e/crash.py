@@ -21,7 +21,7 @@ from bot.sandbox.emulator import SlackEmulator
 from handlers.email.imap_client import ImapMailbox
 from storage.models import MailCursor, Message, OutboxItem
 from tests.e2e.bot_process import BotProcess, BotProcesses
-from tests.e2e.mail import SUPPORT_EMAIL
+from tests.e2e.mail import SUPPORT_EMAIL, authenticated
 from tests.mail_servers import Dovecot
 
 START_SECONDS = 30.0  # for one process to start reading mail
@@ -137,8 +137,11 @@ async def start(bots: BotProcesses, slack: SlackEmulator, deadline: float) -> Bo
 
 
 def storm_mail(n: int) -> bytes:
+    """Customer n's mail in an outage: real customers of one provider, so authenticated by
+    our receiving server (run with `trusted_authserv_id=MX`: each must hear back)."""
     return (
-        f"From: Customer {n} <storm{n:04d}@example.org>\r\n"
+        authenticated(f"storm{n:04d}@example.org")
+        + f"From: Customer {n} <storm{n:04d}@example.org>\r\n"
         f"To: {SUPPORT_EMAIL}\r\n"
         "Subject: Checkout is down\r\n"
         f"Message-ID: <storm-{n:04d}@example.org>\r\n\r\n"

@@ -14,7 +14,16 @@ from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from storage.models import AuditEvent, CaseStatus, OutboxItem, OutboxStatus
 from tests.e2e.conftest import AGENT, CUSTOMER, INTAKE, SUPPORT, card, cards, outbox_settled
-from tests.e2e.mail import AUTHENTICATED, LEAD, customer_mail, mails, quarantined, text_of
+from tests.e2e.mail import (
+    AUTHENTICATED,
+    LEAD,
+    MX,
+    authenticated,
+    customer_mail,
+    mails,
+    quarantined,
+    text_of,
+)
 from tests.mail_servers import Dovecot
 from tests.smtp_server import Inbox
 
@@ -176,6 +185,39 @@ async def test_forged_senders_by_the_dozen_get_a_handful_of_acknowledgements(
         "more than 2 automatic mails to carol@example.org in an hour",
         *["more than 4 automatic mails to @victim.test in an hour"] * 4,
     ]
+
+
+async def test_authenticated_customers_of_one_domain_all_hear_back(
+    slack: SlackEmulator,
+    start_email_bot: Callable[..., Any],
+    imap: Dovecot,
+    smtp: tuple[int, Inbox],
+) -> None:
+    """An outage: every real customer of one provider writes within the hour. Their mail
+    passed DMARC at our receiving server, so the domain cap that stops forgeries spares them;
+    a forgery, even one carrying a verdict from another server, is still capped."""
+    _, inbox = smtp
+    bot: Runtime = await start_email_bot(email_auto_replies_per_domain_hour=2)
+    for n in range(2):  # unauthenticated: they use up the domain's two acknowledgements
+        await imap.append(imap.user, mail_from(f"user{n}@outage.test", "Down", "?", f"<u{n}@x>"))
+    await slack.wait_for(lambda: len(cards(slack)) == 2)
+    await outbox_settled(bot)
+    elsewhere = authenticated("mallory@outage.test").replace(MX, "mx.evil.test")
+    forged = elsewhere.encode() + mail_from("mallory@outage.test", "Down", "!", "<m@x>")
+    await imap.append(imap.user, forged)
+    real = [f"customer{n}@outage.test" for n in range(4)]
+    for n, sender in enumerate(real):
+        vouched = authenticated(sender).encode() + mail_from(sender, "Down", "...", f"<c{n}@x>")
+        await imap.append(imap.user, vouched)
+    await slack.wait_for(lambda: len(cards(slack)) == 7)
+    await outbox_settled(bot)
+    to = sorted(r[0] for r in inbox.recipients)
+    assert to == sorted([*real, "user0@outage.test", "user1@outage.test"])
+    async with bot.sessions() as session:
+        rows = await session.exec(select(AuditEvent).where(AuditEvent.action == "email.suppressed"))
+        assert [(row.data["to"], row.data["reason"]) for row in rows.all()] == [
+            ("mallory@outage.test", "more than 2 automatic mails to @outage.test in an hour")
+        ]
 
 
 async def test_a_mail_over_the_size_limit_is_not_read_into_memory(

@@ -90,6 +90,7 @@ async def test_the_hourly_cap_counts_only_automatic_mail_of_the_last_hour(
     assert await sent.over_cap("erin@example.org", caps) == (
         "more than 3 automatic mails to @example.org in an hour"
     )
+    assert await sent.over_cap("erin@example.org", caps, per_domain=False) is None
     await send(5, to="x@other.test")
     assert await sent.over_cap("y@third.test", caps) == (
         "more than 4 automatic mails in all in an hour"
