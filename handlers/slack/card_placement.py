@@ -9,6 +9,7 @@ a move ends, on the next attempt, with one card, one copy and one pointer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -220,15 +221,31 @@ def _margin(since: datetime) -> str:
     return f"{since.timestamp() - CARD_SEARCH_MARGIN_SECONDS:.6f}"
 
 
-async def moved_card(client: AsyncWebClient, channel: str, thread_ts: str) -> str | None:
-    """Where the card whose old place is (channel, thread_ts) went, as a Slack link; None
-    when that message is no moved card."""
+@dataclass(frozen=True)
+class CardParent:
+    """What the message at the head of a thread in a card channel says it is, when we
+    posted it: a case's card, or the pointer left where a card moved from."""
+
+    case: int | None = None  # the card of this case
+    moved_to: str | None = None  # a link to where the card went
+
+
+async def card_parent(
+    client: AsyncWebClient, channel: str, thread_ts: str, *, bot_user_id: str | None
+) -> CardParent:
+    """Read the thread's parent and its metadata; only our own bot's messages count (another
+    app could post the same event type)."""
     page = await client.conversations_replies(
         channel=channel, ts=thread_ts, limit=1, include_all_metadata=True
     )
     parent: dict[str, Any] = next(iter(page.get("messages") or []), {})
     meta = parent.get("metadata") or {}
-    if parent.get("ts") != thread_ts or meta.get("event_type") != CARD_MOVED_EVENT:
-        return None
     payload = meta.get("event_payload") or {}
-    return f"case #{payload.get('case')}'s card in <#{payload.get('channel')}>"
+    if parent.get("ts") != thread_ts or not bot_user_id or parent.get("user") != bot_user_id:
+        return CardParent()
+    if meta.get("event_type") == CARD_MOVED_EVENT:
+        where = f"case #{payload.get('case')}'s card in <#{payload.get('channel')}>"
+        return CardParent(moved_to=where)
+    if meta.get("event_type") == CARD_EVENT and isinstance(payload.get("case"), int):
+        return CardParent(case=payload["case"])
+    return CardParent()

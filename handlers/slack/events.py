@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack.card_placement import moved_card
+from handlers.slack.card_placement import card_parent
 from handlers.slack.customer_changes import customer_changed
 from handlers.slack.deps import SlackDeps
 from handlers.slack.errors import guarded, in_thread
@@ -23,6 +23,7 @@ from handlers.slack.reading import (
 )
 from handlers.slack.reply_undo import offer_undo, reply_changed
 from handlers.slack.routing import Route, route_message
+from services.errors import CaseNotFound
 from services.types import Channel, CustomerIdentity, InboundMessage
 from storage.availability import retrying
 
@@ -44,6 +45,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
         event: dict[str, Any],
         body: dict[str, Any],
         client: AsyncWebClient,  # asked for so that the error path can answer in the thread
+        context: AsyncBoltContext,
     ) -> None:
         if event.get("subtype") in EDITS:
             # After the message itself: an edit seconds after writing may arrive with it.
@@ -66,7 +68,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> Callable[[dict[str, Any]], Await
             if route is Route.CUSTOMER:
                 await _customer_message(event, deps, event_id=body.get("event_id"))
             else:
-                await _card_thread_reply(event, deps, client)
+                await _card_thread_reply(event, deps, client, context.bot_user_id)
 
     async def tell(arguments: dict[str, Any], text: str) -> None:
         """An agent's reply refused (or failed) is said in the thread, to its author only;
@@ -115,13 +117,24 @@ async def _customer_message(
 
 
 async def _card_thread_reply(
-    event: dict[str, Any], deps: SlackDeps, client: AsyncWebClient
+    event: dict[str, Any], deps: SlackDeps, client: AsyncWebClient, bot_user_id: str | None
 ) -> None:
-    case = await deps.cases.reads.case_for_card(event["channel"], event["thread_ts"])
-    if case is None:  # a thread that is not a case card, or under a card that moved
-        if moved := await moved_card(client, event["channel"], event["thread_ts"]):
-            await in_thread({"event": event, "client": client}, f"This card moved to {moved}.")
-        return
+    channel, thread_ts = event["channel"], event["thread_ts"]
+    case = await deps.cases.reads.case_for_card(channel, thread_ts)
+    if case is None:  # not a card, a card that moved, or one whose ts is not recorded yet
+        parent = await card_parent(client, channel, thread_ts, bot_user_id=bot_user_id)
+        if parent.moved_to:
+            text = f"This card moved to {parent.moved_to}."
+            await in_thread({"event": event, "client": client}, text)
+            return
+        if parent.case is None:
+            return
+        # Our card, answered before we wrote down its ts (a reply within moments of the
+        # card, or after a crash between posting and recording it): never dropped.
+        try:
+            case = await deps.cases.reads.get(parent.case)
+        except CaseNotFound:
+            return
     actor = await deps.people.actor(event["user"])
     text = await readable_text(event, deps)
     files = await shared_files(event, deps)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
-from storage.models import AuditEvent, CaseStatus
+from storage.models import AuditEvent, Case, CaseStatus
 from tests.e2e.conftest import (
     AGENT,
     ALERTS,
@@ -59,6 +59,25 @@ async def test_agent_reply_in_the_card_thread_reaches_the_customer(
     }
     case = await bot.cases.reads.get(1)
     assert case.consecutive_customer_messages == 0 and case.last_agent_message_at is not None
+
+
+async def test_a_reply_under_a_card_not_yet_recorded_still_reaches_the_customer(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    """The card is in Slack before its ts is in our database (posted, then written down; or a
+    crash in between). A reply in that moment is read by the card's own metadata, never
+    dropped in silence; a stranger's is refused as under any card."""
+    message, posted = await open_case(slack)
+    async with bot.sessions() as session, session.begin():
+        case = await session.get(Case, 1)
+        assert case is not None
+        case.card_channel = case.card_ts = None
+    await slack.user_message(STRANGER, SUPPORT, "Refunded!", thread_ts=posted["ts"])
+    await slack.wait_for(lambda: ephemerals_for(slack, STRANGER))
+    await slack.user_message(AGENT, SUPPORT, "Try the card again now", thread_ts=posted["ts"])
+    await slack.wait_for(
+        lambda: [m for m in slack.replies(INTAKE, message["ts"]) if "again now" in m["text"]]
+    )
 
 
 async def test_note_stays_internal(slack: SlackEmulator, bot: Runtime) -> None:
