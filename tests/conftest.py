@@ -75,3 +75,10 @@ def rules() -> RulesConfig:
 @pytest.fixture
 def service(sessions: SessionFactory, clock: Clock, rules: RulesConfig) -> CaseService:
     return CaseService(sessions, rules=rules, clock=clock)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, the rest in their usual order: with workers (pytest-xdist) a
+    run ends when its last worker does, and a three-minute test drawn last would keep one
+    busy long after the others are idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

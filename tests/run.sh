@@ -13,4 +13,8 @@ if [ -z "${TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
 fi
 echo "PostgreSQL tests: ${TEST_POSTGRES_URL:-skipped (no server)}"
 
-exec .venv/bin/python -m pytest "$@"
+# Several workers (pytest-xdist): every test has its own databases, mail servers and Slack
+# emulator on free ports, and most of a test's time is waiting on them, so four workers keep
+# two cores busy. Tests are handed out one at a time, slow ones first (tests/conftest.py), so
+# those spread over the workers. TEST_WORKERS=0 runs everything in this process (a debugger).
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-4}" --dist load --maxschedchunk 1 "$@"

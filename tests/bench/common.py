@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,30 @@ async def databases(backend: str, sizes: list[int]) -> AsyncIterator[tuple[int, 
             folder.mkdir()
             async with database_url(backend, folder) as url:
                 yield total, url
+
+
+def scale_options(parser: argparse.ArgumentParser) -> None:
+    """`--backend sqlite|postgres` and `--processes 1|2` (`casebot run` processes on one
+    database: two only on PostgreSQL, as in production)."""
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
+
+
+def check_scale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.processes > 1 and args.backend != "postgres":
+        parser.error("several processes share a PostgreSQL database: add --backend postgres")
+
+
+@asynccontextmanager
+async def bench_database(backend: str, folder: str) -> AsyncIterator[str]:
+    """A fresh empty database of `backend` for one run (SQLite in `folder`; PostgreSQL is
+    TEST_POSTGRES_URL, else the local server's `test`), dropped after."""
+    if backend == "postgres":
+        os.environ.setdefault(
+            "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        )
+    async with database_url(backend, Path(folder)) as url:
+        yield url
 
 
 def backend_and_sizes(doc: str | None, default_sizes: str) -> tuple[str, list[int]]:

@@ -30,6 +30,7 @@ ENV = {
         (f"postgresql+asyncpg://nobody_{os.getpid()}:{PASSWORD}@127.0.0.1:5432/test", "nobody"),
         ("sqlite+aiosqlite:////nonexistent-dir/casebot.db", "unable to open database file"),
     ],
+    ids=["server-refuses", "unknown-role", "no-such-directory"],  # the same in every worker
 )
 def test_an_unusable_database_is_one_line_and_exit_2(url: str, reason: str, tmp_path: Path) -> None:
     if ":5432/" in url and not os.environ.get("TEST_POSTGRES_URL"):

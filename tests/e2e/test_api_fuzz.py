@@ -42,6 +42,8 @@ from schemathesis.specs.openapi.checks import (
 from bot.runtime import Runtime
 from tests.e2e.api import TOKEN, start
 
+pytestmark = pytest.mark.slow  # a minute or more: started first (tests/conftest.py)
+
 pytestmark = pytest.mark.e2e
 
 CHECKS = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.cli import CLEAN_ENV, finished
 
 EXPORT = """question,answer,intent
@@ -24,6 +26,7 @@ async def run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str
     return await finished("assist", *args, env=env, cwd=cwd)
 
 
+@pytest.mark.slow
 async def test_import_then_eval(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(EXPORT)
     (tmp_path / "held_out.csv").write_text(HELD_OUT)

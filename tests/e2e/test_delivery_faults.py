@@ -90,6 +90,7 @@ async def test_a_card_posted_but_not_recorded_is_found_again_not_posted_twice(
 OUTAGE_SECONDS = 60
 
 
+@pytest.mark.slow
 async def test_a_minute_of_slack_failing_every_way_delays_but_never_loses_or_reorders(
     slack: SlackEmulator, bot: Runtime, backend: str
 ) -> None:

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +39,8 @@ from tests.e2e.crash import Database, append_all, at_least, eventually, mailbox,
 from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.mail_servers import Dovecot, dovecot
 from tests.smtp_server import Inbox, smtp_server
+
+pytestmark = pytest.mark.slow  # a minute or more: started first (tests/conftest.py)
 
 SENDERS = 40
 PER_SENDER = 5

@@ -34,6 +34,8 @@ from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.mail_servers import Dovecot, dovecot
 from tests.smtp_server import Inbox, smtp_server
 
+pytestmark = pytest.mark.slow  # a minute or more: started first (tests/conftest.py)
+
 log = logging.getLogger(__name__)
 
 SLACK_CUSTOMERS = 8  # half of them write "urgent"

@@ -25,6 +25,8 @@ from tests.e2e.conftest import AGENT, SUPPORT, card, mirrored
 from tests.e2e.mail import SUPPORT_EMAIL, smtp_settings
 from tests.smtp_server import Inbox, free_port, smtp_server
 
+pytestmark = pytest.mark.slow  # a minute or more: started first (tests/conftest.py)
+
 CUSTOMERS = 3
 OUTAGE_SECONDS = 180.0
 RETRY_MAX_SECONDS = 5.0  # retries this far apart at most, so the end of the outage is seen

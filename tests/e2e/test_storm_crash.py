@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +33,8 @@ from tests.e2e.crash import Database, append_all, at_least, eventually, start, s
 from tests.e2e.mail import MX, smtp_settings
 from tests.mail_servers import dovecot
 from tests.smtp_server import Inbox, smtp_server
+
+pytestmark = pytest.mark.slow  # a minute or more: started first (tests/conftest.py)
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from services.cases import CaseService
 from services.rules import RulesConfig
 from storage.engine import create_engine, create_session_factory
@@ -27,6 +29,7 @@ async def run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str
     return await finished("triage", *args, env=env, cwd=cwd)
 
 
+@pytest.mark.slow
 async def test_train_then_eval_then_backlog(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(EXPORT)
     (tmp_path / "map.yml").write_text(MAPPING)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -79,6 +80,7 @@ def write(driver: WebDriver, text: str) -> None:
     driver.find_element(By.ID, "send").click()
 
 
+@pytest.mark.slow
 def test_customer_writes_agent_resolves_in_the_browser(tmp_path: Path) -> None:
     with sandbox(tmp_path) as (url, _), chromium() as driver:
         driver.get(url)

@@ -49,6 +49,7 @@ async def outbox(sessions: SessionFactory, kind: OutboxKind) -> list[OutboxItem]
         return list(rows.all())
 
 
+@pytest.mark.slow
 async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_apart(
     cases: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
