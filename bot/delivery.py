@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from bot.report_delivery import ReportDelivery
 from handlers.email.notifier import EmailNotifier
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.pacing import rate_limits_defer
 from handlers.tickets.notifier import TicketNotifier
 from handlers.webhook.notifier import WebhookNotifier
 from services.cases import CaseService
@@ -58,10 +59,11 @@ def senders(
         return await cases.reads.view(item.case_id)
 
     async def to_slack(item: OutboxItem, superseded: bool) -> None:
-        if item.case_id is None:
-            await reports.upload(item)
-            return
-        await slack.deliver(item, await view_of(item), superseded=superseded)
+        with rate_limits_defer():
+            if item.case_id is None:
+                await reports.upload(item)
+                return
+            await slack.deliver(item, await view_of(item), superseded=superseded)
 
     async def by_mail(item: OutboxItem, _superseded: bool) -> None:
         if item.case_id is None:

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack import blocks
 from handlers.slack.ids import CARD_EVENT, CARD_HISTORY_EVENT, CARD_MOVED_EVENT
 from handlers.slack.mrkdwn import literal, mentioned_users, plain
+from handlers.slack.pacing import UPDATES, ChannelPacer, update_pacer
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
@@ -42,12 +43,14 @@ class CardPlacement:
         channels: Channels,
         post: Callable[..., Awaitable[Any]],  # chat.postMessage at the channel's pace
         people: People | None,
+        updates: ChannelPacer | None = None,  # chat.update's workspace-wide pace
     ) -> None:
         self._client = client
         self._cases = cases
         self._channels = channels
         self._post = post
         self._people = people
+        self._updates = updates or update_pacer()
 
     async def draw(self, view: CaseView, *, superseded: bool, outbox_id: int | None) -> None:
         """Show the case as it is now, in the channel its request type belongs to."""
@@ -100,6 +103,7 @@ class CardPlacement:
             f" (request type {literal(str(case.request_type))}):"
             f" <{link['permalink']}|open its card>"
         )
+        await self._updates.slot(UPDATES)
         await self._client.chat_update(
             channel=old_channel,
             ts=old_ts,
@@ -184,6 +188,7 @@ class CardPlacement:
         return str(response["ts"])
 
     async def _update(self, channel: str, ts: str, case: Case, card: list[Any]) -> None:
+        await self._updates.slot(UPDATES)
         await self._client.chat_update(
             channel=channel, ts=ts, text=blocks.card_text(case), blocks=card
         )

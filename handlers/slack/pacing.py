@@ -5,18 +5,56 @@ Each post reserves the next free slot of its channel (a token bucket). A post wh
 further away than `max_wait` is not held in memory: it is handed back to the outbox to try
 again at that time (`DeliveryDeferred`), so a ticket storm can queue thousands of posts
 without timeouts, and nothing is counted as a failed attempt.
+
+Other methods have per-workspace tiers (chat.update about 50 a minute). A 429 that outlives
+the client's own retries is handed back the same way, for the time Slack's Retry-After asks
+(`rate_limits_defer`): counting it as a failure would back the row off exponentially, and a
+storm of card updates would then wait minutes for a limit that frees again in seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from slack_sdk.errors import SlackApiError
 
 from services.outbox import DeliveryDeferred
 
+RETRY_AFTER_DEFAULT = 1.0  # seconds, when a 429 names no Retry-After
+# chat.update is Tier 3: about 50 calls a minute for the whole workspace, with a burst.
+UPDATES_PER_MINUTE = 50
+UPDATE_BURST = 20
+UPDATES = "chat.update"  # the one key of the update pacer: the limit is the workspace's
+
+
+@contextmanager
+def rate_limits_defer() -> Iterator[None]:
+    """Turn Slack's 429 into `DeliveryDeferred` for its Retry-After; other errors pass."""
+    try:
+        yield
+    except SlackApiError as error:
+        if error.response.status_code != 429:
+            raise
+        raise DeliveryDeferred(retry_after(error.response.headers), "Slack rate limit") from error
+
+
+def retry_after(headers: dict[str, object]) -> float:
+    """Seconds from a Retry-After header (any case), at least one; the default if unreadable."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(1.0, float(str(value).strip()))
+            except ValueError:
+                break
+    return RETRY_AFTER_DEFAULT
+
 
 class ChannelPacer:
+    """A token bucket per key: a channel for posts, or a method for a workspace-wide tier."""
+
     def __init__(
         self,
         *,
@@ -50,3 +88,12 @@ class ChannelPacer:
         wait = self.reserve(channel)
         if wait > 0:
             await asyncio.sleep(wait)
+
+
+def update_pacer(clock: Callable[[], float] = time.monotonic) -> ChannelPacer:
+    """Card updates at chat.update's tier. One whose turn is more than a second away goes
+    back to the outbox instead of calling Slack for a 429, so the renders that pile up behind
+    it meanwhile go out as one (services/outbox/plan.py)."""
+    return ChannelPacer(
+        per_second=UPDATES_PER_MINUTE / 60, burst=UPDATE_BURST, max_wait=1.0, clock=clock
+    )

@@ -5,6 +5,7 @@ mail that is loaded into the mailbox before."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +28,7 @@ from tests.mail_servers import Dovecot
 START_SECONDS = 30.0  # for one process to start reading mail
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 async def append_all(imap: Dovecot, mails: list[bytes]) -> None:
@@ -105,9 +107,11 @@ async def eventually(
     interval: float = 0.02,
 ) -> T:
     """Poll `check` until it returns a truthy value; fail with the bots' logs at `deadline`."""
+    started = time.monotonic()
     while True:
         value = await check()
         if value:
+            log.info("%s: %.1f s", what, time.monotonic() - started)  # the test's timeline
             return value
         running = bots.started[-1] if bots.started else None
         if running is not None and not running.running:

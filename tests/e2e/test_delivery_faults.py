@@ -47,6 +47,30 @@ async def test_rate_limits_server_errors_and_dropped_connections_are_retried(
     assert rows and all(r.status == OutboxStatus.DONE for r in rows)
 
 
+async def test_a_rate_limit_past_the_clients_retries_waits_for_retry_after_not_a_backoff(
+    slack: SlackEmulator, bot: Runtime
+) -> None:
+    """A 429 that outlives the client's own retries (a storm of card updates against
+    chat.update's 50 a minute) goes again when Slack's Retry-After says. Counted as a failed
+    attempt it would back off 1, 2, 4 … 300 s, and a busy channel's cards would lag minutes
+    behind a limit that frees in seconds."""
+    await slack.user_message(CUSTOMER, INTAKE, "Is anyone there?")
+    await card(slack, 1)
+    await outbox_settled(bot)
+    slack.fail_next("chat.update", status=429, retry_after=1, count=6)  # 4 per attempt
+
+    await bot.cases.agents.claim(case_id=1, actor=Actor(id=AGENT, name="agnes", is_agent=True))
+
+    await card(slack, 1, status="assigned", within=15)
+    limited = [c for c in slack.calls_to("chat.update") if c.error == "ratelimited"]
+    assert len(limited) == 6, "more 429s than the client retries: the outbox saw some"
+    await outbox_settled(bot)
+    async with bot.sessions() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    assert rows and all(r.status == OutboxStatus.DONE for r in rows)
+    assert [r.attempts for r in rows] == [0] * len(rows), "a rate limit is not a failure"
+
+
 async def test_a_refusing_slack_holds_later_deliveries_of_the_case_back_in_order(
     slack: SlackEmulator, bot: Runtime
 ) -> None:

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.slack.pacing import ChannelPacer
+from handlers.slack.pacing import (
+    UPDATE_BURST,
+    UPDATES_PER_MINUTE,
+    ChannelPacer,
+    retry_after,
+    update_pacer,
+)
 from services.outbox import DeliveryDeferred
 from tests.conftest import Ticks
 
@@ -41,3 +47,41 @@ def test_no_window_of_ten_seconds_has_more_than_ten_posts_plus_the_burst(
         sent.append(clock.now + pacer.reserve("C"))
     for start in sent:
         assert sum(start <= t < start + 10 for t in sent) <= 10 + 1, "default: burst of 2"
+
+
+def test_card_updates_keep_to_chat_updates_tier_and_defer_the_rest() -> None:
+    """A storm of card updates takes the burst, then about 50 a minute; an update whose turn
+    is more than a second away goes back to the outbox without a call that Slack would 429."""
+    clock = Ticks(1000.0)
+    pacer = update_pacer(clock)
+    waits = []
+    with pytest.raises(DeliveryDeferred):
+        for _ in range(UPDATE_BURST + 5):
+            waits.append(pacer.reserve("chat.update"))
+    assert waits[:UPDATE_BURST] == [0] * UPDATE_BURST
+    assert all(0 < w <= 1.0 for w in waits[UPDATE_BURST:])
+    clock.now += 60
+    in_a_minute = 0
+    try:
+        while True:
+            pacer.reserve("chat.update")
+            in_a_minute += 1
+    except DeliveryDeferred:
+        pass
+    assert in_a_minute <= UPDATES_PER_MINUTE, "a minute later: at most a minute's allowance"
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"retry-after": " 3 "}, 3.0),
+        ({"Retry-After": "0"}, 1.0),
+        ({"Retry-After": "soon"}, 1.0),
+        ({}, 1.0),
+    ],
+)
+def test_retry_after_is_read_in_any_case_and_at_least_a_second(
+    headers: dict[str, object], seconds: float
+) -> None:
+    assert retry_after(headers) == seconds
