@@ -60,6 +60,8 @@ def _configuration(settings: Settings) -> list[Result]:
             results.append(Result(SKIP, name, f"off ({variable} not set)"))
         else:
             results.append(Result(OK, name, f"{config.host}:{config.port}"))
+            if name == "IMAP":
+                results.append(_mail_senders(settings))
     try:
         loaded = catalog_loaded(settings, keep=False)  # check writes nothing
     except ConfigError as error:
@@ -97,6 +99,26 @@ def _configuration(settings: Settings) -> list[Result]:
         else:
             results.append(Result(SKIP, "API", "off (API_TOKENS not set)"))
     return results
+
+
+def _mail_senders(settings: Settings) -> Result:
+    """Whose word on a sender's address is taken: without it every sender is unvouched for,
+    which costs real customers their acknowledgements in an outage and agents their replies
+    by mail; an operator should hear that before the first storm, not after."""
+    server = settings.trusted_authserv_id
+    if server:
+        return Result(
+            OK,
+            "mail senders",
+            f"authenticated by {server} (its Authentication-Results are trusted)",
+        )
+    return Result(
+        SKIP,
+        "mail senders",
+        "no sender counts as authenticated (TRUSTED_AUTHSERV_ID not set): acknowledgements "
+        f"are capped at {settings.email_auto_replies_per_domain_hour} per sender domain an "
+        "hour, and agents cannot answer cases by mail",
+    )
 
 
 def _sqlite_file_missing(url: str) -> bool:

@@ -203,3 +203,28 @@ async def test_a_team_channel_from_the_catalog_is_found_and_its_membership_check
         "FAIL  Slack membership: the bot is not in #payments-team (CPAYTEAM, catalog: fraud):"
         " `/invite @casebot` in each"
     )
+
+
+async def test_mail_without_a_trusted_receiving_server_says_what_that_costs(
+    db_url: str, tmp_path: Path
+) -> None:
+    imap = {
+        **CLEAN_ENV,
+        "DATABASE_URL": db_url,
+        "IMAP_SERVER": "127.0.0.1",
+        "IMAP_EMAIL": "support@example.com",
+        "IMAP_PASSWORD": "secret",
+        "EMAIL_AUTO_REPLIES_PER_DOMAIN_HOUR": "30",
+    }
+    _, lines = await check(imap, tmp_path)
+    assert line(lines, "mail senders") == (
+        "skip  mail senders: no sender counts as authenticated (TRUSTED_AUTHSERV_ID not set): "
+        "acknowledgements are capped at 30 per sender domain an hour, and agents cannot "
+        "answer cases by mail"
+    )
+
+    _, lines = await check({**imap, "TRUSTED_AUTHSERV_ID": "mx.example.com"}, tmp_path)
+    assert line(lines, "mail senders") == (
+        "ok    mail senders: authenticated by mx.example.com (its Authentication-Results "
+        "are trusted)"
+    )
