@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,12 @@ T = TypeVar("T")
 
 
 def unavailable(error: BaseException) -> bool:
-    """True when `error` means "the database cannot be reached or used right now"."""
-    if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError):
+    """True when `error` means "the database cannot be reached or used right now".
+
+    A connection pool with no connection free within its timeout counts: a burst of
+    customer messages (600 at once on PostgreSQL) queued past it, and the ones that timed
+    out were dropped after their ack instead of waiting their turn."""
+    if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError | PoolTimeout):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
