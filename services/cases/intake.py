@@ -3,6 +3,7 @@ folded into a storm or routed, mirrored, and may escalate."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +30,11 @@ from storage import queries
 from storage.models import Attachment, Case, CaseStatus, Customer, Direction, Message
 
 SUBJECT_CHARS = 120
+# Messages in their database pass at once; the rest wait their turn in line. A burst of
+# hundreds (a storm, a backlog) would otherwise queue on the connection pool past its
+# timeout, and fill the event loop with ready steps that a slash command's ack (3 s at
+# Slack) waits behind. Classification is outside it, so the encoder still batches them all.
+IN_FLIGHT = 4
 
 
 def subject_of(body: str, subject: str | None) -> str:
@@ -47,8 +53,9 @@ class _OpensCase(Exception):
 class CaseIntake:
     """Customer messages in; speaks only in domain types."""
 
-    def __init__(self, ctx: CaseContext) -> None:
+    def __init__(self, ctx: CaseContext, in_flight: int = IN_FLIGHT) -> None:
         self._ctx = ctx
+        self._in_flight = asyncio.Semaphore(in_flight)
 
     async def ingest(self, inbound: InboundMessage) -> IngestResult:
         """Open a case or continue the customer's live one; a redelivered message is a no-op.
@@ -65,6 +72,10 @@ class CaseIntake:
             return await self._stored(inbound, await self._ctx.triage.classify(inbound.body))
 
     async def _stored(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
+        async with self._in_flight:
+            return await self._stored_now(inbound, triage)
+
+    async def _stored_now(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         try:
             return await self._ingest(inbound, triage)
         except IntegrityError:

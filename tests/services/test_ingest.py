@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from services.cases import CaseService
+from services.cases.intake import IN_FLIGHT
 from services.outbox import OutboxKind
-from storage.engine import SessionFactory
+from services.rules import RulesConfig
+from storage.engine import SessionFactory, create_engine, create_session_factory
 from storage.models import CaseStatus, Customer, Message
 from tests.builders import AGENT, outbox_kinds, slack_message
 from tests.conftest import Clock
@@ -98,3 +104,33 @@ async def test_urgent_keyword_escalates_on_ingest(service: CaseService) -> None:
 async def test_keyword_inside_a_word_does_not_escalate(service: CaseService) -> None:
     result = await service.intake.ingest(slack_message("not urgently needed, nonurgent"))
     assert result.escalated == ()
+
+
+async def test_a_burst_waits_in_line_instead_of_taking_every_connection(
+    backend: str, db_url: str, clock: Clock, rules: RulesConfig
+) -> None:
+    """Eighty customers at once: at most IN_FLIGHT database passes run together, so the
+    burst neither queues on the pool past its timeout nor floods the event loop; all are
+    stored, each once."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's pool hands out one connection at a time whatever the burst")
+    engine = create_engine(db_url)
+    checked_out = {"now": 0, "most": 0}
+
+    def checkout(*_: object) -> None:
+        checked_out["now"] += 1
+        checked_out["most"] = max(checked_out["most"], checked_out["now"])
+
+    def checkin(*_: object) -> None:
+        checked_out["now"] -= 1
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
+    try:
+        service = CaseService(create_session_factory(engine), rules=rules, clock=clock)
+        burst = [slack_message(f"question {n}", user=f"U{n}") for n in range(80)]
+        results = await asyncio.gather(*(service.intake.ingest(m) for m in burst))
+    finally:
+        await engine.dispose()
+    assert sorted(r.case.number for r in results) == list(range(1, 81))
+    assert checked_out["most"] == IN_FLIGHT, "in line, yet as many at once as allowed"
