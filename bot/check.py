@@ -25,6 +25,7 @@ from yarl import URL
 from bot.config import agents_file, api_tokens, catalog_loaded, imap_config, smtp_config
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.slack.channels import UnknownChannel, resolve_channels
+from handlers.slack.client import response_header
 from handlers.slack.routing import Channels
 from handlers.slack.scopes import missing as missing_scopes
 from services.triage.catalog import TeamChannels
@@ -219,9 +220,7 @@ def _slack_error(error: Exception, variable: str) -> str:
 
 def _scopes(headers: dict[str, object]) -> Result:
     """The token's granted scopes (auth.test's `x-oauth-scopes`) against what the code needs."""
-    granted_header = next(
-        (str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None
-    )
+    granted_header = response_header(headers, "x-oauth-scopes")
     if granted_header is None:
         return Result(SKIP, "Slack scopes", "Slack did not say the token's scopes")
     granted = {s.strip() for s in granted_header.split(",") if s.strip()}

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack import blocks
 from handlers.slack.ids import CARD_EVENT, CARD_HISTORY_EVENT, CARD_MOVED_EVENT
 from handlers.slack.mrkdwn import literal, mentioned_users, plain
-from handlers.slack.pacing import UPDATES, ChannelPacer, update_pacer
+from handlers.slack.pacing import UPDATES, update_pacer
 from handlers.slack.people import People
 from handlers.slack.routing import Channels
 from services.cases import CaseService
@@ -43,14 +43,13 @@ class CardPlacement:
         channels: Channels,
         post: Callable[..., Awaitable[Any]],  # chat.postMessage at the channel's pace
         people: People | None,
-        updates: ChannelPacer | None = None,  # chat.update's workspace-wide pace
     ) -> None:
         self._client = client
         self._cases = cases
         self._channels = channels
         self._post = post
         self._people = people
-        self._updates = updates or update_pacer()
+        self._updates = update_pacer()  # chat.update's pace, for the whole workspace
 
     async def draw(self, view: CaseView, *, superseded: bool, outbox_id: int | None) -> None:
         """Show the case as it is now, in the channel its request type belongs to."""

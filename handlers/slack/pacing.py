@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError
 
+from handlers.slack.client import response_header
 from services.outbox import DeliveryDeferred
 
 RETRY_AFTER_DEFAULT = 1.0  # seconds, when a 429 names no Retry-After
@@ -43,13 +44,11 @@ def rate_limits_defer() -> Iterator[None]:
 
 def retry_after(headers: dict[str, object]) -> float:
     """Seconds from a Retry-After header (any case), at least one; the default if unreadable."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(1.0, float(str(value).strip()))
-            except ValueError:
-                break
-    return RETRY_AFTER_DEFAULT
+    value = response_header(headers, "Retry-After")
+    try:
+        return max(1.0, float(value.strip())) if value is not None else RETRY_AFTER_DEFAULT
+    except ValueError:
+        return RETRY_AFTER_DEFAULT
 
 
 class ChannelPacer:

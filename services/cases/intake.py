@@ -53,9 +53,9 @@ class _OpensCase(Exception):
 class CaseIntake:
     """Customer messages in; speaks only in domain types."""
 
-    def __init__(self, ctx: CaseContext, in_flight: int = IN_FLIGHT) -> None:
+    def __init__(self, ctx: CaseContext) -> None:
         self._ctx = ctx
-        self._in_flight = asyncio.Semaphore(in_flight)
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
 
     async def ingest(self, inbound: InboundMessage) -> IngestResult:
         """Open a case or continue the customer's live one; a redelivered message is a no-op.
@@ -73,22 +73,19 @@ class CaseIntake:
 
     async def _stored(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         async with self._in_flight:
-            return await self._stored_now(inbound, triage)
-
-    async def _stored_now(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
-        try:
-            return await self._ingest(inbound, triage)
-        except IntegrityError:
-            # Another process stored the same message (or customer) first: report the duplicate.
-            async with self._ctx.sessions() as session:
-                stored = await queries.message_by_external_id(
-                    session, inbound.source, inbound.external_id
-                )
-                if stored is None:
-                    raise
-                case = await queries.get_case(session, stored.case_id)
-                assert case is not None
-                return IngestResult(case=case, created=False, duplicate=True)
+            try:
+                return await self._ingest(inbound, triage)
+            except IntegrityError:
+                # Another process stored the same message (or customer) first: a duplicate.
+                async with self._ctx.sessions() as session:
+                    stored = await queries.message_by_external_id(
+                        session, inbound.source, inbound.external_id
+                    )
+                    if stored is None:
+                        raise
+                    case = await queries.get_case(session, stored.case_id)
+                    assert case is not None
+                    return IngestResult(case=case, created=False, duplicate=True)
 
     async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
         ctx = self._ctx
