@@ -73,13 +73,19 @@ def _matrix(rows: Sequence[Vectors | bytes]) -> Vectors:
     return np.vstack([from_bytes(row) if isinstance(row, bytes) else row for row in rows])
 
 
+async def storm_lock(session: AsyncSession) -> None:
+    """One storm decision at a time across processes, until the transaction ends (PostgreSQL;
+    SQLite's writers are one at a time already)."""
+    if is_postgres(session):
+        lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=STORM_LOCK)
+        await session.exec(lock)  # type: ignore[call-overload]
+
+
 async def place(
     session: AsyncSession, case: Case, vector: Vectors, now: datetime, config: StormConfig
 ) -> Placement:
     """Store the case's embedding and fold it into a storm or link it to its near-duplicate."""
-    if is_postgres(session):
-        lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=STORM_LOCK)
-        await session.exec(lock)  # type: ignore[call-overload]
+    await storm_lock(session)
     since = now - timedelta(minutes=config.window_minutes)
     session.add(CaseEmbedding(case_id=case.number, vector=to_bytes(vector), created_at=now))
     placement = Placement()

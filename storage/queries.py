@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy import case as sql_case
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,6 +50,47 @@ async def customer_by_identity(
     if not conditions:
         return None
     return (await session.exec(select(Customer).where(or_(*conditions)).limit(1))).first()
+
+
+async def known_identities(
+    session: AsyncSession, slack_user_ids: set[str], emails: set[str], phones: set[str]
+) -> set[str]:
+    """Which of these identities a customer already has, in one query on the unique indexes:
+    Slack user ids and phone numbers as they are, email addresses lower-cased (as stored)."""
+    conditions: list[ColumnElement[bool]] = []
+    if slack_user_ids:
+        conditions.append(col(Customer.slack_user_id).in_(sorted(slack_user_ids)))
+    if emails:
+        conditions.append(col(Customer.email).in_(sorted(emails)))
+    if phones:
+        conditions.append(col(Customer.phone).in_(sorted(phones)))
+    if not conditions:
+        return set()
+    stmt = select(Customer.slack_user_id, Customer.email, Customer.phone)
+    known: set[str] = set()
+    for row in await session.exec(stmt.where(or_(*conditions))):
+        known.update(value for value in row if value)
+    return known
+
+
+async def stored_external_ids(
+    session: AsyncSession, ids: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (source, external id) pairs are stored messages, in one query."""
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in sorted(ids):
+        by_source.setdefault(source, []).append(external_id)
+    if not by_source:
+        return set()
+    stmt = select(Message.source, Message.external_id).where(
+        or_(
+            *(
+                and_(col(Message.source) == source, col(Message.external_id).in_(external_ids))
+                for source, external_ids in by_source.items()
+            )
+        )
+    )
+    return {(str(source), str(external_id)) for source, external_id in await session.exec(stmt)}
 
 
 async def latest_live_case(

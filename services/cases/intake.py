@@ -3,8 +3,6 @@ folded into a storm or routed, mirrored, and may escalate."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,27 +12,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import customers
 from services.audit import audit
 from services.cases.context import CaseContext, load
+from services.cases.intake_line import IntakeLine, NeedsTriage
+from services.cases.senders import first_contacts, same_sender, sender_scoped
 from services.cases.transition import transition
 from services.cases.triage import apply
 from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.routing import route
 from services.rules import can_reopen
-from services.storms import place
+from services.storms import place, storm_lock
 from services.threading import continued_case
 from services.transitions import Action
 from services.triage.service import Triage
-from services.types import Actor, Channel, InboundMessage, IngestResult
+from services.types import Actor, InboundMessage, IngestResult
 from services.visible import visible
 from storage import queries
-from storage.models import Attachment, Case, CaseStatus, Customer, Direction, Message
+from storage.models import Attachment, Case, CaseStatus, Direction, Message
 
 SUBJECT_CHARS = 120
-# Messages in their database pass at once; the rest wait their turn in line. A burst of
-# hundreds (a storm, a backlog) would otherwise queue on the connection pool past its
-# timeout, and fill the event loop with ready steps that a slash command's ack (3 s at
-# Slack) waits behind. Classification is outside it, so the encoder still batches them all.
-IN_FLIGHT = 4
 
 
 def subject_of(body: str, subject: str | None) -> str:
@@ -46,145 +41,157 @@ def subject_of(body: str, subject: str | None) -> str:
     return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
 
 
-class _OpensCase(Exception):
-    """The message opens a case and triage is on: classify it outside the transaction."""
-
-
 class CaseIntake:
     """Customer messages in; speaks only in domain types."""
 
     def __init__(self, ctx: CaseContext) -> None:
         self._ctx = ctx
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        self._line = IntakeLine(
+            ctx.transaction, self._stored, self._classify, begin=self._begin, screen=self._new
+        )
 
     async def ingest(self, inbound: InboundMessage) -> IngestResult:
         """Open a case or continue the customer's live one; a redelivered message is a no-op.
 
-        One pass of look-ups, in the transaction that stores the message. A message that
-        opens a case while triage is on is classified first, outside any transaction (a
-        model call must not hold database locks), and the pass runs again with the answer;
-        if another message opened the case meanwhile, the answer is simply not used.
+        Stored in line with the other messages waiting (services/cases/intake_line): one
+        pass of look-ups, in the transaction that stores the message. A message that opens
+        a case while triage is on is classified first, outside any transaction, and passed
+        again with the answer; if another message opened the case meanwhile, the answer is
+        simply not used.
         """
-        try:
-            return await self._stored(inbound, None)
-        except _OpensCase:
-            assert self._ctx.triage is not None
-            return await self._stored(inbound, await self._ctx.triage.classify(inbound.body))
-
-    async def _stored(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
-        async with self._in_flight:
-            try:
-                return await self._ingest(inbound, triage)
-            except IntegrityError:
-                # Another process stored the same message (or customer) first: a duplicate.
-                async with self._ctx.sessions() as session:
-                    stored = await queries.message_by_external_id(
-                        session, inbound.source, inbound.external_id
-                    )
-                    if stored is None:
-                        raise
-                    case = await queries.get_case(session, stored.case_id)
-                    assert case is not None
-                    return IngestResult(case=case, created=False, duplicate=True)
-
-    async def _ingest(self, inbound: InboundMessage, triage: Triage | None) -> IngestResult:
-        ctx = self._ctx
         if inbound.customer.name:  # shown in headings: nothing invisible or reversed in it
             name = visible(inbound.customer.name)[:200]
             inbound = replace(inbound, customer=replace(inbound.customer, name=name))
-        now = ctx.clock()
-        async with ctx.transaction() as session:
+        return await self._line.submit(inbound)
+
+    async def _classify(self, text: str) -> Triage:
+        assert self._ctx.triage is not None
+        return await self._ctx.triage.classify(text)
+
+    async def _begin(self, session: AsyncSession, opens: bool) -> None:
+        """A group that opens cases takes the storm lock before any case row: two processes'
+        groups then never wait on each other's rows in opposite orders."""
+        if opens and self._ctx.storms is not None:
+            await storm_lock(session)
+
+    async def _new(self, session: AsyncSession, messages: list[InboundMessage]) -> list[bool]:
+        """With triage on, a first contact opens a case: classified before its one pass."""
+        if self._ctx.triage is None:
+            return [False] * len(messages)
+        return await first_contacts(session, messages)
+
+    async def _stored(
+        self, session: AsyncSession, inbound: InboundMessage, triage: Triage | None
+    ) -> IngestResult:
+        """The message's pass in a savepoint of its own (rolled back alone if it fails)."""
+        try:
+            async with session.begin_nested():
+                return await self._ingest(session, inbound, triage)
+        except IntegrityError:
+            # Another process stored the same message (or customer) first: a duplicate.
             stored = await queries.message_by_external_id(
                 session, inbound.source, inbound.external_id
             )
-            if stored is not None and not await _same_sender(session, stored, inbound):
-                # Someone else's mail took this Message-ID first (a guess, or a forgery):
-                # this one is no copy of it, and is kept under an id of its own.
-                taken_by, message_id = stored.case_id, inbound.external_id
-                inbound = replace(inbound, external_id=sender_scoped(inbound))
-                stored = await queries.message_by_external_id(
-                    session, inbound.source, inbound.external_id
-                )
-                if stored is None:
-                    who = inbound.customer.email or "customer"
-                    audit(session, taken_by, "email.message_id_reused", who, message_id=message_id)
-            if stored is not None:
-                case = await queries.get_case(session, stored.case_id)
-                assert case is not None
-                return IngestResult(case=case, created=False, duplicate=True)
+            if stored is None:
+                raise
+            case = await queries.get_case(session, stored.case_id)
+            assert case is not None
+            return IngestResult(case=case, created=False, duplicate=True)
 
-            customer = await customers.get_or_create(session, inbound.customer)
-            assert customer.id is not None
-            case = await continued_case(session, inbound, customer.id)
-            created = reopened = False
-            if case is not None and case.status == CaseStatus.RESOLVED:
-                if can_reopen(case.resolved_at, now, ctx.rules.reopen_window_hours):
-                    transition(
-                        session,
-                        case,
-                        Action.CUSTOMER_MESSAGE,
-                        now=now,
-                        actor=customer.name or "customer",
-                        event="case.reopened",
-                        card=False,  # below, on the card that shows it
-                        by="customer",
-                    )
-                    reopened = True
-                else:
-                    case = None
-            if case is None:
-                if ctx.triage is not None and triage is None:
-                    raise _OpensCase()  # classified outside any transaction, then again
-                case = await self._open(session, inbound, customer.id, now, triage)
-                created = True
+    async def _ingest(
+        self, session: AsyncSession, inbound: InboundMessage, triage: Triage | None
+    ) -> IngestResult:
+        ctx = self._ctx
+        now = ctx.clock()
+        stored = await queries.message_by_external_id(session, inbound.source, inbound.external_id)
+        if stored is not None and not await same_sender(session, stored, inbound):
+            # Someone else's mail took this Message-ID first (a guess, or a forgery):
+            # this one is no copy of it, and is kept under an id of its own.
+            taken_by, message_id = stored.case_id, inbound.external_id
+            inbound = replace(inbound, external_id=sender_scoped(inbound))
+            stored = await queries.message_by_external_id(
+                session, inbound.source, inbound.external_id
+            )
+            if stored is None:
+                who = inbound.customer.email or "customer"
+                audit(session, taken_by, "email.message_id_reused", who, message_id=message_id)
+        if stored is not None:
+            case = await queries.get_case(session, stored.case_id)
+            assert case is not None
+            return IngestResult(case=case, created=False, duplicate=True)
 
-            session.add(
-                Message(
-                    case_id=case.number,
-                    direction=Direction.INBOUND,
-                    author=inbound.customer.name or "customer",
-                    body=inbound.body,
-                    source=inbound.source,
-                    external_id=inbound.external_id,
-                    created_at=now,
-                )
-            )
-            if not created:  # a new case was inserted with these already (no UPDATE after)
-                case.last_customer_message_at = now
-                case.consecutive_customer_messages += 1
-                case.updated_at = now
-                audit(session, case.number, "message.received", inbound.customer.name or "customer")
-            else:
-                if triage is not None and triage.vector is not None and ctx.storms is not None:
-                    await place(session, case, triage.vector, now, ctx.storms)
-                if case.master_id is None:
-                    await self._route(session, case)
-            # A storm's child has no card of its own: its messages go to the master's thread,
-            # and the master carries the one alert.
-            shown = await load(session, case.master_id) if case.master_id else case
-            # The card first: the thread mirror is posted under it.
-            enqueue(session, shown, OutboxKind.CASE_CARD)
-            enqueue(
-                session,
-                shown,
-                OutboxKind.CASE_THREAD,
-                text=inbound.body,
-                author=inbound.customer.name,
-            )
-            await self._attach(session, case, inbound, shown)
-            escalated: list[str] = []
-            if case.master_id is None:
-                escalated = escalate(
+        customer = await customers.get_or_create(session, inbound.customer)
+        assert customer.id is not None
+        case = await continued_case(session, inbound, customer.id)
+        created = reopened = False
+        if case is not None and case.status == CaseStatus.RESOLVED:
+            if can_reopen(case.resolved_at, now, ctx.rules.reopen_window_hours):
+                transition(
                     session,
                     case,
-                    automatic_reasons(case, now, ctx.rules, inbound.body),
-                    actor=Actor(id="rules", name="rules"),
+                    Action.CUSTOMER_MESSAGE,
                     now=now,
-                    summary=inbound.body,
+                    actor=customer.name or "customer",
+                    event="case.reopened",
+                    card=False,  # below, on the card that shows it
+                    by="customer",
                 )
-            return IngestResult(
-                case=case, created=created, reopened=reopened, escalated=tuple(escalated)
+                reopened = True
+            else:
+                case = None
+        if case is None:
+            if ctx.triage is not None and triage is None:
+                raise NeedsTriage()  # classified outside any transaction, then again
+            case = await self._open(session, inbound, customer.id, now, triage)
+            created = True
+
+        session.add(
+            Message(
+                case_id=case.number,
+                direction=Direction.INBOUND,
+                author=inbound.customer.name or "customer",
+                body=inbound.body,
+                source=inbound.source,
+                external_id=inbound.external_id,
+                created_at=now,
             )
+        )
+        if not created:  # a new case was inserted with these already (no UPDATE after)
+            case.last_customer_message_at = now
+            case.consecutive_customer_messages += 1
+            case.updated_at = now
+            audit(session, case.number, "message.received", inbound.customer.name or "customer")
+        else:
+            if triage is not None and triage.vector is not None and ctx.storms is not None:
+                await place(session, case, triage.vector, now, ctx.storms)
+            if case.master_id is None:
+                await self._route(session, case)
+        # A storm's child has no card of its own: its messages go to the master's thread,
+        # and the master carries the one alert.
+        shown = await load(session, case.master_id) if case.master_id else case
+        # The card first: the thread mirror is posted under it.
+        enqueue(session, shown, OutboxKind.CASE_CARD)
+        enqueue(
+            session,
+            shown,
+            OutboxKind.CASE_THREAD,
+            text=inbound.body,
+            author=inbound.customer.name,
+        )
+        await self._attach(session, case, inbound, shown)
+        escalated: list[str] = []
+        if case.master_id is None:
+            escalated = escalate(
+                session,
+                case,
+                automatic_reasons(case, now, ctx.rules, inbound.body),
+                actor=Actor(id="rules", name="rules"),
+                now=now,
+                summary=inbound.body,
+            )
+        return IngestResult(
+            case=case, created=created, reopened=reopened, escalated=tuple(escalated)
+        )
 
     async def _route(self, session: AsyncSession, case: Case) -> None:
         """Give a new, triaged case to the least-loaded agent with its skills, if any."""
@@ -277,22 +284,3 @@ class CaseIntake:
         else:
             audit(session, case.number, "ack.suppressed", "casebot", reason="automatic sender")
         return case
-
-
-async def _same_sender(session: AsyncSession, stored: Message, inbound: InboundMessage) -> bool:
-    """Whether a stored message with the same id came from the same sender: only then is
-    the new one a redelivered copy. Mail ids are chosen by senders, so they are compared per
-    address; other channels' ids are the platform's own."""
-    if inbound.source != Channel.EMAIL or not inbound.customer.email:
-        return True
-    case = await queries.get_case(session, stored.case_id)
-    customer = await session.get(Customer, case.customer_id) if case is not None else None
-    return customer is None or (customer.email or "").casefold() == (
-        inbound.customer.email.casefold()
-    )
-
-
-def sender_scoped(inbound: InboundMessage) -> str:
-    """A mail's id made its sender's own: the Message-ID and a digest of the address."""
-    digest = hashlib.sha256((inbound.customer.email or "").casefold().encode()).hexdigest()[:16]
-    return f"{inbound.external_id[:230]}#{digest}"

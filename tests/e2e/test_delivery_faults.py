@@ -6,12 +6,12 @@ import asyncio
 import time
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from bot.sandbox.emulator import SlackEmulator
 from services.types import Actor
-from storage.models import Case, OutboxItem, OutboxStatus
+from storage.models import Case, Customer, OutboxItem, OutboxStatus
 from tests.e2e.conftest import (
     AGENT,
     CUSTOMER,
@@ -149,8 +149,17 @@ async def test_a_minute_of_slack_failing_every_way_delays_but_never_loses_or_reo
 
     assert len(cards(slack)) == 3, "one card per case, however often posting failed"
     await card(slack, 1, status="assigned")  # the claim made during the outage
-    for number, customer in enumerate(customers, start=1):
-        posted = await card(slack, number)
+    async with bot.sessions() as session:  # numbered as classified, not as written
+        number_of = {
+            slack_id: int(number or 0)
+            for number, slack_id in await session.exec(
+                select(Case.id, Customer.slack_user_id).join(
+                    Customer, col(Customer.id) == col(Case.customer_id)
+                )
+            )
+        }
+    for customer in customers:
+        posted = await card(slack, number_of[customer])
         assert mirrored(slack, posted["ts"]) == [f"{customer} says {n}" for n in range(3)], (
             "each message once, in the order written"
         )

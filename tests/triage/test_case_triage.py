@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -137,3 +138,26 @@ async def test_a_redelivered_message_is_not_classified(
             select(AuditEvent).where(col(AuditEvent.action) == "case.opened")
         )
         assert len(opened.all()) == 1
+
+
+async def test_first_contacts_are_classified_once_and_redeliveries_not_at_all(
+    cases: CaseService, triager: Triager
+) -> None:
+    """A burst of customers never seen: each message is classified once, before its one
+    pass; the same messages delivered again are duplicates, with no model call."""
+    calls: list[str] = []
+    classify = triager.classify
+
+    async def counting(text: str, *, followups: int = 1) -> Triage:
+        calls.append(text)
+        return await classify(text, followups=followups)
+
+    triager.classify = counting  # type: ignore[method-assign]
+    burst = [slack_message(f"My card number {n} was stolen", user=f"U{n}") for n in range(20)]
+    results = await asyncio.gather(*(cases.intake.ingest(m) for m in burst))
+    assert all(r.created and r.case.request_type == "lost_or_stolen" for r in results)
+    assert sorted(calls) == sorted(m.body for m in burst)
+
+    again = await asyncio.gather(*(cases.intake.ingest(m) for m in burst))
+    assert all(r.duplicate for r in again)
+    assert len(calls) == 20
