@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import re
 import ssl as ssl_module
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -157,15 +157,26 @@ class ImapMailbox:
                 uids.update(int(word) for word in words)
         return sorted(uid for uid in uids if uid > last_uid)
 
-    async def size(self, uid: int) -> int:
-        """How many bytes one message has (RFC822.SIZE), asked before fetching it."""
-        lines = await self._ok("UID FETCH SIZE", self._imap.uid("fetch", str(uid), "(RFC822.SIZE)"))
+    async def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        """How many bytes each message has (RFC822.SIZE), asked in one command before
+        fetching any of them; a UID the server does not answer for is an error."""
+        if not uids:
+            return {}
+        lines = await self._ok(
+            "UID FETCH SIZE",
+            self._imap.uid("fetch", ",".join(map(str, uids)), "(RFC822.SIZE UID)"),
+        )
+        found: dict[int, int] = {}
         for line in lines:
-            if _FETCH_LINE.match(line) and (match := _SIZE.search(line)):
-                uid_match = _FETCH_UID.search(line)
-                if uid_match is None or int(uid_match.group(1)) == uid:
-                    return int(match.group(1))
-        raise ImapError(f"UID {uid} not found")
+            if (
+                _FETCH_LINE.match(line)
+                and (size := _SIZE.search(line))
+                and (uid := _FETCH_UID.search(line))
+            ):
+                found[int(uid.group(1))] = int(size.group(1))
+        if missing := [uid for uid in uids if uid not in found]:
+            raise ImapError(f"UID {missing[0]} not found")
+        return {uid: found[uid] for uid in uids}
 
     async def fetch(self, uid: int, part: str = "BODY.PEEK[]") -> bytes:
         """The raw RFC 5322 bytes of one message (or of `part`, e.g. its header only with
@@ -197,9 +208,11 @@ class ImapMailbox:
                     return set(match.group(1).decode().split())
         raise ImapError(f"UID {uid} not found")
 
-    async def mark_seen(self, uid: int) -> None:
-        """Set \\Seen once a message is safely stored, so mail clients show it as handled."""
-        await self._ok("UID STORE", self._imap.uid("store", str(uid), "+FLAGS.SILENT", r"(\Seen)"))
+    async def mark_seen(self, uids: Sequence[int]) -> None:
+        """Set \\Seen once messages are safely stored, so mail clients show them as handled."""
+        if uids:
+            which = ",".join(map(str, uids))
+            await self._ok("UID STORE", self._imap.uid("store", which, "+FLAGS.SILENT", r"(\Seen)"))
 
     def supports_idle(self) -> bool:
         """Whether the server announced IDLE; without it the poller falls back to polling."""

@@ -81,7 +81,7 @@ async def test_fetch_returns_exact_bytes_and_keeps_unseen(
     assert _crlf(await mailbox.fetch(uid)) == _crlf(raw)
     assert "\\Seen" not in await mailbox.flags(uid)
 
-    await mailbox.mark_seen(uid)
+    await mailbox.mark_seen([uid])
     assert "\\Seen" in await mailbox.flags(uid)
 
 
