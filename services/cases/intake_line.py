@@ -19,10 +19,11 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.cases.senders import identities
 from services.triage.service import Triage
 from services.types import InboundMessage, IngestResult
 
@@ -54,7 +55,6 @@ class Waiting:
     inbound: InboundMessage
     done: asyncio.Future[IngestResult]
     triage: Triage | None = None
-    result: IngestResult | None = field(default=None, repr=False)
 
     def answer(self, result: IngestResult) -> None:
         if not self.done.done():  # a caller that gave up (cancelled) wants nothing
@@ -65,10 +65,9 @@ class Waiting:
             self.done.set_exception(error)
 
 
-def customer_of(inbound: InboundMessage) -> tuple[str | None, str | None, str | None]:
+def customer_of(inbound: InboundMessage) -> tuple[tuple[str, str], ...]:
     """Whose message this is, for keeping each customer's messages in order."""
-    who = inbound.customer
-    return who.slack_user_id, (who.email or "").casefold() or None, who.phone
+    return tuple(identities(inbound))
 
 
 class IntakeLine:
@@ -92,7 +91,7 @@ class IntakeLine:
         self._group = group
         self._queue: deque[Waiting] = deque()
         # customer -> their messages behind one that is out being classified, in order
-        self._held: dict[tuple[str | None, ...], list[Waiting]] = {}
+        self._held: dict[tuple[tuple[str, str], ...], list[Waiting]] = {}
         self._runner: asyncio.Task[None] | None = None
         self._classifying: set[asyncio.Task[None]] = set()
 
@@ -134,7 +133,7 @@ class IntakeLine:
 
     async def _store(self, group: list[Waiting], aside: list[Waiting]) -> None:
         """One transaction for the group; the messages set aside for triage go to `aside`."""
-        stored: list[Waiting] = []
+        stored: list[tuple[Waiting, IngestResult]] = []
         async with self._transaction() as session:
             if self._begin is not None:
                 await self._begin(session, any(item.triage is not None for item in group))
@@ -151,7 +150,7 @@ class IntakeLine:
                 try:
                     if item in opens:
                         raise NeedsTriage()
-                    item.result = await self._one(session, item.inbound, item.triage)
+                    result = await self._one(session, item.inbound, item.triage)
                 except NeedsTriage:
                     self._held[customer] = []
                     aside.append(item)
@@ -159,20 +158,23 @@ class IntakeLine:
                     log.warning("message %s not stored: %r", item.inbound.external_id, error)
                     item.fail(error)
                 else:
-                    stored.append(item)
-        for item in stored:
-            assert item.result is not None
-            item.answer(item.result)
+                    stored.append((item, result))
+        for item, result in stored:
+            item.answer(result)
 
     def _failed(self, group: list[Waiting], aside: list[Waiting], error: Exception) -> None:
         """The group's callers get the error (theirs to retry); messages that came later
-        for a customer this group had set aside wait no more."""
-        for item in group:
-            item.fail(error)
+        for a customer this group had set aside wait no more. A message of the group that
+        waits behind an earlier group's message out for triage was not in this transaction:
+        it keeps waiting."""
         mine = set(group)
         later = []
         for item in aside:
             later += [w for w in self._held.pop(customer_of(item.inbound), []) if w not in mine]
+        still_held = {w for behind in self._held.values() for w in behind}
+        for item in group:
+            if item not in still_held:
+                item.fail(error)
         self._enqueue(later, first=True)
 
     async def _classify_aside(self, aside: list[Waiting]) -> None:

@@ -151,3 +151,33 @@ async def test_a_failed_commit_fails_its_group_and_frees_the_customers_it_held(
     with pytest.raises(OperationalError):
         await first
     assert await asyncio.wait_for(later, 5) == "and it was blocked"
+
+
+async def test_a_failed_commit_spares_a_message_held_behind_an_earlier_group(
+    store: Store,
+) -> None:
+    started = asyncio.Event()  # the first group's transaction waits at its start
+    groups = 0
+
+    async def begin(_session: AsyncSession, _opens: bool) -> None:
+        nonlocal groups
+        groups += 1
+        if groups == 1:
+            await started.wait()
+        elif groups == 2:  # the second group's commit fails
+            store.commit_waits = asyncio.Event()
+            store.commit_waits.set()
+
+    line = IntakeLine(store.transaction, store.one, store.classify, begin=begin)
+    store.gate.clear()  # the first message stays out for triage
+    first = submit(line, "new: my card is lost", "UA")
+    await asyncio.sleep(0.01)
+    behind = submit(line, "and it was blocked", "UA")  # in line before the first is set aside
+    other = submit(line, "still waiting on my refund", "UB")
+    await asyncio.sleep(0.01)
+    started.set()
+    with pytest.raises(OperationalError):
+        await other  # stored in the second group, whose commit failed
+    store.gate.set()  # `behind` only waited in that group, behind the first
+    results = await asyncio.wait_for(asyncio.gather(first, behind), 5)
+    assert results == ["new: my card is lost", "and it was blocked"]
