@@ -56,7 +56,8 @@ async def test_a_new_case_gets_its_type_category_confidence_and_catalog_sla(
     assert len(triaged) == 1 and triaged[0].data["request_type"] == "duplicate_payment"
 
 
-async def test_follow_ups_are_not_triaged_again(cases: CaseService, triager: Triager) -> None:
+def counted(triager: Triager) -> list[str]:
+    """The texts `triager` is asked to classify from now on, in order."""
     calls: list[str] = []
     classify = triager.classify
 
@@ -65,6 +66,11 @@ async def test_follow_ups_are_not_triaged_again(cases: CaseService, triager: Tri
         return await classify(text, followups=followups)
 
     triager.classify = counting  # type: ignore[method-assign]
+    return calls
+
+
+async def test_follow_ups_are_not_triaged_again(cases: CaseService, triager: Triager) -> None:
+    calls = counted(triager)
     await cases.intake.ingest(slack_message("My card was stolen on the train"))
     second = await cases.intake.ingest(slack_message("Also the app shows an error"))
     assert calls == ["My card was stolen on the train"]
@@ -145,14 +151,7 @@ async def test_first_contacts_are_classified_once_and_redeliveries_not_at_all(
 ) -> None:
     """A burst of customers never seen: each message is classified once, before its one
     pass; the same messages delivered again are duplicates, with no model call."""
-    calls: list[str] = []
-    classify = triager.classify
-
-    async def counting(text: str, *, followups: int = 1) -> Triage:
-        calls.append(text)
-        return await classify(text, followups=followups)
-
-    triager.classify = counting  # type: ignore[method-assign]
+    calls = counted(triager)
     burst = [slack_message(f"My card number {n} was stolen", user=f"U{n}") for n in range(20)]
     results = await asyncio.gather(*(cases.intake.ingest(m) for m in burst))
     assert all(r.created and r.case.request_type == "lost_or_stolen" for r in results)
