@@ -24,6 +24,7 @@ class SessionFactory(Protocol):
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "casebot_read_only"  # an execution option: SQLite begins a deferred transaction
 
 
 # The driver Casebot runs each database with, for URLs that name the database only (the
@@ -85,7 +86,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -96,6 +98,21 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     if engine.dialect.name == "sqlite":
         return SerialSessions(factory)
     return factory
+
+
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for reads that need no write lock (a listing, a lookup for a command).
+
+    On SQLite they begin a deferred transaction on a connection of their own, outside
+    `SerialSessions`: WAL lets readers run beside the one writer, so fifty `/queue` commands
+    do not make a burst of intake wait behind their reads, nor the reads behind the burst.
+    A read session that writes would fail on SQLite: use `create_session_factory` for that.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):  # each connection its own database
+            return create_session_factory(engine)
+        engine = engine.execution_options(**{READ_ONLY: True})
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
 class SerialSessions:

@@ -59,7 +59,13 @@ from services.ticket_intake import TicketIntake
 from services.tickets import TicketSync
 from services.triage.service import Triager
 from storage.availability import describe_failure
-from storage.engine import SessionFactory, create_engine, create_session_factory, is_sqlite
+from storage.engine import (
+    SessionFactory,
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+    is_sqlite,
+)
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -142,6 +148,7 @@ async def wire(
         triage=triager,
         storms=s.storms,
         sync_tickets=bool(s.ticket_api_url),
+        read_sessions=create_read_session_factory(engine),
     )
     resources.push_async_callback(cases.learning.stop)  # a refit holds a session
     people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)

@@ -58,8 +58,11 @@ class CaseService:
         triage: Triager | None = None,
         storms: StormConfig | None = None,
         sync_tickets: bool = False,
+        read_sessions: SessionFactory | None = None,
     ) -> None:
-        self.context = CaseContext(sessions, rules, clock, notify, triage, storms, sync_tickets)
+        self.context = CaseContext(
+            sessions, rules, clock, notify, triage, storms, sync_tickets, read_sessions
+        )
         self.reads = CaseReads(self.context)
         self.intake = CaseIntake(self.context)
         self.agents = AgentActions(self.context)

@@ -31,6 +31,13 @@ class CaseContext:
     triage: Triager | None = None
     storms: StormConfig | None = None
     sync_tickets: bool = False  # new cases go to the external ticket system
+    # sessions for plain reads (storage.engine.create_read_session_factory); none: `sessions`
+    read_sessions: SessionFactory | None = None
+
+    @property
+    def reads(self) -> SessionFactory:
+        """Sessions for a read that writes nothing: beside the writer on SQLite."""
+        return self.read_sessions if self.read_sessions is not None else self.sessions
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -13,7 +13,12 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import create_engine
+from storage.engine import (
+    SerialSessions,
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from storage.migrate import upgrade
 from storage.sqlite_driver import runs_inline
 
@@ -140,3 +145,31 @@ async def test_an_inline_write_fails_like_any_other_and_rolls_back(engine: Async
     async with engine.connect() as connection:
         count = await connection.execute(text("SELECT count(*) FROM customers"))
         assert count.scalar() == 0  # the first insert went with the rollback
+
+
+async def test_a_read_session_runs_beside_an_open_write_transaction(engine: AsyncEngine) -> None:
+    """Reads (a `/queue` listing) do not queue behind a burst's write transaction: on SQLite
+    they take a deferred transaction on their own connection, and see what is committed."""
+    writes, reads = create_session_factory(engine), create_read_session_factory(engine)
+    async with writes() as session, session.begin():
+        insert = text(
+            "INSERT INTO audit_events (action, actor, data, created_at)"
+            " VALUES ('a', 'b', '{}', '2026-12-05 00:00:00')"
+        )
+        await session.exec(insert)  # type: ignore[call-overload]
+        async with asyncio.timeout(5):  # behind the write session's turn, this never returns
+            async with reads() as reader:
+                seen = (await reader.exec(text("SELECT count(*) FROM audit_events"))).one()  # type: ignore[call-overload]
+    assert seen[0] == 0  # not committed yet
+    async with reads() as reader:
+        seen = (await reader.exec(text("SELECT count(*) FROM audit_events"))).one()  # type: ignore[call-overload]
+    assert seen[0] == 1
+
+
+async def test_an_in_memory_database_reads_through_the_write_sessions() -> None:
+    """Each connection to `:memory:` is a database of its own: reads must share the writer's."""
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        assert isinstance(create_read_session_factory(engine), SerialSessions)
+    finally:
+        await engine.dispose()
