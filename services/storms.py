@@ -81,6 +81,85 @@ async def storm_lock(session: AsyncSession) -> None:
         await session.exec(lock)  # type: ignore[call-overload]
 
 
+@dataclass
+class Storms:
+    """The open masters and the embeddings a new case is compared with, read once per
+    transaction: a storm's group of new cases (the intake line's) would otherwise read the
+    same few hundred vectors again for each case. Kept current as cases join; valid only in
+    the transaction that read it, which holds the storm lock."""
+
+    transaction: object
+    masters: dict[int, Case]
+    firsts: tuple[list[int], Vectors]  # each master's own embedding (its first report)
+    children: tuple[list[tuple[int, int]], Vectors]  # (master, child), newest first
+
+    def nearest_master(self, vector: Vectors, minimum: float) -> Case | None:
+        """The open master whose first report or newest children are most like `vector`."""
+        best: tuple[float, int] | None = None
+        firsts, children = self.firsts, self.children
+        for master_ids, matrix in (
+            (firsts[0], firsts[1]),
+            ([m for m, _ in children[0]], children[1]),
+        ):
+            if not master_ids:
+                continue
+            sims = matrix @ vector
+            top = int(np.argmax(sims))
+            if sims[top] >= minimum and (best is None or sims[top] > best[0]):
+                best = (float(sims[top]), master_ids[top])
+        return self.masters[best[1]] if best is not None else None
+
+    def joined(self, master: Case, child: Case, vector: Vectors | bytes) -> None:
+        """`child` joined `master`: the next case is compared with it too (the newest
+        STORM_NEIGHBOURS children are kept, as the query reads them)."""
+        row = from_bytes(vector) if isinstance(vector, bytes) else np.asarray(vector, np.float32)
+        pairs = [(master.number, child.number), *self.children[0]]
+        matrix = np.vstack([row[None, :], self.children[1]])
+        order = sorted(range(len(pairs)), key=lambda i: -pairs[i][1])[:STORM_NEIGHBOURS]
+        self.children = ([pairs[i] for i in order], matrix[order])
+
+    def raised(self, master: Case, vector: Vectors) -> None:
+        ids, matrix = self.firsts
+        self.masters[master.number] = master
+        self.firsts = ([*ids, master.number], np.vstack([matrix, np.asarray(vector)[None, :]]))
+
+
+STORMS_KEY = "casebot.storms"
+
+
+def _transaction(session: AsyncSession) -> object:
+    return session.sync_session.get_transaction()
+
+
+async def storms_in(session: AsyncSession, since: datetime, dimension: int) -> Storms:
+    """This transaction's `Storms`, read now if it has none yet."""
+    cached = session.info.get(STORMS_KEY)
+    if isinstance(cached, Storms) and cached.transaction is _transaction(session):
+        return cached
+    masters = {m.number: m for m in await storm_queries.open_masters(session)}
+    firsts = await storm_queries.embeddings(session, list(masters))
+    children = await storm_queries.recent_children_embeddings(
+        session, list(masters), since, limit=STORM_NEIGHBOURS
+    )
+    empty = np.zeros((0, dimension), dtype=np.float32)
+    view = Storms(
+        _transaction(session),
+        masters,
+        ([cid for cid, _ in firsts], rows_from_bytes([v for _, v in firsts]) if firsts else empty),
+        (
+            [(mid, cid) for mid, cid, _ in children],
+            rows_from_bytes([v for _, _, v in children]) if children else empty,
+        ),
+    )
+    session.info[STORMS_KEY] = view
+    return view
+
+
+def forget_storms(session: AsyncSession) -> None:
+    """A savepoint that placed cases was rolled back: what was read and joined is not so."""
+    session.info.pop(STORMS_KEY, None)
+
+
 async def place(
     session: AsyncSession, case: Case, vector: Vectors, now: datetime, config: StormConfig
 ) -> Placement:
@@ -90,22 +169,13 @@ async def place(
     session.add(CaseEmbedding(case_id=case.number, vector=to_bytes(vector), created_at=now))
     placement = Placement()
 
-    masters = await storm_queries.open_masters(session)
-    by_id = {m.number: m for m in masters}
     # A new case joins a storm when it is like the master's first report or like one of its
     # newest children (a storm drifts: other order numbers, other words).
-    known: list[tuple[int, Vectors | bytes]] = list(
-        await storm_queries.embeddings(session, list(by_id))
-    )
-    children = await storm_queries.recent_children_embeddings(
-        session, list(by_id), since, limit=STORM_NEIGHBOURS
-    )
-    master_of = {cid: cid for cid, _ in known} | {cid: mid for mid, cid, _ in children}
-    known += [(cid, v) for _, cid, v in children]
-    near_master = most_similar(vector, known, config.similarity)
-    if near_master:
-        master = by_id[master_of[near_master[0][0]]]
+    storms = await storms_in(session, since, len(vector))
+    master = storms.nearest_master(vector, config.similarity)
+    if master is not None:
         _join(session, case, master, now)
+        storms.joined(master, case, vector)
         placement.master = master
         return placement
 
@@ -117,14 +187,18 @@ async def place(
         return placement
 
     master = await _raise_master(session, case, vector, now, len(similar) + 1)
+    storms.raised(master, vector)
     placement.master, placement.created_master = master, True
+    vectors = dict(recent)
     for cid, _ in similar:
         child = await session.get(Case, cid)
         if child is not None and child.master_id is None and not child.is_master:
             _join(session, child, master, now)
             placement.folded.append(child)
+            storms.joined(master, child, vectors[cid])
             enqueue(session, child, OutboxKind.CASE_CARD)  # its card collapses
     _join(session, case, master, now)
+    storms.joined(master, case, vector)
     return placement
 
 

@@ -20,7 +20,7 @@ from services.escalation import automatic_reasons, escalate
 from services.outbox import OutboxKind, enqueue
 from services.routing import route
 from services.rules import can_reopen
-from services.storms import place, storm_lock
+from services.storms import forget_storms, place, storm_lock
 from services.threading import continued_case
 from services.transitions import Action
 from services.triage.service import Triage
@@ -87,7 +87,12 @@ class CaseIntake:
         try:
             async with session.begin_nested():
                 return await self._ingest(session, inbound, triage)
-        except IntegrityError:
+        except NeedsTriage:
+            raise
+        except Exception as error:
+            forget_storms(session)  # the cases it placed were rolled back with it
+            if not isinstance(error, IntegrityError):
+                raise
             # Another process stored the same message (or customer) first: a duplicate.
             stored = await queries.message_by_external_id(
                 session, inbound.source, inbound.external_id

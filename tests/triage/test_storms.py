@@ -161,3 +161,78 @@ async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
         children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
     assert len(masters) == 1
     assert len(children) == len(angles)
+
+
+def _unit(angle: float) -> np.ndarray:
+    from math import cos, sin
+
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0], vector[1] = cos(angle), sin(angle)
+    return vector
+
+
+async def test_a_drifting_storm_placed_in_one_transaction_stays_one_storm(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """The intake line places a whole group of new cases in one transaction, which reads the
+    storms once: the cases folded and joined meanwhile are compared with as if re-read."""
+    from math import cos
+
+    from services.storms import place
+
+    config = StormConfig(threshold=3, window_minutes=30, similarity=0.8)
+    angles = [0.05 * n for n in range(4)] + [0.15 + 0.15 * n for n in range(1, 13)]
+    numbers = [
+        (await service.intake.ingest(slack_message(f"report {n}", user=f"UT{n}"))).case.number
+        for n in range(len(angles))
+    ]
+    async with sessions() as session, session.begin():
+        for number, angle in zip(numbers, angles, strict=True):
+            loaded = await session.get(Case, number)
+            assert loaded is not None
+            await place(session, loaded, _unit(angle), clock(), config)
+            clock.advance(seconds=1)
+    assert cos(angles[-1] - angles[3]) < 0.8, "the last report is unlike the master's"
+    async with sessions() as session:
+        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
+        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    assert len(masters) == 1
+    assert {c.number for c in children} == set(numbers)
+
+
+async def test_a_master_raised_in_a_rolled_back_savepoint_is_not_joined_later(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """A message whose savepoint fails after its case raised a master takes the master with
+    it; the transaction's next case must not join a master that is not there."""
+    from services.storms import forget_storms, place
+
+    config = StormConfig(threshold=2, window_minutes=30, similarity=0.8)
+    numbers = [
+        (await service.intake.ingest(slack_message(f"report {n}", user=f"UR{n}"))).case.number
+        for n in range(4)
+    ]
+    async with sessions() as session, session.begin():
+        for number in numbers[:2]:
+            first = await session.get(Case, number)
+            assert first is not None
+            await place(session, first, _unit(0.01 * number), clock(), config)
+        third = await session.get(Case, numbers[2])
+        assert third is not None
+        try:
+            async with session.begin_nested():
+                placed = await place(session, third, _unit(0.0), clock(), config)
+                assert placed.created_master
+                raise RuntimeError("the message failed after its case was placed")
+        except RuntimeError:
+            forget_storms(session)  # as the case service does when a savepoint fails
+        fourth = await session.get(Case, numbers[3])
+        assert fourth is not None
+        placed = await place(session, fourth, _unit(0.02), clock(), config)
+        assert placed.created_master and placed.master is not None
+        master = placed.master.number
+    async with sessions() as session:
+        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
+        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    assert [m.number for m in masters] == [master]
+    assert all(c.master_id == master for c in children)
