@@ -2,7 +2,9 @@
 
 A row is leased before delivery and marked done right after, so a crash delays a delivery
 (at least once) and never loses it. Rows of one ordering key go strictly in id order: a
-failed row holds back the rows written after it until it succeeds or is given up.
+failed row holds back the rows written after it until it succeeds or is given up. Slack's
+rows and every other channel's are claimed in two lanes, each pass by pass: a pass waits for
+its slowest delivery, and a storm's posts waiting for Slack's pace hold back no mail.
 
 Several processes may dispatch from one PostgreSQL (storage/outbox_queries.py serialises
 the claims). A process renews the leases of the rows it holds while it delivers them, so a
@@ -14,19 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.tasks import sleep_unless
 from services.outbox import DeliveryDeferred, NoSender, Undeliverable
 from services.outbox.ledger import Ledger
 from services.outbox.plan import backoff, plan
+from services.types import Channel
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, utcnow
+from storage.outbox_queries import Lane
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[OutboxItem, bool], Awaitable[None]]
+
+# Slack is paced (about one post per second per channel), mail and webhooks are not: a storm's
+# thread posts must not make its acknowledgements wait. A key's rows stay in order across
+# lanes (storage/outbox_queries.due).
+LANES = (
+    Lane("slack", frozenset({Channel.SLACK.value})),
+    Lane("other", frozenset({Channel.SLACK.value}), others=True),
+)
 
 
 class OutboxDispatcher:
@@ -46,6 +58,7 @@ class OutboxDispatcher:
         holder: str = "casebot",
         wakeup: asyncio.Event | None = None,
         on_failure: Callable[[str], None] = lambda _kind: None,
+        lanes: Sequence[Lane] = LANES,
     ) -> None:
         self._ledger = Ledger(sessions, clock, holder, lease)
         self._deliver = deliver
@@ -57,13 +70,14 @@ class OutboxDispatcher:
         self._idle_poll = idle_poll_seconds
         self._min_gap = min_gap_seconds
         self._wakeup = wakeup if wakeup is not None else asyncio.Event()
+        self._lanes = [(lane, asyncio.Event()) for lane in lanes]
         self._held: set[int] = set()  # rows this process has leased and not settled yet
         self._stopping = asyncio.Event()
         self._on_failure = on_failure  # told the kind of each failed attempt (metrics)
 
     def stop(self) -> None:
         """Finish the pass in hand, then return from `run`; `release` gives back the rest."""
-        self._stopping.set()
+        self._stop_lanes()
         self._wakeup.set()
 
     def wake(self) -> None:
@@ -71,24 +85,41 @@ class OutboxDispatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Deliver until `stop`; the leases of rows in delivery are renewed meanwhile."""
-        renewing = asyncio.create_task(self._keep_leases(), name="outbox-leases")
+        """Deliver until `stop`, one claim loop per lane; the leases of rows in delivery are
+        renewed meanwhile."""
         try:
-            while not self._stopping.is_set():
-                self._wakeup.clear()
-                try:
-                    delivered = await self.drain_once()
-                except Exception:
-                    log.exception("outbox pass failed; retrying")
-                    delivered = 0
-                if delivered == 0 and not self._stopping.is_set():
-                    await sleep_unless(self._wakeup, self._idle_poll)
-                # Under a burst every commit wakes the dispatcher; a claim is a query over
-                # every pending row, so passes are spaced a little and wake-ups coalesce.
-                await asyncio.sleep(self._min_gap)
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._keep_leases(), name="outbox-leases")
+                for lane, event in self._lanes:
+                    tasks.create_task(self._run_lane(lane, event), name=f"outbox-{lane.name}")
+                while not self._stopping.is_set():  # every lane hears every wake-up
+                    await self._wakeup.wait()
+                    self._wakeup.clear()
+                    for _, event in self._lanes:
+                        event.set()
         finally:
-            self._stopping.set()
-            await renewing
+            self._stop_lanes()
+
+    def _stop_lanes(self) -> None:
+        self._stopping.set()
+        for _, event in self._lanes:
+            event.set()
+
+    async def _run_lane(self, lane: Lane, wakeup: asyncio.Event) -> None:
+        """Passes over one lane's rows: a pass waits for its slowest delivery (a post waiting
+        for Slack's pace), and only that lane's next pass waits with it."""
+        while not self._stopping.is_set():
+            wakeup.clear()
+            try:
+                delivered = await self.drain_once(lane)
+            except Exception:
+                log.exception("outbox pass (%s) failed; retrying", lane.name)
+                delivered = 0
+            if delivered == 0 and not self._stopping.is_set():
+                await sleep_unless(wakeup, self._idle_poll)
+            # Under a burst every commit wakes the dispatcher; a claim is a query over
+            # every pending row, so passes are spaced a little and wake-ups coalesce.
+            await asyncio.sleep(self._min_gap)
 
     async def _keep_leases(self) -> None:
         """Every third of a lease, extend the leases of the rows this process holds."""
@@ -106,16 +137,17 @@ class OutboxDispatcher:
         held = list(self._held)
         return await self._ledger.renew(held) if held else 0
 
-    async def drain_once(self) -> int:
-        """One pass: claim due rows, deliver each key's rows in order. Returns rows attempted."""
-        groups = await self.claim()
+    async def drain_once(self, lane: Lane | None = None) -> int:
+        """One pass: claim due rows (of `lane`, or of every lane), deliver each key's rows in
+        order. Returns rows attempted."""
+        groups = await self.claim(lane)
         await asyncio.gather(*(self._deliver_group(group) for group in groups))
         return sum(len(group) for group in groups)
 
-    async def claim(self) -> list[list[OutboxItem]]:
-        """Lease every due row whose key has no earlier row still waiting (leased elsewhere or
-        backing off), grouped by key in id order."""
-        rows = await self._ledger.claim(self._batch)
+    async def claim(self, lane: Lane | None = None) -> list[list[OutboxItem]]:
+        """Lease every due row (of `lane`, or of every lane) whose key has no earlier row still
+        waiting (leased elsewhere or backing off), grouped by key in id order."""
+        rows = await self._ledger.claim(self._batch, lane)
         self._held.update(row.id for row in rows if row.id is not None)
         groups: dict[str, list[OutboxItem]] = {}
         for row in rows:

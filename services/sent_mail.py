@@ -45,8 +45,15 @@ def capped_as(address: str) -> tuple[str, str]:
 
 
 class SentMail:
-    def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        reads: SessionFactory | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._reads = reads if reads is not None else sessions  # beside the writer on SQLite
         self._clock = clock
         self._counting = asyncio.Lock()
 
@@ -145,5 +152,5 @@ class SentMail:
 
     async def thread(self, case_id: int, source: str) -> list[tuple[str, bool]]:
         """The case's Message-IDs, oldest first, each with "is it ours": for threading."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return await mail_queries.thread_ids(session, case_id, source)

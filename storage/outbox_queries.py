@@ -7,6 +7,7 @@ write lock does the same), so two processes never hold rows of one ordering key 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,14 +23,36 @@ from storage.queries import is_postgres
 CLAIM_LOCK = 0x0CA5EB07
 
 
+@dataclass(frozen=True)
+class Lane:
+    """The rows one claim loop takes: those going out on `channels`, or, with `others`, on
+    every other channel. Lanes let a paced channel (Slack's one post per second) wait without
+    holding back the rows of a fast one (an acknowledgement by mail)."""
+
+    name: str
+    channels: frozenset[str]
+    others: bool = False
+
+    def holds(self, item: type[OutboxItem]) -> ColumnElement[bool]:
+        on = col(item.channel).in_(sorted(self.channels))
+        return ~on if self.others else on
+
+
 async def claim(
-    session: AsyncSession, now: datetime, *, limit: int, until: datetime, holder: str
+    session: AsyncSession,
+    now: datetime,
+    *,
+    limit: int,
+    until: datetime,
+    holder: str,
+    lane: Lane | None = None,
 ) -> tuple[list[OutboxItem], set[int]]:
-    """Lease up to `limit` due rows in id order (a key's rows in order, see `due`); and the
-    ids of those still leased by a holder whose lease ran out with no outcome recorded (every
-    outcome clears the holder): that process died, maybe after delivering."""
+    """Lease up to `limit` due rows (of `lane`, or of every lane) in id order (a key's rows
+    in order, see `due`); and the ids of those still leased by a holder whose lease ran out
+    with no outcome recorded (every outcome clears the holder): that process died, maybe
+    after delivering."""
     await _hold_claims(session)
-    stmt = select(OutboxItem).where(due(now)).order_by(col(OutboxItem.id)).limit(limit)
+    stmt = select(OutboxItem).where(due(now, lane)).order_by(col(OutboxItem.id)).limit(limit)
     rows = list((await session.exec(stmt)).all())
     orphaned = {row.id for row in rows if row.id is not None and row.claimed_by is not None}
     if rows:
@@ -140,18 +163,25 @@ async def count_due(session: AsyncSession, now: datetime) -> int:
     return int((await session.exec(select(func.count()).where(due(now)))).one())
 
 
-def due(now: datetime) -> ColumnElement[bool]:
+def due(now: datetime, lane: Lane | None = None) -> ColumnElement[bool]:
     """A pending row that is not waiting, and whose key has no earlier row still waiting
-    (leased elsewhere or backing off): rows of one key go in id order."""
+    (leased elsewhere or backing off): rows of one key go in id order. In a lane, an earlier
+    row of the key in another lane holds the row back too, until that lane has delivered it."""
     earlier = aliased(OutboxItem)
+    blocking = (
+        _waiting(earlier, now)
+        if lane is None
+        else or_(_waiting(earlier, now), ~lane.holds(earlier))
+    )
     return and_(
         col(OutboxItem.status) == OutboxStatus.PENDING,
         ~_waiting(OutboxItem, now),
+        *([] if lane is None else [lane.holds(OutboxItem)]),
         ~exists().where(
             col(earlier.ordering_key) == col(OutboxItem.ordering_key),
             col(earlier.status) == OutboxStatus.PENDING,
             col(earlier.id) < col(OutboxItem.id),
-            _waiting(earlier, now),
+            blocking,
         ),
     )
 

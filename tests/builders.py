@@ -26,6 +26,16 @@ def slack_message(text: str, user: str = "UCUST", *, ts: str | None = None) -> I
     )
 
 
+def email_message(body: str, message_id: str, **extra: object) -> InboundMessage:
+    return InboundMessage(
+        source="email",
+        external_id=message_id,
+        body=body,
+        customer=CustomerIdentity(name="Carol", email="carol@example.org"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 async def outbox_kinds(sessions: SessionFactory, case_id: int) -> list[str]:
     async with sessions() as session:
         rows = await session.exec(

@@ -140,6 +140,7 @@ async def wire(
     agents = AgentDirectory(sessions, service_catalog)
     if agents_spec is not None:
         log.info("agents: %s loaded from AGENTS_PATH", await agents.load(agents_spec))
+    read_sessions = create_read_session_factory(engine)
     cases = CaseService(
         sessions,
         rules=s.rules,
@@ -148,7 +149,7 @@ async def wire(
         triage=triager,
         storms=s.storms,
         sync_tickets=bool(s.ticket_api_url),
-        read_sessions=create_read_session_factory(engine),
+        read_sessions=read_sessions,
     )
     resources.push_async_callback(cases.learning.stop)  # a refit holds a session
     people = People(client, agent_user_ids=s.agent_user_ids, agent_usergroup=s.agent_usergroup)
@@ -194,7 +195,13 @@ async def wire(
                 reports=report_delivery(s, reports, client, mail_out, clock),
                 email=(
                     email_notifier(
-                        s, mail_out, sessions, clock, cases.reads.attachment, notify=wake
+                        s,
+                        mail_out,
+                        sessions,
+                        clock,
+                        cases.reads.attachment,
+                        notify=wake,
+                        reads=read_sessions,
                     )
                     if mail_out
                     else None

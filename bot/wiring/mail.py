@@ -27,10 +27,11 @@ def email_notifier(
     clock: Callable[[], datetime],
     attachments: AttachmentReader | None = None,
     notify: Callable[[], None] = lambda: None,
+    reads: SessionFactory | None = None,
 ) -> EmailNotifier:
     return EmailNotifier(
         smtp,
-        SentMail(sessions, clock=clock),
+        SentMail(sessions, clock=clock, reads=reads),
         support_email=str(settings.support_email),
         reopen_window_hours=settings.reopen_window_hours,
         caps=MailCaps(

@@ -158,6 +158,8 @@ class EmailNotifier:
             if automatic:  # not sent: it does not count against the caps (a retry re-counts)
                 await self._sent.release(message_id)
             raise
+        if automatic:
+            return  # `reserve` recorded it before sending
         await self._sent.record(
             case_id=case.number,
             message_id=message_id,

@@ -13,6 +13,7 @@ from services.outbox.plan import AUDITED_KINDS
 from storage import outbox_queries
 from storage.engine import SessionFactory
 from storage.models import OutboxItem, OutboxStatus
+from storage.outbox_queries import Lane
 
 # A payload key set only in memory on a row whose previous holder died holding it.
 REDELIVERY = "_redelivery"
@@ -29,13 +30,14 @@ class Ledger:
     holder: str
     lease: timedelta
 
-    async def claim(self, limit: int) -> list[OutboxItem]:
-        """The rows leased to us; one whose last holder died holding it carries REDELIVERY
-        in its payload (in memory only), so its sender can look before saying it twice."""
+    async def claim(self, limit: int, lane: Lane | None = None) -> list[OutboxItem]:
+        """The rows leased to us (of `lane`, or of all); one whose last holder died holding it
+        carries REDELIVERY in its payload (in memory only), so its sender can look before
+        saying it twice."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             rows, orphaned = await outbox_queries.claim(
-                session, now, limit=limit, until=now + self.lease, holder=self.holder
+                session, now, limit=limit, until=now + self.lease, holder=self.holder, lane=lane
             )
         return [
             row.model_copy(update={"payload": {**row.payload, REDELIVERY: True}})

@@ -6,7 +6,8 @@ holds the mailbox, both deliver; local classifier); the emulator in this process
 pace (1 post per second per channel, bursts of 3, 429 beyond). Prints one JSON line: every
 mail stored (once), the master incidents, the alerts posted, the busiest channel's posts in
 its busiest 10-second window and over the whole run, the 429s the bot ran into, and how long
-storing and delivering took. The clock starts once every bot's model has loaded (a storm meets
+storing, acknowledging (`acked_s`, every mail answered) and delivering (`delivered_s`, the
+Slack posts too) took. The clock starts once every bot's model has loaded (a storm meets
 a running bot); `ready_s` is how long start-up took until then. Targets: 1,000 mails all
 stored in <= 20 s and every acknowledgement sent in <= 60 s, 1 master incident, <= 3 alerts,
 posts kept within 1 per second per channel.
@@ -130,8 +131,14 @@ async def measure(
                     await until(all_stored, 900)
                     stored_s = time.perf_counter() - started
 
-                    async def drained() -> bool:
-                        return await db.pending() == 0 and len(inbox.messages) >= mails
+                    async def acknowledged() -> bool:
+                        return len(inbox.messages) >= mails
+
+                    await until(acknowledged, 900)
+                    acked_s = time.perf_counter() - started
+
+                    async def drained() -> bool:  # the Slack posts too, at Slack's pace
+                        return await db.pending() == 0
 
                     await until(drained, 900)
                     delivered_s = time.perf_counter() - started
@@ -160,6 +167,7 @@ async def measure(
         "ready_s": round(ready, 1),
         "append_s": round(appended, 1),
         "stored_s": round(stored_s, 1),
+        "acked_s": round(acked_s, 1),
         "delivered_s": round(delivered_s, 1),
         "smtp_max_connections": smtp_connections,
         "target": "all stored in <= 20 s and acknowledged in <= 60 s (1,000 mails), 1 master,"

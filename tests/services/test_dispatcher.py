@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.dispatcher import OutboxDispatcher
+from bot.dispatcher import LANES, OutboxDispatcher
 from services.cases import CaseService
 from services.outbox import DeliveryDeferred
+from storage import outbox_queries
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, OutboxItem, OutboxStatus
-from tests.builders import AGENT, slack_message
+from tests.builders import AGENT, email_message, slack_message
 from tests.conftest import Clock
 
 
@@ -325,3 +326,67 @@ async def test_due_counts_what_the_next_pass_would_claim(
     assert await dispatcher.due() == 0
     clock.advance(minutes=1)  # past the backoff
     assert await dispatcher.due() == 2
+
+
+async def test_posts_waiting_for_slacks_pace_hold_back_no_mail(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """A storm's thread posts wait for Slack (one post a second per channel); an
+    acknowledgement by mail written meanwhile, claimed in a lane of its own, goes out
+    without waiting for that pass to end."""
+    await service.intake.ingest(slack_message("the site is down"))
+    slack_waits, slack_free, mailed, all_done = (asyncio.Event() for _ in range(4))
+    delivered: list[str] = []
+
+    async def deliver(item: OutboxItem, _superseded: bool) -> None:
+        if item.channel == "slack":
+            slack_waits.set()
+            await slack_free.wait()  # Slack's next free slot is a long way off
+        delivered.append(f"{item.channel} {item.kind}")
+        mailed.set() if item.channel == "email" else None
+        all_done.set() if len(delivered) == 6 else None
+
+    dispatcher = OutboxDispatcher(sessions, deliver, clock=clock)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.wait_for(slack_waits.wait(), timeout=10)
+        await service.intake.ingest(email_message("down for me too", "<m1@example.org>"))
+        dispatcher.wake()
+        await asyncio.wait_for(mailed.wait(), timeout=10)
+        assert delivered == ["email customer.ack"], "the mail did not wait for Slack"
+        slack_free.set()
+        await asyncio.wait_for(all_done.wait(), timeout=10)
+    finally:
+        dispatcher.stop()
+        await running
+    assert sorted(delivered) == [
+        "email customer.ack",
+        "slack case.card",
+        "slack case.card",
+        "slack case.thread",
+        "slack case.thread",
+        "slack customer.ack",
+    ]
+    assert await dispatcher.pending() == 0
+
+
+async def test_a_key_with_rows_in_two_lanes_keeps_their_order(
+    sessions: SessionFactory, clock: Clock
+) -> None:
+    """Rows of one key normally share a channel; if they did not, the later row waits for
+    the earlier one's lane to deliver it."""
+    async with sessions() as session, session.begin():
+        for channel in ("slack", "email"):
+            session.add(
+                OutboxItem(kind="case.card", channel=channel, ordering_key="case:1", payload={})
+            )
+    slack, other = LANES
+    lease = {"until": clock() + timedelta(seconds=60), "holder": "a"}
+    async with sessions() as session, session.begin():
+        rows_, _ = await outbox_queries.claim(session, clock(), limit=10, lane=other, **lease)
+        assert rows_ == [], "the email row waits behind the pending Slack row"
+        first, _ = await outbox_queries.claim(session, clock(), limit=10, lane=slack, **lease)
+        assert [row.channel for row in first] == ["slack"]
+        await outbox_queries.mark_done(session, [first[0].id or 0], at=clock())
+        second, _ = await outbox_queries.claim(session, clock(), limit=10, lane=other, **lease)
+        assert [row.channel for row in second] == ["email"]

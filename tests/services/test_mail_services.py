@@ -8,23 +8,14 @@ from services.bounces import Bounce, Bounces
 from services.cases import CaseService
 from services.reminders import ReminderSweep
 from services.sent_mail import MailCaps, SentMail
-from services.types import CustomerIdentity, InboundMessage, IncomingAttachment
+from services.types import IncomingAttachment
 from storage.engine import SessionFactory
 from storage.models import Attachment, Direction, Message
 from tests.builders import AGENT, outbox_kinds, slack_message
+from tests.builders import email_message as email
 from tests.conftest import Clock
 
 REMINDER = "customer.reminder"
-
-
-def email(body: str, message_id: str, **extra: object) -> InboundMessage:
-    return InboundMessage(
-        source="email",
-        external_id=message_id,
-        body=body,
-        customer=CustomerIdentity(name="Carol", email="carol@example.org"),
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 async def test_the_reminder_goes_out_once_after_the_hours_and_only_while_open(
