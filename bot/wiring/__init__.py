@@ -177,6 +177,8 @@ async def wire(
         else None
     )
     mail_out = SmtpSender(smtp) if smtp is not None else None  # one per process: its limit
+    if mail_out is not None:
+        resources.push_async_callback(mail_out.close)
     notifier = SlackNotifier(
         client,
         cases,

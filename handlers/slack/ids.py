@@ -35,6 +35,8 @@ CARD_MOVED_EVENT = "casebot_card_moved"
 # ... and on every post to a customer, naming its outbox row, so a redelivery after a crash
 # finds what was said already.
 CUSTOMER_EVENT = "casebot_customer_post"
+# ... and on every alert and log line, for the same reason.
+TEAM_EVENT = "casebot_team_post"
 
 
 def actions_block_id(number: int) -> str:

@@ -17,7 +17,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from handlers.slack import blocks, texts
 from handlers.slack.assist import summary_lines
 from handlers.slack.card_placement import CardPlacement
-from handlers.slack.ids import CUSTOMER_EVENT
+from handlers.slack.ids import CUSTOMER_EVENT, TEAM_EVENT
 from handlers.slack.mrkdwn import literal, literal_clip
 from handlers.slack.pacing import ChannelPacer
 from handlers.slack.people import People
@@ -135,18 +135,19 @@ class SlackNotifier:
             case OutboxKind.CUSTOMER_NUDGE:
                 await self._to_customer(view, item, texts.nudge(view.case.number))
             case OutboxKind.ESCALATION_ALERT:
-                await self._alert(
+                said = await self._alert(
                     view,
                     payload.get("reason", ""),
                     payload.get("summary", ""),
                     payload.get("by", ""),
                 )
+                await self._to_team(item, self._channels.alerts_for(view.case.request_type), said)
             case OutboxKind.RATING_ALERT:
-                await self._low_rating(view, int(payload["score"]), payload.get("comment"))
+                said = await self._low_rating(view, int(payload["score"]), payload.get("comment"))
+                await self._to_team(item, self._channels.alerts_for(view.case.request_type), said)
             case OutboxKind.CLOSURE_LOG:
-                await self._post(
-                    channel=self._channels.log, text=closure_line(view.case.number, payload)
-                )
+                said = closure_line(view.case.number, payload)
+                await self._to_team(item, self._channels.log, said)
 
     async def _thread_host(self, case: Case) -> tuple[str, str]:
         """(channel, ts) of the card whose thread shows `case`: its own, or (a storm's child
@@ -253,9 +254,14 @@ class SlackNotifier:
         return stored.filename
 
     async def _already_said(
-        self, channel: str, thread_ts: str | None, outbox_id: int | None
+        self,
+        channel: str,
+        thread_ts: str | None,
+        outbox_id: int | None,
+        event: str = CUSTOMER_EVENT,
     ) -> bool:
-        """Whether a post tagged with this outbox row is in the customer's thread (or DM)."""
+        """Whether a post tagged `event` with this outbox row is in the thread (or among the
+        channel's newest posts)."""
         if thread_ts is not None:
             page = await self._client.conversations_replies(
                 channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
@@ -266,7 +272,7 @@ class SlackNotifier:
             )
         for message in page.get("messages") or []:
             meta = message.get("metadata") or {}
-            if meta.get("event_type") == CUSTOMER_EVENT and (
+            if meta.get("event_type") == event and (
                 (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
             ):
                 return True
@@ -280,7 +286,7 @@ class SlackNotifier:
         )
         return f" · <{permalink['permalink']}|open card>"
 
-    async def _low_rating(self, view: CaseView, score: int, comment: str | None) -> None:
+    async def _low_rating(self, view: CaseView, score: int, comment: str | None) -> str:
         """A customer unhappy with how their case went: the leads hear of it."""
         said = f":thumbsdown: *Case #{view.case.number} rated {score}/5* by the customer"
         said += await self._card_link(view.case)
@@ -288,10 +294,23 @@ class SlackNotifier:
             said += "\n" + "\n".join(
                 f"> {line}" for line in literal_clip(comment, 500).splitlines()
             )
-        alerts = self._channels.alerts_for(view.case.request_type)
-        await self._post(channel=alerts, text=said, unfurl_links=False)
+        return said
 
-    async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> None:
+    async def _to_team(self, item: OutboxItem, channel: str, said: str) -> None:
+        """An alert or a log line, tagged with its outbox row: a row whose last holder died
+        holding it is looked for first, so a crash never posts it twice."""
+        if item.payload.get(REDELIVERY) and await self._already_said(
+            channel, None, item.id, TEAM_EVENT
+        ):
+            return
+        await self._post(
+            channel=channel,
+            text=said,
+            unfurl_links=False,
+            metadata={"event_type": TEAM_EVENT, "event_payload": {"outbox_id": item.id}},
+        )
+
+    async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> str:
         case = view.case
         label = blocks.REASON_LABEL.get(reason, reason)
         if reason == "manual" and by:
@@ -301,9 +320,7 @@ class SlackNotifier:
         said += "\n".join(f"> {line}" for line in literal_clip(summary, 300).splitlines())
         if brief := await self._brief(case):
             said += f"\n*In short*\n{summary_lines(brief)}"
-        await self._post(
-            channel=self._channels.alerts_for(case.request_type), text=said, unfurl_links=False
-        )
+        return said
 
     async def _brief(self, case: Case) -> Summary | None:
         """The case's summary for its alert; a courtesy that never holds the alert up."""

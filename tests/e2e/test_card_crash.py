@@ -17,11 +17,11 @@ from sqlmodel import select
 
 from bot.sandbox.emulator import SlackEmulator
 from bot.settings import Settings
-from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT
+from handlers.slack.ids import CARD_EVENT, CUSTOMER_EVENT, TEAM_EVENT
 from storage.engine import create_engine, create_session_factory
 from storage.models import Case, OutboxItem, OutboxStatus
 from tests.e2e.bot_process import bot_processes, settings_env
-from tests.e2e.conftest import CUSTOMER, INTAKE, SUPPORT, cards
+from tests.e2e.conftest import ALERTS, CUSTOMER, INTAKE, SUPPORT, cards
 
 BUDGET = 120.0
 
@@ -116,3 +116,39 @@ async def test_a_kill_between_telling_the_customer_and_recording_it_says_it_once
             await engine.dispose()
         await asyncio.sleep(1)  # anything still in flight would post now
         assert len(acks()) == 1, bots.logs()
+
+
+async def test_a_kill_between_posting_an_alert_and_recording_it_alerts_once(
+    slack: SlackEmulator, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The same kill on an escalation alert: the next process finds the alert among the
+    alert channel's newest posts by its metadata (the outbox row) and does not post it
+    again (two processes sharing a database met this after a kill)."""
+    settings = make_settings(lease_seconds=3, triage_local_model=False)
+    async with asyncio.timeout(BUDGET), bot_processes(settings_env(settings), tmp_path) as bots:
+        first = await bots.start()
+        killed = kill_on_post(slack, first, TEAM_EVENT)  # the alert posted, its answer lost
+        await slack.wait_for(lambda: slack.connections_total > 0 or None, timeout=60)
+        await slack.user_message(CUSTOMER, INTAKE, "URGENT: our production site is down")
+        await killed.wait()
+        assert len(slack.messages(ALERTS)) == 1 and not first.running
+
+        await bots.start()
+        engine = create_engine(settings.database_url)
+        try:
+            sessions = create_session_factory(engine)
+            while True:  # the retry waits for the dead process's lease (3 s) to lapse
+                async with sessions() as session:
+                    rows = (
+                        await session.exec(
+                            select(OutboxItem).where(OutboxItem.kind == "alert.escalation")
+                        )
+                    ).all()
+                if rows and all(row.status == OutboxStatus.DONE for row in rows):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(1)  # anything still in flight would post now
+        assert len(slack.messages(ALERTS)) == len(rows), "one alert per row, none twice"
+        assert any(c.ok for c in slack.calls_to("conversations.history")), "it looked first"

@@ -15,20 +15,29 @@ from tests.smtp_server import Inbox, smtp_server
 
 
 class SlowInbox(Inbox):
-    """Holds each session a moment, and counts the sessions open at once (EHLO to DATA)."""
+    """Holds each message a moment, and counts the messages in flight at once (MAIL to DATA)
+    and the connections that carried them (one EHLO each)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.open = 0
         self.most = 0
+        self.connections = 0
 
     async def handle_EHLO(
         self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
     ) -> list[str]:
         session.host_name = hostname
+        self.connections += 1
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        envelope.mail_from, envelope.mail_options = address, list(options)
         self.open += 1
         self.most = max(self.most, self.open)
-        return responses
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         await asyncio.sleep(0.05)  # the relay takes its time: senders overlap
@@ -52,8 +61,33 @@ async def test_a_burst_never_opens_more_than_the_limit(limit: int) -> None:
             SmtpConfig(host="127.0.0.1", port=port, starttls=False, max_connections=limit)
         )
         await asyncio.gather(*(sender.send(mail(n)) for n in range(30)))
+        await sender.close()
     assert len(inbox.messages) == 30
     assert inbox.most == limit
+    assert inbox.connections == limit, "each connection carried several messages"
+
+
+async def test_a_kept_connection_the_server_dropped_costs_a_connection_not_a_message() -> None:
+    inbox = SlowInbox()
+    now = [0.0]
+    with smtp_server(inbox=inbox) as (port, _):
+        sender = SmtpSender(
+            SmtpConfig(host="127.0.0.1", port=port, starttls=False), clock=lambda: now[0]
+        )
+        await sender.send(mail(1))
+        now[0] += 5  # idle a while: checked before use
+        await sender.send(mail(2))
+        assert inbox.connections == 1
+    with smtp_server(inbox=inbox, port=port):  # the relay restarted meanwhile
+        now[0] += 5
+        await sender.send(mail(3))
+        now[0] += SmtpSender.IDLE_SECONDS + 1  # idle too long: closed, not checked
+        await sender.send(mail(4))
+        await sender.close()
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        f"<m{n}@example.com>" for n in (1, 2, 3, 4)
+    ]
+    assert inbox.connections == 3
 
 
 def test_the_limit_is_a_setting_with_a_default_of_4() -> None:
