@@ -96,11 +96,8 @@ class Storms:
     def nearest_master(self, vector: Vectors, minimum: float) -> Case | None:
         """The open master whose first report or newest children are most like `vector`."""
         best: tuple[float, int] | None = None
-        firsts, children = self.firsts, self.children
-        for master_ids, matrix in (
-            (firsts[0], firsts[1]),
-            ([m for m, _ in children[0]], children[1]),
-        ):
+        pairs, children = self.children
+        for master_ids, matrix in (self.firsts, ([m for m, _ in pairs], children)):
             if not master_ids:
                 continue
             sims = matrix @ vector

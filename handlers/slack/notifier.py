@@ -82,6 +82,11 @@ class NotReady(Exception):
     """A delivery that depends on one not made yet (retried later, never dropped)."""
 
 
+def tagged(event: str, item: OutboxItem) -> dict[str, Any]:
+    """Message metadata naming the outbox row a post delivers (see `_said_before`)."""
+    return {"event_type": event, "event_payload": {"outbox_id": item.id}}
+
+
 class SlackNotifier:
     """Turns semantic outbox kinds into Slack Web API calls."""
 
@@ -223,9 +228,7 @@ class SlackNotifier:
             raise NoSender(f"case #{case.number}: no outbound adapter for source {case.source!r}")
         is_dm = case.origin_channel.startswith("D")
         thread_ts = None if is_dm else case.origin_thread_ts
-        if item.payload.get(REDELIVERY) and await self._already_said(
-            case.origin_channel, thread_ts, item.id
-        ):
+        if await self._said_before(item, CUSTOMER_EVENT, case.origin_channel, thread_ts):
             return
         names = [await self._share(case.origin_channel, thread_ts, i) for i in files]
         if not text and names:  # a reply that is only files: the post names them
@@ -234,7 +237,7 @@ class SlackNotifier:
             channel=case.origin_channel,
             thread_ts=thread_ts,
             text=text,
-            metadata={"event_type": CUSTOMER_EVENT, "event_payload": {"outbox_id": item.id}},
+            metadata=tagged(CUSTOMER_EVENT, item),
             **({"blocks": layout} if layout else {}),
             **(identity or {}),
         )
@@ -253,15 +256,14 @@ class SlackNotifier:
         )
         return stored.filename
 
-    async def _already_said(
-        self,
-        channel: str,
-        thread_ts: str | None,
-        outbox_id: int | None,
-        event: str = CUSTOMER_EVENT,
+    async def _said_before(
+        self, item: OutboxItem, event: str, channel: str, thread_ts: str | None
     ) -> bool:
-        """Whether a post tagged `event` with this outbox row is in the thread (or among the
-        channel's newest posts)."""
+        """Whether `item` is a redelivery (its last holder died holding it) whose post, tagged
+        `event` with its row, is in the thread already (or among the channel's newest posts).
+        A first delivery looks nowhere."""
+        if not item.payload.get(REDELIVERY):
+            return False
         if thread_ts is not None:
             page = await self._client.conversations_replies(
                 channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
@@ -273,7 +275,7 @@ class SlackNotifier:
         for message in page.get("messages") or []:
             meta = message.get("metadata") or {}
             if meta.get("event_type") == event and (
-                (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
+                (meta.get("event_payload") or {}).get("outbox_id") == item.id
             ):
                 return True
         return False
@@ -299,15 +301,10 @@ class SlackNotifier:
     async def _to_team(self, item: OutboxItem, channel: str, said: str) -> None:
         """An alert or a log line, tagged with its outbox row: a row whose last holder died
         holding it is looked for first, so a crash never posts it twice."""
-        if item.payload.get(REDELIVERY) and await self._already_said(
-            channel, None, item.id, TEAM_EVENT
-        ):
+        if await self._said_before(item, TEAM_EVENT, channel, None):
             return
         await self._post(
-            channel=channel,
-            text=said,
-            unfurl_links=False,
-            metadata={"event_type": TEAM_EVENT, "event_payload": {"outbox_id": item.id}},
+            channel=channel, text=said, unfurl_links=False, metadata=tagged(TEAM_EVENT, item)
         )
 
     async def _alert(self, view: CaseView, reason: str, summary: str, by: str) -> str:

@@ -42,6 +42,23 @@ def kill_on_post(slack: SlackEmulator, bot: Any, event_type: str) -> asyncio.Eve
     return killed
 
 
+async def delivered(database_url: str, kind: str) -> list[OutboxItem]:
+    """The outbox rows of `kind`, once there are some and all are delivered (a retry waits
+    for the dead process's lease to lapse)."""
+    engine = create_engine(database_url)
+    try:
+        sessions = create_session_factory(engine)
+        while True:
+            async with sessions() as session:
+                stmt = select(OutboxItem).where(OutboxItem.kind == kind)
+                rows = list((await session.exec(stmt)).all())
+            if rows and all(row.status == OutboxStatus.DONE for row in rows):
+                return rows
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+
+
 async def test_a_kill_between_posting_a_card_and_recording_it_leaves_one_card(
     slack: SlackEmulator, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
@@ -99,21 +116,7 @@ async def test_a_kill_between_telling_the_customer_and_recording_it_says_it_once
 
         assert len(acks()) == 1 and not first.running
         await bots.start()
-        engine = create_engine(settings.database_url)
-        try:
-            sessions = create_session_factory(engine)
-            while True:  # the retry waits for the dead process's lease (3 s) to lapse
-                async with sessions() as session:
-                    row = (
-                        await session.exec(
-                            select(OutboxItem).where(OutboxItem.kind == "customer.ack")
-                        )
-                    ).one()
-                if row.status == OutboxStatus.DONE:
-                    break
-                await asyncio.sleep(0.1)
-        finally:
-            await engine.dispose()
+        assert len(await delivered(settings.database_url, "customer.ack")) == 1
         await asyncio.sleep(1)  # anything still in flight would post now
         assert len(acks()) == 1, bots.logs()
 
@@ -134,21 +137,7 @@ async def test_a_kill_between_posting_an_alert_and_recording_it_alerts_once(
         assert len(slack.messages(ALERTS)) == 1 and not first.running
 
         await bots.start()
-        engine = create_engine(settings.database_url)
-        try:
-            sessions = create_session_factory(engine)
-            while True:  # the retry waits for the dead process's lease (3 s) to lapse
-                async with sessions() as session:
-                    rows = (
-                        await session.exec(
-                            select(OutboxItem).where(OutboxItem.kind == "alert.escalation")
-                        )
-                    ).all()
-                if rows and all(row.status == OutboxStatus.DONE for row in rows):
-                    break
-                await asyncio.sleep(0.1)
-        finally:
-            await engine.dispose()
+        rows = await delivered(settings.database_url, "alert.escalation")
         await asyncio.sleep(1)  # anything still in flight would post now
         assert len(slack.messages(ALERTS)) == len(rows), "one alert per row, none twice"
         assert any(c.ok for c in slack.calls_to("conversations.history")), "it looked first"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from math import cos, sin
 
 import numpy as np
 import pytest
@@ -50,6 +51,20 @@ async def outbox(sessions: SessionFactory, kind: OutboxKind) -> list[OutboxItem]
 
 
 @pytest.mark.slow
+def _unit(angle: float) -> np.ndarray:
+    """A unit vector at `angle` in the first plane: cosine similarity is cos of the gap."""
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0], vector[1] = cos(angle), sin(angle)
+    return vector
+
+
+async def masters_and_children(sessions: SessionFactory) -> tuple[list[Case], list[Case]]:
+    async with sessions() as session:
+        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
+        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    return list(masters), list(children)
+
+
 async def test_two_hundred_reports_fold_into_one_master_and_fifty_others_stay_apart(
     cases: CaseService, sessions: SessionFactory, clock: Clock
 ) -> None:
@@ -136,16 +151,9 @@ async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
 ) -> None:
     """Each report is close to the one before, the last far from the first (other order
     numbers, other words): they still make one storm, not a second master."""
-    from math import cos, sin
-
     from services.storms import place
 
     config = StormConfig(threshold=3, window_minutes=30, similarity=0.8)
-
-    def unit(angle: float) -> np.ndarray:
-        vector = np.zeros(384, dtype=np.float32)
-        vector[0], vector[1] = cos(angle), sin(angle)
-        return vector
 
     angles = [0.05 * n for n in range(4)] + [0.15 + 0.15 * n for n in range(1, 13)]
     for n, angle in enumerate(angles):
@@ -153,22 +161,12 @@ async def test_a_storm_that_drifts_away_from_its_first_report_stays_one_storm(
         async with sessions() as session, session.begin():
             loaded = await session.get(Case, case.number)
             assert loaded is not None
-            await place(session, loaded, unit(angle), clock(), config)
+            await place(session, loaded, _unit(angle), clock(), config)
         clock.advance(seconds=5)
     assert cos(angles[-1] - angles[3]) < 0.8, "the last report is unlike the master's"
-    async with sessions() as session:
-        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
-        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    masters, children = await masters_and_children(sessions)
     assert len(masters) == 1
     assert len(children) == len(angles)
-
-
-def _unit(angle: float) -> np.ndarray:
-    from math import cos, sin
-
-    vector = np.zeros(384, dtype=np.float32)
-    vector[0], vector[1] = cos(angle), sin(angle)
-    return vector
 
 
 async def test_a_drifting_storm_placed_in_one_transaction_stays_one_storm(
@@ -176,8 +174,6 @@ async def test_a_drifting_storm_placed_in_one_transaction_stays_one_storm(
 ) -> None:
     """The intake line places a whole group of new cases in one transaction, which reads the
     storms once: the cases folded and joined meanwhile are compared with as if re-read."""
-    from math import cos
-
     from services.storms import place
 
     config = StormConfig(threshold=3, window_minutes=30, similarity=0.8)
@@ -193,9 +189,7 @@ async def test_a_drifting_storm_placed_in_one_transaction_stays_one_storm(
             await place(session, loaded, _unit(angle), clock(), config)
             clock.advance(seconds=1)
     assert cos(angles[-1] - angles[3]) < 0.8, "the last report is unlike the master's"
-    async with sessions() as session:
-        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
-        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    masters, children = await masters_and_children(sessions)
     assert len(masters) == 1
     assert {c.number for c in children} == set(numbers)
 
@@ -231,8 +225,6 @@ async def test_a_master_raised_in_a_rolled_back_savepoint_is_not_joined_later(
         placed = await place(session, fourth, _unit(0.02), clock(), config)
         assert placed.created_master and placed.master is not None
         master = placed.master.number
-    async with sessions() as session:
-        masters = (await session.exec(select(Case).where(col(Case.is_master).is_(True)))).all()
-        children = (await session.exec(select(Case).where(col(Case.master_id).is_not(None)))).all()
+    masters, children = await masters_and_children(sessions)
     assert [m.number for m in masters] == [master]
     assert all(c.master_id == master for c in children)
