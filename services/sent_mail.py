@@ -11,7 +11,6 @@ never cut off where a flood of forgeries is. An agent's reply is never capped.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.audit import audit
 from storage import mail_queries
 from storage.engine import SessionFactory
+from storage.group_commit import GroupCommit
 from storage.models import SentEmail, utcnow
 from storage.queries import is_postgres
 
@@ -55,7 +55,9 @@ class SentMail:
         self._sessions = sessions
         self._reads = reads if reads is not None else sessions  # beside the writer on SQLite
         self._clock = clock
-        self._counting = asyncio.Lock()
+        # One transaction at a time, its reservations one after another: concurrent
+        # deliveries cannot all slip under a cap.
+        self._reservations = GroupCommit(sessions)
 
     async def record(
         self, *, case_id: int, message_id: str, recipient: str, kind: str, automatic: bool
@@ -83,8 +85,10 @@ class SentMail:
         would be too many this hour. Counting and recording are one step (per process), so
         concurrent deliveries cannot all slip under a cap; a mail already counted (a retry)
         is not counted again. `release` gives back a reservation whose mail did not go.
-        `per_domain=False` spares the mail the domain cap (its sender was authenticated)."""
-        async with self._counting, self._sessions() as session, session.begin():
+        `per_domain=False` spares the mail the domain cap (its sender was authenticated).
+        Reservations made together share a transaction (storage/group_commit.py)."""
+
+        async def count_and_record(session: AsyncSession) -> str | None:
             if is_postgres(session):  # ... and across processes on one PostgreSQL
                 lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=MAIL_CAP_LOCK)
                 await session.exec(lock)  # type: ignore[call-overload]
@@ -94,6 +98,8 @@ class SentMail:
             if reason is None:
                 session.add(self._row(case_id, message_id, recipient, kind, automatic=True))
             return reason
+
+        return await self._reservations.run(count_and_record, alone=True)
 
     async def release(self, message_id: str) -> None:
         async with self._sessions() as session, session.begin():

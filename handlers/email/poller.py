@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 IDLE_RENEW_SECONDS = 25 * 60  # servers may drop IDLE after 30 minutes (RFC 2177)
 MAX_HANDLE_ATTEMPTS = 3  # then an unexpected failure on one mail quarantines it
-BATCH = 16  # messages read and handed in together
+BATCH = 64  # messages read and handed in together
 
 
 @dataclass(frozen=True)
