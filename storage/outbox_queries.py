@@ -32,6 +32,7 @@ class Lane:
     name: str
     channels: frozenset[str]
     others: bool = False
+    at_once: int | None = None  # keys delivered side by side in a pass at most (None: all)
 
     def holds(self, item: type[OutboxItem]) -> ColumnElement[bool]:
         on = col(item.channel).in_(sorted(self.channels))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.dispatcher import LANES, OutboxDispatcher
+from bot.dispatcher import LANES, MAIL_AT_ONCE, OutboxDispatcher
 from services.cases import CaseService
 from services.outbox import DeliveryDeferred
+from services.types import CustomerIdentity, InboundMessage
 from storage import outbox_queries
 from storage.engine import SessionFactory
 from storage.models import AuditEvent, OutboxItem, OutboxStatus
@@ -390,3 +392,33 @@ async def test_a_key_with_rows_in_two_lanes_keeps_their_order(
         await outbox_queries.mark_done(session, [first[0].id or 0], at=clock())
         second, _ = await outbox_queries.claim(session, clock(), limit=10, lane=other, **lease)
         assert [row.channel for row in second] == ["email"]
+
+
+async def test_mail_goes_out_a_few_at_a_time_and_slack_posts_all_at_once(
+    service: CaseService, sessions: SessionFactory, clock: Clock
+) -> None:
+    """Mail costs this process's own time, so a pass sends a few at once and leaves the rest
+    of the event loop to intake; Slack's posts wait for Slack, so they all go side by side."""
+    customers = MAIL_AT_ONCE * 2 + 1
+    for n in range(customers):
+        who = CustomerIdentity(name=f"Customer {n}", email=f"c{n}@example.org")
+        await service.intake.ingest(
+            InboundMessage(source="email", external_id=f"<n{n}@x>", body="down", customer=who)
+        )
+        await service.intake.ingest(slack_message("down", user=f"U{n}"))
+    in_flight: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+
+    async def deliver(item: OutboxItem, _superseded: bool) -> None:
+        in_flight[item.channel] += 1
+        most[item.channel] = max(most[item.channel], in_flight[item.channel])
+        for _ in range(10):  # everything else runnable gets its turn meanwhile
+            await asyncio.sleep(0)
+        in_flight[item.channel] -= 1
+
+    dispatcher = OutboxDispatcher(sessions, deliver, clock=clock)
+    slack, other = LANES
+    assert await dispatcher.drain_once(other) == customers
+    assert await dispatcher.drain_once(slack) > customers
+    keys = {row.ordering_key for row in await rows(sessions) if row.channel == "slack"}
+    assert most == {"email": MAIL_AT_ONCE, "slack": len(keys)}
