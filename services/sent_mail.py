@@ -99,7 +99,7 @@ class SentMail:
                 session.add(self._row(case_id, message_id, recipient, kind, automatic=True))
             return reason
 
-        return await self._reservations.run(count_and_record, alone=True)
+        return await self._reservations.run(count_and_record)
 
     async def release(self, message_id: str) -> None:
         async with self._sessions() as session, session.begin():

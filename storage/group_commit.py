@@ -37,7 +37,6 @@ GROUP = 64
 @dataclass(eq=False)
 class _Waiting(Generic[T]):
     work: Work[T]
-    alone: bool  # in a savepoint of its own: its failure rolls back only itself
     done: asyncio.Future[T]
 
     def answer(self, result: T) -> None:
@@ -58,13 +57,11 @@ class GroupCommit:
         self._queue: deque[_Waiting[Any]] = deque()
         self._runner: asyncio.Task[None] | None = None
 
-    async def run(self, work: Work[T], *, alone: bool = False) -> T:
-        """`work`'s result once its transaction has committed. With `alone`, `work` runs in a
-        savepoint and its error fails only its own caller; otherwise an error rolls back the
-        whole transaction and every write in it fails (for writes that cannot fail one by
-        one, such as an UPDATE by id)."""
+    async def run(self, work: Work[T]) -> T:
+        """`work`'s result once its transaction has committed. `work` runs in a savepoint of
+        its own: its error fails only its caller, the rest of the group commits."""
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        waiting = _Waiting(work, alone, done)
+        waiting = _Waiting(work, done)
         self._queue.append(waiting)
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name="group-commit")
@@ -90,9 +87,6 @@ class GroupCommit:
         results: list[tuple[Any, Exception | None]] = []
         async with self._sessions() as session, session.begin():
             for waiting in group:
-                if not waiting.alone:
-                    results.append((await waiting.work(session), None))
-                    continue
                 try:
                     async with session.begin_nested():
                         results.append((await waiting.work(session), None))
